@@ -1,0 +1,1 @@
+"""Lambda functions, one folder per API group or event consumer."""

@@ -1,0 +1,10 @@
+"""Assets Registry read-only GraphQL (spec 000)."""
+
+from assets_core.api.graphql import register_graphql
+from assets_core.api.http import build_resolver, lambda_entry
+from assets_core.graphql.registry import COST_MAP, registry_schema
+from assets_core.routes import REGISTRY
+
+app = build_resolver()
+register_graphql(app, f"{REGISTRY}/graphql", registry_schema, COST_MAP)
+handler = lambda_entry(app)

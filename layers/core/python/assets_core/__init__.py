@@ -1,0 +1,1 @@
+"""Shared code of the Assets Registry functions: models, logic, stores, config, errors."""

@@ -1,0 +1,238 @@
+"""The HTTP side every API group shares: the resolver, the contract's error shape, body limits,
+and each prefix's health, OpenAPI and docs routes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.router import Router
+
+from assets_core.config import get_settings
+from assets_core.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+
+logger = Logger(service=get_settings().service_name)
+
+Registrar = Callable[[APIGatewayHttpResolver | Router], None]
+API_VERSION = "1.0.0"
+
+
+def error_response(status: int, code: str, message: str) -> Response[Any]:
+    """The contract's error shape."""
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"success": False, "error": {"code": code, "message": message}},
+    )
+
+
+def json_response(
+    status: int, body: Any, headers: Mapping[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(headers or {}),
+    )
+
+
+def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    """One sentence a person can act on, from pydantic's error list."""
+    unknown: list[str] = []
+    sentences: list[str] = []
+    for error in errors:
+        kind = error.get("type", "")
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc)
+        if kind == "json_invalid":
+            detail = (error.get("ctx") or {}).get("error", "")
+            return f"The request body is not valid JSON ({detail}).".replace(" ()", "")
+        if kind == "extra_forbidden":
+            unknown.append(where)
+        elif kind == "missing":
+            sentences.append(f"'{where}' is required")
+        elif kind in ("model_attributes_type", "dict_type", "model_type") and not loc:
+            sentences.append("the request body must be a JSON object")
+        elif where:
+            sentences.append(f"'{where}': {error.get('msg', 'is invalid')}")
+        else:
+            sentences.append(str(error.get("msg", "the request is invalid")))
+    if unknown:
+        names = ", ".join(f"'{name}'" for name in unknown)
+        sentences.insert(0, f"unknown field{'s' if len(unknown) > 1 else ''} {names}")
+    if not sentences:
+        return "The request is invalid."
+    text = "; ".join(sentences[:10])
+    return text[0].upper() + text[1:] + "."
+
+
+def _decoded_body_size(event: Mapping[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return len(base64.b64decode(body, validate=False))
+        except (binascii.Error, ValueError):
+            return len(body)
+    return len(body.encode())
+
+
+def _header(event: Mapping[str, Any], name: str) -> str:
+    headers = event.get("headers") or {}
+    for key, value in headers.items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
+def check_json_request(event: Mapping[str, Any], max_bytes: int) -> Response[Any] | None:
+    """Refuse a body over the limit (413) or a body that is not JSON (415), before routing."""
+    if _decoded_body_size(event) > max_bytes:
+        return error_response(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            PayloadTooLarge.code,
+            f"The request body is larger than {max_bytes} bytes.",
+        )
+    method = (event.get("requestContext") or {}).get("http", {}).get("method", "")
+    content_type = _header(event, "content-type").split(";")[0].strip().lower()
+    if (
+        method in ("POST", "PUT", "PATCH")
+        and event.get("body")
+        and content_type
+        and content_type != "application/json"
+        and not content_type.endswith("+json")
+    ):
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType.code,
+            f"Content-Type '{content_type}' is not accepted here; "
+            "send JSON with 'Content-Type: application/json'.",
+        )
+    return None
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """A resolver with request validation, and every error mapped to the contract's shape."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(AppError)
+    def handle_app_error(exc: AppError) -> Response[Any]:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "INVALID_INPUT", describe_validation_errors(exc.errors())
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType.code,
+            "This content type is not accepted here; send JSON with "
+            "'Content-Type: application/json'.",
+        )
+
+    @app.not_found
+    def handle_not_found(exc: NotFoundError) -> Response[Any]:
+        event = app.current_event
+        return error_response(
+            HTTPStatus.NOT_FOUND,
+            "ROUTE_NOT_FOUND",
+            f"No route {event.http_method} {event.path}; see the prefix's /openapi.json.",
+        )
+
+    @app.exception_handler(ServiceError)
+    def handle_service_error(exc: ServiceError) -> Response[Any]:
+        return error_response(exc.status_code, "REQUEST_FAILED", str(exc.msg))
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(exc: Exception) -> Response[Any]:
+        logger.exception("Unhandled error")
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "The service failed unexpectedly; the error was logged. Try again later.",
+        )
+
+    return app
+
+
+def lambda_entry(
+    app: APIGatewayHttpResolver, *, max_body_bytes: int | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of an API group: size and content-type checks, then the resolver."""
+    limit = max_body_bytes or get_settings().max_body_bytes
+
+    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        refused = check_json_request(event, limit)
+        if refused is not None:
+            return {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(refused.body),
+                "isBase64Encoded": False,
+            }
+        return app.resolve(event, context)
+
+    return handler
+
+
+SWAGGER_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+</head><body><div id="swagger-ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#swagger-ui"}});</script>
+</body></html>"""
+
+
+def register_service_routes(
+    app: APIGatewayHttpResolver, *, prefix: str, title: str, registrars: Iterable[Registrar]
+) -> None:
+    """``{prefix}/health``, ``{prefix}/openapi.json`` (every REST route of the prefix, across its
+    API groups) and ``{prefix}/docs`` (Swagger UI)."""
+    groups = tuple(registrars)
+
+    @lru_cache(maxsize=1)
+    def openapi_document() -> dict[str, Any]:
+        # A resolver of its own, so the live app's routers keep their state.
+        doc_app = APIGatewayHttpResolver(enable_validation=True)
+        for register in groups:
+            register(doc_app)
+        register_health(doc_app, prefix)
+        schema: dict[str, Any] = json.loads(
+            doc_app.get_openapi_json_schema(title=title, version=API_VERSION)
+        )
+        return schema
+
+    register_health(app, prefix)
+
+    @app.get(f"{prefix}/openapi.json", include_in_schema=False)
+    def get_openapi() -> Response[Any]:
+        return json_response(HTTPStatus.OK, openapi_document())
+
+    @app.get(f"{prefix}/docs", include_in_schema=False)
+    def get_docs() -> Response[str]:
+        html = SWAGGER_HTML.format(title=title, spec_url=f"{prefix}/openapi.json")
+        return Response(status_code=HTTPStatus.OK, content_type="text/html", body=html)
+
+
+def register_health(app: APIGatewayHttpResolver | Router, prefix: str) -> None:
+    @app.get(f"{prefix}/health", summary="Liveness of the service")
+    def get_health() -> dict[str, str]:
+        return {"status": "ok"}

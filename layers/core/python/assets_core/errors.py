@@ -1,0 +1,62 @@
+"""Domain errors. Each carries the contract's error code and HTTP status; one handler maps them."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+
+class AppError(Exception):
+    """An error a client can act on: it becomes ``{"success": false, "error": {...}}``."""
+
+    status: HTTPStatus = HTTPStatus.BAD_REQUEST
+    code: str = "INVALID_INPUT"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {"success": False, "error": {"code": self.code, "message": self.message}}
+
+
+class InvalidInput(AppError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "INVALID_INPUT"
+
+
+class InvalidFilter(InvalidInput):
+    code = "INVALID_FILTER"
+
+
+class QueryTimeout(InvalidInput):
+    code = "QUERY_TIMEOUT"
+
+
+class NotFound(AppError):
+    status = HTTPStatus.NOT_FOUND
+    code = "NOT_FOUND"
+
+
+class AlreadyExists(AppError):
+    status = HTTPStatus.CONFLICT
+    code = "ALREADY_EXISTS"
+
+
+class PayloadTooLarge(AppError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(AppError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class StoreUnavailable(AppError):
+    """A backing store did not answer; the client may retry."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "STORE_UNAVAILABLE"

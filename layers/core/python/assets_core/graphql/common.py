@@ -1,0 +1,196 @@
+"""What every read-only GraphQL endpoint shares: the ``GenericScalar``, depth and cost limits,
+GraphiQL, and turning a request into the contract's answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from ariadne import ScalarType, graphql_sync
+from ariadne.explorer import ExplorerGraphiQL
+from ariadne.types import GraphQLSchema
+from ariadne.validation import cost_validator
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    value_from_ast_untyped,
+)
+
+from assets_core.errors import AppError, InvalidInput
+
+logger = logging.getLogger(__name__)
+# Ariadne logs every error with its traceback, client mistakes included; unexpected errors are
+# logged by the error formatter below instead.
+_ariadne_logger = logging.getLogger(__name__ + ".ariadne")
+_ariadne_logger.addHandler(logging.NullHandler())
+_ariadne_logger.propagate = False
+
+generic_scalar = ScalarType("GenericScalar")
+
+
+@generic_scalar.serializer
+def _serialize_generic(value: Any) -> Any:
+    return value
+
+
+@generic_scalar.value_parser
+def _parse_generic_value(value: Any) -> Any:
+    return value
+
+
+@generic_scalar.literal_parser
+def _parse_generic_literal(ast: Any, variables: dict[str, Any] | None = None) -> Any:
+    return value_from_ast_untyped(ast, variables)
+
+
+GENERIC_SCALAR_SDL = "scalar GenericScalar\n"
+
+
+def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
+    """A validation rule refusing selections nested deeper than ``max_depth`` fields
+    (introspection fields, which GraphiQL needs, are not counted)."""
+
+    class DepthLimit(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.fragments: dict[str, FragmentDefinitionNode] = {}
+
+        def enter_document(self, node: Any, *_: Any) -> None:
+            self.fragments = {
+                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            depth = self._depth(node.selection_set, 0, frozenset())
+            if depth > max_depth:
+                self.report_error(
+                    GraphQLError(
+                        f"The query is nested {depth} levels deep; "
+                        f"at most {max_depth} are allowed.",
+                        node,
+                    )
+                )
+
+        def _depth(
+            self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]
+        ) -> int:
+            if selections is None:
+                return depth
+            deepest = depth
+            for selection in selections.selections:
+                if isinstance(selection, FieldNode):
+                    if selection.name.value.startswith("__"):
+                        continue
+                    deepest = max(deepest, self._depth(selection.selection_set, depth + 1, seen))
+                elif isinstance(selection, InlineFragmentNode):
+                    deepest = max(deepest, self._depth(selection.selection_set, depth, seen))
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and name not in seen:
+                        found = self._depth(fragment.selection_set, depth, seen | {name})
+                        deepest = max(deepest, found)
+            return deepest
+
+    return DepthLimit
+
+
+class GraphQLInternalError(AppError):
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    code = "INTERNAL_ERROR"
+
+
+def _error_code(errors: list[dict[str, Any]], originals: list[Exception | None]) -> AppError:
+    for original in originals:
+        if isinstance(original, AppError):
+            return original
+    if any(original is not None for original in originals):
+        return GraphQLInternalError("The query failed unexpectedly; the error was logged.")
+    message = errors[0].get("message", "The GraphQL request is invalid.") if errors else ""
+    return InvalidInput(str(message), code="GRAPHQL_INVALID")
+
+
+def execute(
+    schema: GraphQLSchema,
+    method: str,
+    body: str | None,
+    query_params: dict[str, str],
+    accept: str,
+    *,
+    max_depth: int,
+    max_cost: int,
+    cost_map: dict[str, dict[str, Any]] | None = None,
+    context: dict[str, Any] | None = None,
+) -> tuple[int, str, Any]:
+    """Run one GraphQL request; answers (status, content type, body).
+
+    ``GET`` with ``Accept: text/html`` serves GraphiQL; ``GET ?query=`` and ``POST`` run
+    queries. Mutations are refused (the schemas have none). Errors come in the contract's
+    shape, with GraphQL's ``errors`` list beside it.
+    """
+    if method == "GET" and "text/html" in accept and "query" not in query_params:
+        html = ExplorerGraphiQL(title="GraphiQL").html(None)
+        return HTTPStatus.OK, "text/html; charset=utf-8", html
+    if method == "GET":
+        data: Any = dict(query_params)
+        if isinstance(data.get("variables"), str):
+            try:
+                data["variables"] = json.loads(data["variables"])
+            except json.JSONDecodeError:
+                raise InvalidInput("'variables' is not valid JSON.") from None
+    else:
+        try:
+            data = json.loads(body or "")
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"The request body is not valid JSON ({exc.msg}).") from None
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        raise InvalidInput(
+            'Send a JSON object like {"query": "{ ... }", "variables": {...}}.',
+            code="GRAPHQL_INVALID",
+        )
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise InvalidInput("'variables' must be a JSON object.", code="GRAPHQL_INVALID")
+    rules = [
+        depth_limit_rule(max_depth),
+        cost_validator(
+            maximum_cost=max_cost, default_cost=1, variables=variables, cost_map=cost_map
+        ),
+    ]
+    originals: list[Exception | None] = []
+
+    def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+        originals.append(error.original_error)
+        if isinstance(error.original_error, AppError):
+            return {"message": error.original_error.message, "path": error.path,
+                    "extensions": {"code": error.original_error.code}}  # fmt: skip
+        if error.original_error is not None:
+            logger.error("GraphQL resolver failed", exc_info=error.original_error)
+            return {"message": "Internal error.", "path": error.path}
+        return dict(error.formatted)
+
+    _, result = graphql_sync(
+        schema,
+        data,
+        context_value=context or {},
+        validation_rules=rules,
+        error_formatter=format_error,
+        debug=False,
+        introspection=True,
+        logger=__name__ + ".ariadne",
+    )
+    errors = result.get("errors") or []
+    if not errors:
+        return HTTPStatus.OK, "application/json", result
+    failure = _error_code(errors, originals)
+    body_out = {**failure.body(), "errors": errors, "data": result.get("data")}
+    return int(failure.status), "application/json", body_out

@@ -1,0 +1,156 @@
+"""Spec 000's asset document: ``Asset`` with its embedded profiles, policies, files, APIs and
+index mappings. Unknown fields are refused; free-form dicts stay free-form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+# An asset id is part of URLs and object keys, so it is kept to a safe alphabet.
+AssetId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"),
+]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+FreeForm = dict[str, Any]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False)
+
+
+class AssetProfile(_Strict):
+    asset_profile_id: Name
+    asset_type: Name
+    asset_sub_type: Name
+    asset_id: AssetId
+    asset_metadata: FreeForm | None = None
+    asset_creator_info: FreeForm | None = None
+    asset_tags: list[Name] | None = Field(default_factory=list)
+    asset_description: Text | None = None
+    asset_complete_docs_url: Text | None = None
+    asset_man_page_url: Text | None = None
+    asset_sample_input_json: FreeForm | None = None
+    asset_sample_output_json: FreeForm | None = None
+    asset_sample_input_data_url: Text | None = None
+    asset_sample_output_data_url: Text | None = None
+    asset_author_metadata: FreeForm | None = None
+
+
+class AssetPolicy(_Strict):
+    asset_policy_id: Name
+    asset_id: AssetId
+    asset_policy_type: Name
+    asset_policy_rule_uri: Text | None = None
+    asset_policy_rule_config: FreeForm | None = None
+    asset_policy_rule_params: FreeForm | None = None
+
+
+class AssetFile(_Strict):
+    asset_file_id: Name
+    asset_file_type: Name
+    asset_file_mime_type: Name
+    asset_file_url: Text
+    asset_file_metadata: FreeForm | None = None
+
+
+class AssetAPI(_Strict):
+    asset_api_id: Name
+    asset_id: AssetId
+    asset_api_metadata: FreeForm | None = None
+    asset_api_svc: Text | None = None
+    asset_api_route: Text | None = None
+    asset_api_protocol: Text | None = None
+    asset_protocol_specific_config: FreeForm | None = None
+    asset_api_man_page: Text | None = None
+    asset_api_swagger_doc: Text | None = None
+    asset_api_usage_samples: list[FreeForm] | None = Field(default_factory=list)
+
+
+class IndexMapping(_Strict):
+    json_doc_id: Name
+    mapping_field_index: int
+    table_name: Name
+    field_name: Name
+    render_page_no: int
+    render_order_no: int
+
+
+class _AssetFields(_Strict):
+    """The optional fields of an asset, shared by the full document and a partial update."""
+
+    asset_container_uri: Text | None = None
+    asset_container_registry_creds_config: FreeForm | None = None
+    asset_workflow_id: Text | None = None
+    asset_brief_description: Text | None = None
+
+
+class Asset(_AssetFields):
+    """A complete asset document, as created and as stored."""
+
+    asset_id: AssetId
+    asset_uri: Name
+    asset_version: Name
+    asset_profile_id: Name
+    asset_file_ids: list[Name]
+    asset_policy_ids: list[Name] = Field(default_factory=list)
+    asset_api_ids: list[Name] = Field(default_factory=list)
+    profiles: list[AssetProfile] = Field(default_factory=list)
+    policies: list[AssetPolicy] = Field(default_factory=list)
+    files: list[AssetFile] = Field(default_factory=list)
+    apis: list[AssetAPI] = Field(default_factory=list)
+    index_mappings: list[IndexMapping] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _children_belong_to_this_asset(self) -> Asset:
+        children: list[tuple[str, Sequence[AssetProfile | AssetPolicy | AssetAPI]]] = [
+            ("profiles", self.profiles),
+            ("policies", self.policies),
+            ("apis", self.apis),
+        ]
+        for kind, items in children:
+            for index, child in enumerate(items):
+                if child.asset_id != self.asset_id:
+                    raise ValueError(
+                        f"{kind}[{index}].asset_id '{child.asset_id}' must equal the asset's "
+                        f"asset_id '{self.asset_id}'"
+                    )
+        return self
+
+    def document(self) -> dict[str, Any]:
+        """The asset as it is stored: every field, defaults included, in the spec's order."""
+        dumped = self.model_dump(mode="json")
+        return {name: dumped[name] for name in ASSET_FIELD_ORDER}
+
+
+class AssetUpdate(_AssetFields):
+    """A partial update: only the fields sent are changed; ``asset_id`` cannot change."""
+
+    asset_id: AssetId | None = None
+    asset_uri: Name | None = None
+    asset_version: Name | None = None
+    asset_profile_id: Name | None = None
+    asset_file_ids: list[Name] | None = None
+    asset_policy_ids: list[Name] | None = None
+    asset_api_ids: list[Name] | None = None
+    profiles: list[AssetProfile] | None = None
+    policies: list[AssetPolicy] | None = None
+    files: list[AssetFile] | None = None
+    apis: list[AssetAPI] | None = None
+    index_mappings: list[IndexMapping] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, as JSON values."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+# Spec 000's order of the asset's fields, kept in stored documents and responses.
+ASSET_FIELD_ORDER = (
+    "asset_id", "asset_uri", "asset_version", "asset_profile_id", "asset_file_ids",
+    "asset_container_uri", "asset_policy_ids", "asset_container_registry_creds_config",
+    "asset_workflow_id", "asset_api_ids", "asset_brief_description", "profiles", "policies",
+    "files", "apis", "index_mappings",
+)  # fmt: skip

@@ -1,0 +1,134 @@
+"""The one route table: API group -> Lambda handler -> (method, path).
+
+The local gateway serves it and the CDK stack turns it into API Gateway routes. Paths use API
+Gateway's syntax: ``{name}`` is one segment, ``{name+}`` the rest of the path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+
+    @property
+    def route_key(self) -> str:
+        """API Gateway's route key, e.g. ``GET /registry/query/by-id/{asset_id}``."""
+        return f"{self.method} {self.path}"
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """A regex matching the request paths of this route, with its path parameters."""
+        parts = []
+        for segment in self.path.strip("/").split("/"):
+            greedy = re.fullmatch(r"\{(\w+)\+\}", segment)
+            single = re.fullmatch(r"\{(\w+)\}", segment)
+            if greedy:
+                parts.append(f"(?P<{greedy.group(1)}>.+)")
+            elif single:
+                parts.append(f"(?P<{single.group(1)}>[^/]+)")
+            else:
+                parts.append(re.escape(segment))
+        return re.compile("^/" + "/".join(parts) + "$")
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The path parameters when this route serves the request, else None."""
+        if method != self.method:
+            return None
+        found = self.pattern.match(path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class ApiGroup:
+    """One Lambda function serving a group of routes."""
+
+    name: str
+    prefix: str
+    routes: tuple[Route, ...]
+    memory_mb: int = 512
+    timeout_s: int = 29
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        """The handler module, importable from the repository root."""
+        return f"functions.{self.name}.handler"
+
+    @property
+    def code_dir(self) -> str:
+        """The folder shipped as the function's code."""
+        return f"functions/{self.name}"
+
+
+def _routes(prefix: str, *pairs: tuple[str, str]) -> tuple[Route, ...]:
+    return tuple(Route(method, prefix + path) for method, path in pairs)
+
+
+REGISTRY = "/registry"
+
+API_GROUPS: tuple[ApiGroup, ...] = (
+    ApiGroup(
+        name="registry_write",
+        prefix=REGISTRY,
+        description="Assets Registry: create, update and delete assets",
+        routes=_routes(
+            REGISTRY,
+            ("POST", "/assets"),
+            ("PUT", "/assets/{asset_id}"),
+            ("DELETE", "/assets/{asset_id}"),
+        ),
+    ),
+    ApiGroup(
+        name="registry_query",
+        prefix=REGISTRY,
+        description="Assets Registry: read and search assets; health and API documents",
+        routes=_routes(
+            REGISTRY,
+            ("GET", "/assets"),
+            ("GET", "/assets/{asset_id}"),
+            ("GET", "/query/by-id/{asset_id}"),
+            ("GET", "/query/by-type/{asset_type}"),
+            ("GET", "/query/by-sub-type/{sub_type}"),
+            ("GET", "/query/by-tag/{tag}"),
+            ("GET", "/query/by-api-route/{route+}"),
+            ("POST", "/query/search"),
+            ("GET", "/health"),
+            ("GET", "/openapi.json"),
+            ("GET", "/docs"),
+        ),
+    ),
+    ApiGroup(
+        name="registry_graphql",
+        prefix=REGISTRY,
+        description="Assets Registry: read-only GraphQL",
+        routes=_routes(REGISTRY, ("GET", "/graphql"), ("POST", "/graphql")),
+    ),
+)
+
+
+def all_routes() -> list[tuple[ApiGroup, Route]]:
+    return [(group, route) for group in API_GROUPS for route in group.routes]
+
+
+def find_route(method: str, path: str) -> tuple[ApiGroup, Route, dict[str, str]] | None:
+    """The group and route serving a request, as API Gateway would choose it: an exact path
+    first, then the route with the most literal segments, a greedy route last."""
+    candidates = []
+    for group, route in all_routes():
+        params = route.match(method, path)
+        if params is not None:
+            greedy = "+}" in route.path
+            literal = sum(1 for s in route.path.split("/") if s and not s.startswith("{"))
+            candidates.append(((greedy, -literal), group, route, params))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: c[0])
+    _, group, route, params = candidates[0]
+    return group, route, params

@@ -1,0 +1,1 @@
+"""Store interfaces and the adapters behind them (MongoDB, S3, Redis)."""

@@ -1,0 +1,272 @@
+"""The document store: a small interface, and the MongoDB adapter behind it.
+
+One MongoDB client per process (module scope), so warm invocations reuse connections. With no
+``MONGODB_URI`` the adapter runs on mongomock, in-process, for the local stack and the tests.
+Driver errors become domain errors here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, Protocol
+
+import regex
+from bson.regex import Regex
+from pymongo import ASCENDING, MongoClient
+from pymongo.collection import Collection
+from pymongo.errors import (
+    DuplicateKeyError,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+
+from assets_core.config import get_settings
+from assets_core.errors import AlreadyExists, InvalidFilter, QueryTimeout, StoreUnavailable
+from assets_core.pagination import Page, PageRequest, encode_cursor
+
+
+class DocumentStore(Protocol):
+    """Documents keyed by one unique string field."""
+
+    key_field: str
+
+    def insert(self, document: Mapping[str, Any]) -> None: ...
+    def get(self, key: str) -> dict[str, Any] | None: ...
+    def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    def replace(self, key: str, document: Mapping[str, Any]) -> bool: ...
+    def update(self, key: str, update: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    def delete(self, key: str) -> bool: ...
+    def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page: ...
+    def count(self, query: Mapping[str, Any]) -> int: ...
+
+
+class _Deadline:
+    """Time left for one query, shared by every regex match it runs."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expires = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.expires - time.monotonic()
+
+
+class _DeadlinePattern:
+    """A compiled pattern whose every search stops when the query's deadline passes."""
+
+    def __init__(self, pattern: Any, deadline: _Deadline) -> None:
+        self._pattern = pattern
+        self._deadline = deadline
+
+    def search(self, text: str) -> Any:
+        left = self._deadline.left()
+        if left <= 0:
+            raise TimeoutError
+        return self._pattern.search(text, timeout=left)
+
+
+class DeadlineRegex(Regex):
+    """A ``$regex`` for mongomock (which matches with Python code): it compiles with the
+    ``regex`` module so that every match is bounded by the query's time limit, as
+    ``maxTimeMS`` bounds it on a real server."""
+
+    deadline: _Deadline
+
+    def try_compile(self) -> Any:
+        return _DeadlinePattern(regex.compile(self.pattern, self.flags), self.deadline)
+
+
+_FLAG_OF_OPTION = {
+    "i": regex.IGNORECASE,
+    "m": regex.MULTILINE,
+    "s": regex.DOTALL,
+    "x": regex.VERBOSE,
+}
+
+
+def _bound_regexes(query: Any, deadline: _Deadline) -> Any:
+    """Rewrite ``{"$regex": p, "$options": o}`` into deadline-bound patterns, recursively."""
+    if isinstance(query, dict):
+        if "$regex" in query and isinstance(query["$regex"], str):
+            flags = 0
+            for letter in query.get("$options", ""):
+                flags |= _FLAG_OF_OPTION.get(letter, 0)
+            bounded = DeadlineRegex(query["$regex"], flags)
+            bounded.deadline = deadline
+            rest = {k: _bound_regexes(v, deadline) for k, v in query.items()}
+            rest.pop("$options", None)
+            rest["$regex"] = bounded
+            return rest
+        return {k: _bound_regexes(v, deadline) for k, v in query.items()}
+    if isinstance(query, list):
+        return [_bound_regexes(item, deadline) for item in query]
+    return query
+
+
+class MongoDocumentStore:
+    """A ``DocumentStore`` on one MongoDB collection (DocumentDB-compatible queries only)."""
+
+    def __init__(
+        self,
+        collection: Collection[dict[str, Any]],
+        *,
+        key_field: str,
+        max_time_ms: int,
+        emulated: bool,
+    ) -> None:
+        self.collection = collection
+        self.key_field = key_field
+        self.max_time_ms = max_time_ms
+        self.emulated = emulated
+
+    def _prepare(self, query: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.emulated:
+            return dict(query)
+        prepared: dict[str, Any] = _bound_regexes(dict(query), _Deadline(self.max_time_ms / 1000))
+        return prepared
+
+    def _run(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except DuplicateKeyError as exc:
+            raise AlreadyExists(f"A document with this {self.key_field} already exists.") from exc
+        except (ExecutionTimeout, TimeoutError) as exc:
+            raise QueryTimeout(
+                f"The query ran longer than {self.max_time_ms} ms and was stopped; "
+                "narrow the filter or simplify its regular expressions."
+            ) from exc
+        except ServerSelectionTimeoutError as exc:
+            raise StoreUnavailable("The metadata store did not answer; try again.") from exc
+        except OperationFailure as exc:
+            raise InvalidFilter(f"The database refused the query: {exc.details or exc}.") from exc
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"The metadata store failed: {exc}.") from exc
+
+    def insert(self, document: Mapping[str, Any]) -> None:
+        """Insert a document; ``AlreadyExists`` when its key is taken."""
+        self._run(lambda: self.collection.insert_one(dict(document)))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The document with this key, without MongoDB's ``_id``."""
+        return self.find_one({self.key_field: key})
+
+    def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first document matching a (validated) filter."""
+        prepared = self._prepare(query)
+        found: dict[str, Any] | None = self._run(
+            lambda: self.collection.find_one(prepared, {"_id": 0}, max_time_ms=self.max_time_ms)
+        )
+        return found
+
+    def replace(self, key: str, document: Mapping[str, Any]) -> bool:
+        """Replace the whole document with this key; False when there is none."""
+        result = self._run(
+            lambda: self.collection.replace_one({self.key_field: key}, dict(document))
+        )
+        return bool(result.matched_count)
+
+    def update(self, key: str, update: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Apply update operators to the document with this key; the result, or None."""
+        from pymongo import ReturnDocument
+
+        updated: dict[str, Any] | None = self._run(
+            lambda: self.collection.find_one_and_update(
+                {self.key_field: key},
+                dict(update),
+                projection={"_id": 0},
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+        return updated
+
+    def delete(self, key: str) -> bool:
+        """Delete the document with this key; False when there is none."""
+        result = self._run(lambda: self.collection.delete_one({self.key_field: key}))
+        return bool(result.deleted_count)
+
+    def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page:
+        """One page of documents matching a filter, in key order."""
+        prepared = self._prepare(query)
+        if page.after is not None:
+            prepared = {"$and": [prepared, {self.key_field: {"$gt": page.after}}]}
+
+        def fetch() -> list[dict[str, Any]]:
+            cursor = (
+                self.collection.find(prepared, {"_id": 0})
+                .sort(self.key_field, ASCENDING)
+                .limit(page.limit + 1)
+                .max_time_ms(self.max_time_ms)
+            )
+            return list(cursor)
+
+        items: list[dict[str, Any]] = self._run(fetch)
+        more = len(items) > page.limit
+        items = items[: page.limit]
+        next_cursor = encode_cursor(str(items[-1][self.key_field])) if more and items else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def count(self, query: Mapping[str, Any]) -> int:
+        """How many documents match a filter."""
+        prepared = self._prepare(query)
+        counted: int = self._run(
+            lambda: self.collection.count_documents(prepared, maxTimeMS=self.max_time_ms)
+        )
+        return counted
+
+    def ensure_indexes(self, paths: Sequence[str], unique: Sequence[str] = ()) -> None:
+        """Create the unique key index and one index per queried path (idempotent)."""
+        collection = self.collection
+
+        def create() -> None:
+            collection.create_index(self.key_field, unique=True)
+            for path in unique:
+                # Unique where set: documents without the field (or with "") do not clash.
+                collection.create_index(
+                    path, unique=True, partialFilterExpression={path: {"$gt": ""}}
+                )
+            for path in paths:
+                collection.create_index(path)
+
+        self._run(create)
+
+
+_client_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def mongo_client() -> MongoClient[dict[str, Any]]:
+    """The process's one MongoDB client: ``MONGODB_URI``, else in-process mongomock."""
+    settings = get_settings()
+    with _client_lock:
+        if settings.mongodb_uri:
+            return MongoClient(
+                settings.mongodb_uri,
+                appname=settings.service_name,
+                serverSelectionTimeoutMS=5000,
+                connectTimeoutMS=5000,
+                retryWrites=False,  # Amazon DocumentDB does not support retryable writes.
+            )
+        import mongomock  # only in the local stack and tests; never shipped to Lambda
+
+        client: MongoClient[dict[str, Any]] = mongomock.MongoClient()
+        return client
+
+
+def is_emulated() -> bool:
+    return not get_settings().mongodb_uri
+
+
+def collection_store(name: str, *, key_field: str) -> MongoDocumentStore:
+    """A store on one collection of the configured database."""
+    settings = get_settings()
+    collection = mongo_client()[settings.mongodb_database][name]
+    return MongoDocumentStore(
+        collection,
+        key_field=key_field,
+        max_time_ms=settings.query_max_time_ms,
+        emulated=is_emulated(),
+    )

@@ -1,0 +1,1 @@
+"""The local stack: gateway, embedded backends and the upload-queue poller."""

@@ -1,0 +1,55 @@
+"""``make run``: the whole system on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT / "layers" / "core" / "python", ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+def main() -> int:
+    from local.backends import start_backends
+
+    logging.basicConfig(level=os.environ.get("LOCAL_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(name)s %(message)s")  # fmt: skip
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "3000"))
+    backends = start_backends()
+
+    from assets_core.routes import API_GROUPS
+    from local.gateway import serve
+
+    server = serve(host, port)
+    base = f"http://{host}:{port}"
+    prefixes = sorted({group.prefix for group in API_GROUPS})
+    lines = [f"Assets Registry running at {base}"]
+    for prefix in prefixes:
+        lines.append(f"  {base}{prefix}  (docs {base}{prefix}/docs, health {base}{prefix}/health)")
+    lines += [
+        f"  GraphQL: {base}/registry/graphql",
+        f"Backends: S3 {backends.s3_endpoint}, MongoDB {backends.mongodb}, Redis {backends.redis}",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    print("Stopping.", flush=True)
+    server.shutdown()
+    backends.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

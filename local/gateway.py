@@ -1,0 +1,119 @@
+"""The local gateway: each HTTP request becomes the API Gateway HTTP API (payload 2.0) event AWS
+would send, for the handler the route table names; its answer goes back as HTTP."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from assets_core.routes import API_GROUPS, ApiGroup, find_route
+from local.apigw import LocalContext, http_answer, http_api_event
+
+log = logging.getLogger("local.gateway")
+# API Gateway's own limit on a request body (HTTP API: 10 MB).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
+
+class Gateway:
+    """The route table's handlers, imported once, as warm Lambda containers would be."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+    def handler_for(self, group: ApiGroup) -> Any:
+        with self.lock:
+            if group.name not in self.handlers:
+                self.handlers[group.name] = importlib.import_module(group.module).handler
+            return self.handlers[group.name]
+
+    def warm(self) -> None:
+        for group in API_GROUPS:
+            self.handler_for(group)
+
+
+def _json_error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    import json
+
+    body = json.dumps({"success": False, "error": {"code": code, "message": message}}).encode()
+    return status, [("Content-Type", "application/json")], body
+
+
+def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "assets-local-gateway"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), format % args)
+
+        def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            self.send_response(status)
+            names = {name.lower() for name, _ in headers}
+            for name, value in headers:
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            if "content-type" not in names and body:
+                self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_REQUEST_BYTES:
+                self.close_connection = True
+                self._send(*_json_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
+                return
+            body = self.rfile.read(length) if length else b""
+            found = find_route(self.command, url.path)
+            if found is None:
+                self._send(*_json_error(404, "ROUTE_NOT_FOUND",
+                                        f"No route {self.command} {url.path}."))  # fmt: skip
+                return
+            group, route, params = found
+            event = http_api_event(
+                method=self.command,
+                raw_path=url.path,
+                route_key=route.route_key,
+                path_parameters=_decoded(params),
+                raw_query=url.query,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+                domain=self.headers.get("Host", "127.0.0.1"),
+            )
+            try:
+                result = gateway.handler_for(group)(event, LocalContext(group.name))
+            except Exception:
+                log.exception("Handler %s failed", group.name)
+                self._send(*_json_error(500, "INTERNAL_ERROR", "Internal Server Error"))
+                return
+            answer = http_answer(result)
+            self._send(answer.status, answer.headers, answer.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    return RequestHandler
+
+
+def _decoded(params: dict[str, str]) -> dict[str, str]:
+    from urllib.parse import unquote
+
+    return {name: unquote(value) for name, value in params.items()}
+
+
+def serve(host: str, port: int) -> ThreadingHTTPServer:
+    """A started server (in a daemon thread) in front of every API group's handler."""
+    gateway = Gateway()
+    gateway.warm()
+    server = ThreadingHTTPServer((host, port), make_request_handler(gateway))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+    return server

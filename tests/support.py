@@ -1,0 +1,86 @@
+"""Helpers shared by the tests: API Gateway events from ``events/``, handler calls, assets."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from local.apigw import LocalContext
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+_NOT_SET: Any = object()
+
+
+def event(
+    name: str,
+    *,
+    body: Any = _NOT_SET,
+    raw_body: str | None = None,
+    path: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A recorded API Gateway v2 event from ``events/``, with the parts a test changes."""
+    data: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+    if body is not _NOT_SET:
+        data["body"] = json.dumps(body)
+    if raw_body is not None:
+        data["body"] = raw_body
+    if path is not None:
+        data["rawPath"] = path
+        data["requestContext"]["http"]["path"] = path
+    if path_parameters is not None:
+        data["pathParameters"] = path_parameters
+    if query is not None:
+        data["queryStringParameters"] = query
+        data["rawQueryString"] = urlencode(query)
+    if headers:
+        data["headers"].update({k.lower(): v for k, v in headers.items()})
+    return data
+
+
+def invoke(handler: Any, request: dict[str, Any]) -> tuple[int, Any]:
+    """Call a Lambda handler as API Gateway would; the status and the decoded JSON body."""
+    result = handler(request, LocalContext("test"))
+    raw = result.get("body") or ""
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError:
+        body = raw
+    return result["statusCode"], body
+
+
+def make_asset(asset_id: str = "asset-001", **overrides: Any) -> dict[str, Any]:
+    """Spec 000's example asset, with a tag and an API route, as JSON."""
+    asset: dict[str, Any] = {
+        "asset_id": asset_id,
+        "asset_uri": f"models://example.com/{asset_id}",
+        "asset_version": "v1",
+        "asset_profile_id": "profile-001",
+        "asset_file_ids": [],
+        "profiles": [
+            {
+                "asset_profile_id": "profile-001",
+                "asset_type": "model",
+                "asset_sub_type": "llm",
+                "asset_id": asset_id,
+                "asset_tags": ["generative"],
+            }
+        ],
+        "policies": [],
+        "files": [],
+        "apis": [
+            {
+                "asset_api_id": "api-001",
+                "asset_id": asset_id,
+                "asset_api_route": "/api/v1/generate",
+            }
+        ],
+        "index_mappings": [],
+    }
+    asset.update(overrides)
+    return asset
