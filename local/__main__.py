@@ -18,8 +18,10 @@ for path in (ROOT / "layers" / "core" / "python", ROOT):
 def main() -> int:
     from local.backends import start_backends
 
-    logging.basicConfig(level=os.environ.get("LOCAL_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(name)s %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=os.environ.get("LOCAL_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(name)s %(message)s",
+    )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))

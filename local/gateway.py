@@ -74,8 +74,9 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             found = find_route(self.command, url.path)
             if found is None:
-                self._send(*_json_error(404, "ROUTE_NOT_FOUND",
-                                        f"No route {self.command} {url.path}."))  # fmt: skip
+                self._send(
+                    *_json_error(404, "ROUTE_NOT_FOUND", f"No route {self.command} {url.path}.")
+                )
                 return
             group, route, params = found
             event = http_api_event(

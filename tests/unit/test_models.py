@@ -63,8 +63,14 @@ def test_embedded_back_references_must_name_the_asset() -> None:
 
 
 def test_index_mapping_needs_integers() -> None:
-    mapping = {"json_doc_id": "d", "mapping_field_index": "x", "table_name": "t",
-               "field_name": "f", "render_page_no": 1, "render_order_no": 2}  # fmt: skip
+    mapping = {
+        "json_doc_id": "d",
+        "mapping_field_index": "x",
+        "table_name": "t",
+        "field_name": "f",
+        "render_page_no": 1,
+        "render_order_no": 2,
+    }
     with pytest.raises(ValidationError):
         Asset.model_validate(make_asset(index_mappings=[mapping]))
 

@@ -22,10 +22,26 @@ sre_constants: Any = importlib.import_module("re._constants")
 
 QUERY_OPERATORS = frozenset(
     {
-        "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$and", "$or", "$nor",
-        "$not", "$exists", "$all", "$elemMatch", "$size", "$regex", "$options",
+        "$eq",
+        "$ne",
+        "$gt",
+        "$gte",
+        "$lt",
+        "$lte",
+        "$in",
+        "$nin",
+        "$and",
+        "$or",
+        "$nor",
+        "$not",
+        "$exists",
+        "$all",
+        "$elemMatch",
+        "$size",
+        "$regex",
+        "$options",
     }
-)  # fmt: skip
+)
 UPDATE_OPERATORS = frozenset(
     {"$set", "$unset", "$inc", "$push", "$pull", "$addToSet", "$currentDate"}
 )

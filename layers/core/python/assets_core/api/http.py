@@ -79,14 +79,14 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _decoded_body_size(event: Mapping[str, Any]) -> int:
+def _decoded_body(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
-            return len(base64.b64decode(body, validate=False))
+            return base64.b64decode(body, validate=False)
         except (binascii.Error, ValueError):
-            return len(body)
-    return len(body.encode())
+            return body.encode()
+    return str(body).encode()
 
 
 def _header(event: Mapping[str, Any], name: str) -> str:
@@ -98,8 +98,11 @@ def _header(event: Mapping[str, Any], name: str) -> str:
 
 
 def check_json_request(event: Mapping[str, Any], max_bytes: int) -> Response[Any] | None:
-    """Refuse a body over the limit (413) or a body that is not JSON (415), before routing."""
-    if _decoded_body_size(event) > max_bytes:
+    """Refuse a body over the limit (413), a body that is not JSON (415), or a JSON array
+    (400: every body of this API is an object, and powertools would unwrap a one-element list
+    into its element), before routing."""
+    body = _decoded_body(event)
+    if len(body) > max_bytes:
         return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             PayloadTooLarge.code,
@@ -119,6 +122,12 @@ def check_json_request(event: Mapping[str, Any], max_bytes: int) -> Response[Any
             UnsupportedMediaType.code,
             f"Content-Type '{content_type}' is not accepted here; "
             "send JSON with 'Content-Type: application/json'.",
+        )
+    if body.lstrip()[:1] == b"[":
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "INVALID_INPUT",
+            "The request body must be a JSON object, not an array.",
         )
     return None
 

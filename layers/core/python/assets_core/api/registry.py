@@ -88,8 +88,9 @@ def register_query(app: APIGatewayHttpResolver | Router) -> None:
         page = PageRequest.parse(limit, cursor)
         return assets.by_api_route(unquote(route), page, store=assets_store()).body()
 
-    @app.post(f"{REGISTRY}/query/search", summary="Search with a MongoDB-style filter",
-              tags=["query"])  # fmt: skip
+    @app.post(
+        f"{REGISTRY}/query/search", summary="Search with a MongoDB-style filter", tags=["query"]
+    )
     def search(
         query: Annotated[dict[str, Any], Body(description="A filter of allowed operators")],
         limit: Limit = None,

@@ -104,6 +104,12 @@ def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
     return DepthLimit
 
 
+def _unexpected(original: Exception | None) -> bool:
+    """An exception a resolver raised that is neither a domain error nor a GraphQL error (which
+    graphql-core also reports as the cause of, e.g., an argument of the wrong type)."""
+    return original is not None and not isinstance(original, AppError | GraphQLError)
+
+
 class GraphQLInternalError(AppError):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     code = "INTERNAL_ERROR"
@@ -113,7 +119,7 @@ def _error_code(errors: list[dict[str, Any]], originals: list[Exception | None])
     for original in originals:
         if isinstance(original, AppError):
             return original
-    if any(original is not None for original in originals):
+    if any(_unexpected(original) for original in originals):
         return GraphQLInternalError("The query failed unexpectedly; the error was logged.")
     message = errors[0].get("message", "The GraphQL request is invalid.") if errors else ""
     return InvalidInput(str(message), code="GRAPHQL_INVALID")
@@ -171,9 +177,12 @@ def execute(
     def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         originals.append(error.original_error)
         if isinstance(error.original_error, AppError):
-            return {"message": error.original_error.message, "path": error.path,
-                    "extensions": {"code": error.original_error.code}}  # fmt: skip
-        if error.original_error is not None:
+            return {
+                "message": error.original_error.message,
+                "path": error.path,
+                "extensions": {"code": error.original_error.code},
+            }
+        if _unexpected(error.original_error):
             logger.error("GraphQL resolver failed", exc_info=error.original_error)
             return {"message": "Internal error.", "path": error.path}
         return dict(error.formatted)

@@ -60,11 +60,14 @@ COST_MAP = {
     "Query": {
         name: {"complexity": 1, "multipliers": ["limit"]}
         for name in (
-            "getAssetsByType", "getAssetsByTag", "getAssetsBySubType",
-            "getAssetsByApiRoute", "searchAssets",
+            "getAssetsByType",
+            "getAssetsByTag",
+            "getAssetsBySubType",
+            "getAssetsByApiRoute",
+            "searchAssets",
         )
     }
-}  # fmt: skip
+}
 
 
 def _page(limit: int | None) -> PageRequest:

@@ -149,8 +149,20 @@ class AssetUpdate(_AssetFields):
 
 # Spec 000's order of the asset's fields, kept in stored documents and responses.
 ASSET_FIELD_ORDER = (
-    "asset_id", "asset_uri", "asset_version", "asset_profile_id", "asset_file_ids",
-    "asset_container_uri", "asset_policy_ids", "asset_container_registry_creds_config",
-    "asset_workflow_id", "asset_api_ids", "asset_brief_description", "profiles", "policies",
-    "files", "apis", "index_mappings",
-)  # fmt: skip
+    "asset_id",
+    "asset_uri",
+    "asset_version",
+    "asset_profile_id",
+    "asset_file_ids",
+    "asset_container_uri",
+    "asset_policy_ids",
+    "asset_container_registry_creds_config",
+    "asset_workflow_id",
+    "asset_api_ids",
+    "asset_brief_description",
+    "profiles",
+    "policies",
+    "files",
+    "apis",
+    "index_mappings",
+)

@@ -1,0 +1,144 @@
+"""The read-only GraphQL API group (spec 000) called with API Gateway v2 events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assets_core.logic import assets
+from assets_core.models.asset import Asset
+from assets_core.stores.registry import assets_store
+from functions.registry_graphql.handler import handler
+from local.apigw import LocalContext
+from tests.support import event, invoke, make_asset
+
+
+@pytest.fixture(autouse=True)
+def catalogue() -> None:
+    for n in range(3):
+        asset = make_asset(f"asset-00{n + 1}", asset_brief_description=f"number {n + 1}")
+        assets.create(Asset.model_validate(asset), store=assets_store())
+
+
+def gql(query: str, variables: dict[str, Any] | None = None) -> tuple[int, Any]:
+    body: dict[str, Any] = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return invoke(handler, event("apigw_registry_graphql_post", body=body))
+
+
+def test_spec_example_get_asset_by_id() -> None:
+    status, body = invoke(handler, event("apigw_registry_graphql_post"))
+    assert status == 200
+    assert body["data"]["getAssetById"] == {
+        "assetId": "asset-001",
+        "assetUri": "models://example.com/asset-001",
+        "assetVersion": "v1",
+        "assetBriefDescription": "number 1",
+    }
+
+
+def test_lists_and_embedded_objects_without_sub_selection() -> None:
+    status, body = gql('{ getAssetsByType(assetType: "model") { assetId profiles apis } }')
+    assert status == 200
+    found = body["data"]["getAssetsByType"]
+    assert [a["assetId"] for a in found] == ["asset-001", "asset-002", "asset-003"]
+    assert found[0]["profiles"][0]["asset_sub_type"] == "llm"
+    for query in (
+        '{ getAssetsByTag(tag: "generative", limit: 2) { assetId } }',
+        '{ getAssetsBySubType(subType: "llm") { assetId indexMappings files } }',
+        '{ getAssetsByApiRoute(route: "api/v1/generate") { assetId } }',
+    ):
+        status, body = gql(query)
+        assert status == 200, body
+        assert next(iter(body["data"].values()))
+
+
+def test_search_assets_with_generic_scalar_variable_and_literal() -> None:
+    query = "query($f: GenericScalar!) { searchAssets(filters: $f) { assetId } }"
+    status, body = gql(query, {"f": {"profiles.asset_sub_type": "llm", "asset_id": "asset-002"}})
+    assert (status, body["data"]["searchAssets"]) == (200, [{"assetId": "asset-002"}])
+    status, body = gql('{ searchAssets(filters: {asset_version: "v1"}, limit: 1) { assetId } }')
+    assert body["data"]["searchAssets"] == [{"assetId": "asset-001"}]
+
+
+@pytest.mark.parametrize("operator", ["$where", "$function", "$expr", "$unknown"])
+def test_refused_operators_are_400_naming_the_operator(operator: str) -> None:
+    query = "query($f: GenericScalar!) { searchAssets(filters: $f) { assetId } }"
+    status, body = gql(query, {"f": {operator: "x"}})
+    assert status == 400
+    assert operator in body["error"]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "OPERATOR_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'mutation { deleteAsset(assetId: "asset-001") }',
+        "subscription { x }",
+        "{ getAssetById(assetId: 1) { assetId } }",
+        "{ nope }",
+        "{ getAssetById(",
+    ],
+)
+def test_mutations_and_malformed_queries_are_400(query: str) -> None:
+    status, body = gql(query)
+    assert status == 400
+    assert body["success"] is False
+    assert body["errors"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["not json", "[]", '{"query": 5}', '{"query": "{ x }", "variables": [1]}']
+)
+def test_bad_request_bodies_are_400(raw: str) -> None:
+    status, body = invoke(handler, event("apigw_registry_graphql_post", raw_body=raw))
+    assert status == 400
+    assert body["success"] is False
+
+
+def test_cost_limit_counts_list_sizes() -> None:
+    one = 'a%d: getAssetsByType(assetType: "model", limit: 1000) { assetId }'
+    assert gql("{ " + " ".join(one % n for n in range(5)) + " }")[0] == 200
+    status, body = gql("{ " + " ".join(one % n for n in range(21)) + " }")
+    assert status == 400
+    assert "maximum cost" in body["error"]["message"]
+
+
+def test_depth_limit_applies_through_fragments() -> None:
+    nested = '{ getAssetById(assetId: "asset-001") { ...A } } fragment A on Asset { assetId }'
+    assert gql(nested)[0] == 200
+    status, _body = gql("{ __schema { types { fields { type { ofType { ofType { name } } } } } } }")
+    assert status == 200, "introspection is not counted, so GraphiQL works"
+
+
+def test_depth_rule_refuses_deep_selections() -> None:
+    from graphql import parse, validate
+
+    from assets_core.graphql.common import depth_limit_rule
+    from assets_core.graphql.registry import registry_schema
+
+    document = parse(
+        '{ getAssetById(assetId: "a") { ...A } } fragment A on Asset { assetId profiles }'
+    )
+    assert validate(registry_schema(), document, [depth_limit_rule(2)]) == []
+    errors = validate(registry_schema(), document, [depth_limit_rule(1)])
+    assert "nested 2 levels deep" in errors[0].message
+
+
+def test_graphiql_on_get_with_html_accept() -> None:
+    result = handler(event("apigw_registry_graphql_get_html"), LocalContext("test"))
+    assert result["statusCode"] == 200
+    assert result["headers"]["Content-Type"].startswith("text/html")
+    assert "graphiql" in result["body"].lower()
+
+
+def test_query_over_get() -> None:
+    request = event(
+        "apigw_registry_graphql_get_html",
+        query={"query": '{ getAssetById(assetId: "asset-003") { assetId } }'},
+        headers={"accept": "application/json"},
+    )
+    status, body = invoke(handler, request)
+    assert (status, body["data"]["getAssetById"]["assetId"]) == (200, "asset-003")
