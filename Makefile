@@ -10,8 +10,11 @@ PORT ?= 3000
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
+# CDK's jsii runtime warns about Node 20 on every synth; the warning is not actionable here.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK := node_modules/.bin/cdk
 
-.PHONY: all install run test lint format typecheck unit synth deploy destroy bench clean
+.PHONY: all install run test lint format typecheck unit layer synth deploy destroy bench clean
 
 all: test
 
@@ -49,17 +52,31 @@ test: lint typecheck
 unit: install
 	$(VENV)/bin/pytest tests/unit
 
+# The dependencies layer: the runtime dependencies from uv.lock as arm64 wheels for
+# Lambda's Python 3.12, without Docker. Development groups (mongomock, moto...) never ship.
+layer: $(UV)
+	rm -rf layers/deps/python
+	$(UV) export --frozen --no-default-groups --no-hashes --no-emit-project \
+		-o layers/deps/requirements.txt --quiet
+	$(UV) pip install --quiet -r layers/deps/requirements.txt --target layers/deps/python \
+		--python-platform aarch64-manylinux2014 --python-version 3.12 --only-binary :all:
+	rm layers/deps/requirements.txt
+
 synth: install
 	$(PY) -m infra_cdk.synth
 
-deploy: install
-	npx --yes aws-cdk@2.1033.0 deploy --app "$(PY) infra_cdk/app.py"
+$(CDK): package.json package-lock.json
+	npm ci --silent
+	touch $@
 
-destroy: install
-	npx --yes aws-cdk@2.1033.0 destroy --app "$(PY) infra_cdk/app.py"
+deploy: install layer $(CDK)
+	$(CDK) deploy $(CDK_CONTEXT)
+
+destroy: install $(CDK)
+	$(CDK) destroy $(CDK_CONTEXT)
 
 bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(UV_DIR) cdk.out .pytest_cache .mypy_cache .ruff_cache layers/deps/python
+	rm -rf $(VENV) $(UV_DIR) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache layers/deps/python

@@ -123,7 +123,9 @@ def test_bad_paging_parameters_are_400(query: dict[str, str]) -> None:
 
 @pytest.mark.usefixtures("catalogue")
 def test_search_with_operators() -> None:
-    body = {"$or": [{"asset_version": "v2"}, {"profiles.asset_sub_type": {"$regex": "^vis"}}]}
+    body: dict[str, Any] = {
+        "$or": [{"asset_version": "v2"}, {"profiles.asset_sub_type": {"$regex": "^vis"}}]
+    }
     status, result = invoke(handler, event("apigw_registry_query_search", body=body))
     assert (status, ids(result)) == (200, ["asset-002", "asset-003"])
     body = {"profiles": {"$elemMatch": {"asset_tags": {"$all": ["generative", "sample"]}}}}

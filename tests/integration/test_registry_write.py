@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
@@ -12,11 +13,11 @@ from functions.registry_write.handler import handler as write_handler
 from tests.support import event, invoke, make_asset
 
 
-def create(asset: dict[str, object]) -> tuple[int, object]:
+def create(asset: dict[str, Any]) -> tuple[int, Any]:
     return invoke(write_handler, event("apigw_registry_post_assets", body=asset))
 
 
-def stored(asset_id: str) -> tuple[int, object]:
+def stored(asset_id: str) -> tuple[int, Any]:
     return invoke(
         query_handler,
         event(

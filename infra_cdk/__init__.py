@@ -1,0 +1,1 @@
+"""The AWS deployment, in CDK: one stack that composes one construct per capability."""
