@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -25,11 +26,18 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
+    os.environ.setdefault("DOWNLOAD_URL", f"http://{host}:{port}/registry/zip/stream")
     backends = start_backends()
 
-    from assets_core.routes import API_GROUPS
+    from assets_core.config import get_settings
+    from assets_core.routes import API_GROUPS, INGEST
     from local.gateway import serve
+    from local.poller import QueuePoller, configure_pipeline
 
+    queue_url = configure_pipeline(backends.s3_endpoint, get_settings().bucket_name)
+    ingest_handler = importlib.import_module(INGEST.module).handler
+    poller = QueuePoller(backends.s3_endpoint, queue_url, ingest_handler)
+    poller.start()
     server = serve(host, port)
     base = f"http://{host}:{port}"
     prefixes = sorted({group.prefix for group in API_GROUPS})
@@ -38,6 +46,7 @@ def main() -> int:
         lines.append(f"  {base}{prefix}  (docs {base}{prefix}/docs, health {base}{prefix}/health)")
     lines += [
         f"  GraphQL: {base}/registry/graphql",
+        f"  ZIP upload: {base}/registry/zip/upload (ingest queue {queue_url})",
         f"Backends: S3 {backends.s3_endpoint}, MongoDB {backends.mongodb}, Redis {backends.redis}",
         "Press Ctrl-C to stop.",
     ]
@@ -48,6 +57,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
     print("Stopping.", flush=True)
+    poller.stop()
     server.shutdown()
     backends.stop()
     return 0

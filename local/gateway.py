@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from assets_core.routes import API_GROUPS, ApiGroup, find_route
+from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, find_route
 from local.apigw import LocalContext, http_answer, http_api_event
 
 log = logging.getLogger("local.gateway")
@@ -34,6 +34,13 @@ class Gateway:
     def warm(self) -> None:
         for group in API_GROUPS:
             self.handler_for(group)
+        self.stream_handler()
+
+    def stream_handler(self) -> Any:
+        with self.lock:
+            if DOWNLOAD.name not in self.handlers:
+                self.handlers[DOWNLOAD.name] = importlib.import_module(DOWNLOAD.module).stream
+            return self.handlers[DOWNLOAD.name]
 
 
 def _json_error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -64,8 +71,40 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        def _stream(self, url: Any) -> None:
+            """A function URL with response streaming: the body goes out in chunks as the
+            function produces it."""
+            event = http_api_event(
+                method=self.command,
+                raw_path=url.path,
+                route_key="$default",
+                raw_query=url.query,
+                headers=list(self.headers.items()),
+                source_ip=self.client_address[0],
+                domain=self.headers.get("Host", "127.0.0.1"),
+            )
+            response = gateway.stream_handler()(event, LocalContext(DOWNLOAD.name))
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for piece in response.body:
+                    if piece:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                log.info("The client closed the download")
+            except Exception:
+                log.exception("The download stream failed")
+                self.close_connection = True  # no terminating chunk: the client sees it cut
+
         def _serve(self) -> None:
             url = urlsplit(self.path)
+            if url.path == DOWNLOAD.local_path:
+                self._stream(url)
+                return
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_REQUEST_BYTES:
                 self.close_connection = True
@@ -79,13 +118,14 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             group, route, params = found
+            headers = [*self.headers.items(), ("X-Forwarded-Proto", "http")]
             event = http_api_event(
                 method=self.command,
                 raw_path=url.path,
                 route_key=route.route_key,
                 path_parameters=_decoded(params),
                 raw_query=url.query,
-                headers=list(self.headers.items()),
+                headers=headers,
                 body=body,
                 source_ip=self.client_address[0],
                 domain=self.headers.get("Host", "127.0.0.1"),

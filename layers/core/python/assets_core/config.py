@@ -26,6 +26,21 @@ class Settings(BaseSettings):
     bucket_name: str = "assets-registry"
     # Upload status: empty means in-process fakeredis.
     redis_url: str = ""
+    upload_status_ttl_days: int = Field(default=7, ge=1, le=365)
+    # ZIP bundles.
+    upload_max_bytes: int = Field(default=5 * 1024 * MIB, ge=1)
+    direct_upload_max_bytes: int = Field(default=5 * MIB, ge=1)
+    upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    bundle_max_members: int = Field(default=10_000, ge=1)
+    bundle_max_expanded_bytes: int = Field(default=10 * 1024 * MIB, ge=1)
+    bundle_max_ratio: int = Field(default=100, ge=1)
+    ingest_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB)
+    ingest_copy_min_bytes: int = Field(default=5 * MIB, ge=5 * MIB)
+    ingest_upload_threads: int = Field(default=3, ge=1, le=16)
+    # Downloads: the streaming endpoint (a function URL in AWS) and its HMAC token.
+    download_url: str = ""
+    download_signing_key: str = ""
+    download_token_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
     # Largest JSON request body a REST or GraphQL endpoint accepts.
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)
     # GraphQL limits.

@@ -40,6 +40,11 @@ class NotFound(AppError):
     code = "NOT_FOUND"
 
 
+class Forbidden(AppError):
+    status = HTTPStatus.FORBIDDEN
+    code = "FORBIDDEN"
+
+
 class AlreadyExists(AppError):
     status = HTTPStatus.CONFLICT
     code = "ALREADY_EXISTS"

@@ -113,6 +113,56 @@ API_GROUPS: tuple[ApiGroup, ...] = (
 )
 
 
+API_GROUPS = (
+    *API_GROUPS,
+    ApiGroup(
+        name="registry_zip",
+        prefix=REGISTRY,
+        description="Assets Registry: ZIP upload, upload status, download redirect",
+        routes=_routes(
+            REGISTRY,
+            ("POST", "/zip/upload"),
+            ("GET", "/zip/status/{upload_id}"),
+            ("GET", "/zip/download/{asset_id}"),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function outside the HTTP API: an event consumer or a function URL."""
+
+    name: str
+    description: str
+    memory_mb: int
+    timeout_s: int
+    local_path: str = ""  # where the local gateway mounts a function URL
+
+    @property
+    def module(self) -> str:
+        return f"functions.{self.name}.handler"
+
+    @property
+    def code_dir(self) -> str:
+        return f"functions/{self.name}"
+
+
+INGEST = FunctionSpec(
+    name="ingest",
+    description="Ingests uploaded ZIP bundles (S3 ObjectCreated on incoming/ through SQS)",
+    memory_mb=1024,
+    timeout_s=900,
+)
+DOWNLOAD = FunctionSpec(
+    name="registry_download",
+    description="Streams an asset as a ZIP (function URL, response streaming)",
+    memory_mb=1024,
+    timeout_s=900,
+    local_path=f"{REGISTRY}/zip/stream",
+)
+
+
 def all_routes() -> list[tuple[ApiGroup, Route]]:
     return [(group, route) for group in API_GROUPS for route in group.routes]
 

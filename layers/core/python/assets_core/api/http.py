@@ -97,7 +97,13 @@ def _header(event: Mapping[str, Any], name: str) -> str:
     return ""
 
 
-def check_json_request(event: Mapping[str, Any], max_bytes: int) -> Response[Any] | None:
+def check_json_request(
+    event: Mapping[str, Any],
+    max_bytes: int,
+    *,
+    accept_multipart: bool = False,
+    too_large_message: str | None = None,
+) -> Response[Any] | None:
     """Refuse a body over the limit (413), a body that is not JSON (415), or a JSON array
     (400: every body of this API is an object, and powertools would unwrap a one-element list
     into its element), before routing."""
@@ -106,7 +112,7 @@ def check_json_request(event: Mapping[str, Any], max_bytes: int) -> Response[Any
         return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             PayloadTooLarge.code,
-            f"The request body is larger than {max_bytes} bytes.",
+            too_large_message or f"The request body is larger than {max_bytes} bytes.",
         )
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "")
     content_type = _header(event, "content-type").split(";")[0].strip().lower()
@@ -116,6 +122,7 @@ def check_json_request(event: Mapping[str, Any], max_bytes: int) -> Response[Any
         and content_type
         and content_type != "application/json"
         and not content_type.endswith("+json")
+        and not (accept_multipart and content_type == "multipart/form-data")
     ):
         return error_response(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -181,14 +188,20 @@ def build_resolver() -> APIGatewayHttpResolver:
 
 
 def lambda_entry(
-    app: APIGatewayHttpResolver, *, max_body_bytes: int | None = None
+    app: APIGatewayHttpResolver,
+    *,
+    max_body_bytes: int | None = None,
+    accept_multipart: bool = False,
+    too_large_message: str | None = None,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler of an API group: size and content-type checks, then the resolver."""
     limit = max_body_bytes or get_settings().max_body_bytes
 
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refused = check_json_request(event, limit)
+        refused = check_json_request(
+            event, limit, accept_multipart=accept_multipart, too_large_message=too_large_message
+        )
         if refused is not None:
             return {
                 "statusCode": refused.status_code,

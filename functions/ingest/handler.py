@@ -1,0 +1,81 @@
+"""Ingest: SQS messages carrying S3 ObjectCreated events for incoming/<upload_id>.zip."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from assets_core.config import get_settings
+from assets_core.logic.bundles import Limits, Stores, ingest_upload, upload_id_of
+from assets_core.stores.objects import object_store
+from assets_core.stores.registry import assets_store
+from assets_core.stores.status import status_store
+
+logger = Logger(service=get_settings().service_name)
+
+
+def default_stores() -> Stores:
+    return Stores(objects=object_store(), status=status_store(), documents=assets_store())
+
+
+def limits() -> Limits:
+    settings = get_settings()
+    return Limits(
+        max_object_bytes=settings.upload_max_bytes,
+        max_members=settings.bundle_max_members,
+        max_expanded_bytes=settings.bundle_max_expanded_bytes,
+        max_ratio=settings.bundle_max_ratio,
+        part_bytes=settings.ingest_part_bytes,
+        copy_min_bytes=settings.ingest_copy_min_bytes,
+        upload_threads=settings.ingest_upload_threads,
+    )
+
+
+def s3_objects(record: SQSRecord) -> list[tuple[str, str]]:
+    """The (bucket, key) pairs an SQS message's S3 event names; keys arrive URL-encoded."""
+    body = json.loads(record.body)
+    found = []
+    for item in body.get("Records", []) if isinstance(body, dict) else []:
+        if not str(item.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = item.get("s3", {})
+        found.append((s3.get("bucket", {}).get("name", ""), unquote_plus(s3["object"]["key"])))
+    return found
+
+
+def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None) -> dict[str, Any]:
+    """Ingest every bundle the batch names; failed messages are reported, not the batch."""
+    chosen = stores or default_stores()
+    bundle_limits = limits()
+
+    def handle(record: SQSRecord) -> None:
+        for bucket, key in s3_objects(record):
+            upload_id = upload_id_of(key)
+            if upload_id is None:
+                logger.warning(
+                    "Ignoring an object outside incoming/<upload_id>.zip",
+                    extra={"bucket": bucket, "key": key},
+                )
+                continue
+            result = ingest_upload(upload_id, key, chosen, bundle_limits)
+            logger.info("Ingested upload", extra={"upload_id": upload_id, **result})
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    response = process_partial_response(
+        event=event, record_handler=handle, processor=processor, context=context
+    )
+    return dict(response)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return ingest(event, context)

@@ -1,0 +1,71 @@
+"""Download: checks the signed link and streams the asset's ZIP (a function URL in AWS, with
+``InvokeMode: RESPONSE_STREAM``; ``runtime.py`` speaks the streaming protocol)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools import Logger
+
+from assets_core.api.zip import signing_key
+from assets_core.config import get_settings
+from assets_core.errors import AppError, NotFound
+from assets_core.logic import assets
+from assets_core.logic.downloads import check_link, zip_stream
+from assets_core.stores.objects import object_store
+from assets_core.stores.registry import assets_store
+
+logger = Logger(service=get_settings().service_name)
+
+
+@dataclass
+class StreamedResponse:
+    """What a streaming function answers: status and headers first, then the body's chunks."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Iterable[bytes] = ()
+
+    def prelude(self) -> dict[str, Any]:
+        return {"statusCode": self.status, "headers": self.headers}
+
+
+def _error(exc: AppError) -> StreamedResponse:
+    return StreamedResponse(
+        int(exc.status),
+        {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        [json.dumps(exc.body()).encode()],
+    )
+
+
+def _params(event: dict[str, Any]) -> dict[str, str]:
+    params = dict(parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True))
+    params.update(event.get("queryStringParameters") or {})
+    return params
+
+
+def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
+    """Answer one download request: 403 for a missing, forged or expired link, 404 for an
+    unknown asset, else 200 with the ZIP streamed as it is built."""
+    method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")
+    if method not in ("GET", "HEAD"):
+        return _error(AppError("Downloads are fetched with GET.", code="METHOD_NOT_ALLOWED"))
+    try:
+        asset_id = check_link(_params(event), key=signing_key())
+        asset = assets.get(asset_id, store=assets_store())
+    except AppError as exc:
+        return _error(exc)
+    except Exception:
+        logger.exception("Download failed before streaming")
+        return _error(NotFound("The asset could not be read; try again.", code="DOWNLOAD_FAILED"))
+    headers = {
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{asset_id}.zip"',
+        "Cache-Control": "no-store",
+    }
+    body: Iterable[bytes] = () if method == "HEAD" else zip_stream(asset, object_store())
+    return StreamedResponse(200, headers, body)

@@ -1,0 +1,459 @@
+"""ZIP bundles (spec 000): checking an uploaded bundle, storing its members and registering the
+asset it describes, idempotently, leaving nothing behind when it fails."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import re
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from threading import BoundedSemaphore
+from typing import Any
+
+from pydantic import ValidationError
+
+from assets_core.errors import AlreadyExists, AppError
+from assets_core.logic import assets
+from assets_core.logic.zipreader import (
+    DEFLATED,
+    STORED,
+    BadArchive,
+    Member,
+    read_directory,
+    read_members,
+)
+from assets_core.models.asset import Asset
+from assets_core.stores.documents import DocumentStore
+from assets_core.stores.objects import ObjectStore
+from assets_core.stores.status import StatusStore
+
+log = logging.getLogger(__name__)
+
+ASSET_JSON = "asset.json"
+ASSET_JSON_MAX_BYTES = 1024 * 1024
+RATIO_FLOOR_BYTES = 1024 * 1024
+INCOMING_PREFIX = "incoming/"
+ASSETS_PREFIX = "assets/"
+UPLOAD_KEY = re.compile(
+    r"^incoming/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.zip$"
+)
+MIB = 1024 * 1024
+
+
+class BundleRejected(Exception):
+    """The bundle cannot be ingested; the message is the reason a person can act on."""
+
+
+class UploadBusy(Exception):
+    """Another run holds this upload; the message should be delivered again later."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_object_bytes: int
+    max_members: int = 10_000
+    max_expanded_bytes: int = 10 * 1024 * MIB
+    max_ratio: int = 100
+    part_bytes: int = 8 * MIB
+    copy_min_bytes: int = 5 * MIB
+    upload_threads: int = 3
+    lock_seconds: int = 15 * 60
+
+
+@dataclass
+class Stores:
+    objects: ObjectStore
+    status: StatusStore
+    documents: DocumentStore
+
+
+def upload_key(upload_id: str) -> str:
+    return f"{INCOMING_PREFIX}{upload_id}.zip"
+
+
+def upload_id_of(key: str) -> str | None:
+    found = UPLOAD_KEY.match(key)
+    return found.group(1) if found else None
+
+
+# -- checks on the central directory -------------------------------------------------------
+
+
+def check_name(name: str) -> None:
+    """Refuse member names that could escape a folder or be ambiguous."""
+    if not name or "\x00" in name:
+        raise BundleRejected("a member name is empty or contains a NUL byte")
+    if "\\" in name:
+        raise BundleRejected(f"member name '{name}' contains a backslash")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        raise BundleRejected(f"member name '{name}' is an absolute path")
+    if ".." in name.split("/"):
+        raise BundleRejected(f"member name '{name}' contains '..'")
+    if any(part in ("", ".") for part in name.rstrip("/").split("/")):
+        raise BundleRejected(f"member name '{name}' has an empty or '.' path segment")
+
+
+def check_members(members: list[Member], limits: Limits) -> dict[str, Member]:
+    """Apply the contract's rules to the directory; the file members by name."""
+    if len(members) > limits.max_members:
+        raise BundleRejected(
+            f"the bundle has {len(members)} members; at most {limits.max_members} are allowed"
+        )
+    files: dict[str, Member] = {}
+    seen: set[str] = set()
+    total = 0
+    for member in members:
+        check_name(member.name)
+        if member.name in seen:
+            raise BundleRejected(f"member name '{member.name}' appears more than once")
+        seen.add(member.name)
+        if member.flags & 0x1:
+            raise BundleRejected(
+                f"member '{member.name}' is encrypted; encryption is not supported"
+            )
+        if member.method not in (STORED, DEFLATED):
+            raise BundleRejected(
+                f"member '{member.name}' uses compression method {member.method}; "
+                "only stored and deflated members are supported"
+            )
+        if member.is_dir:
+            continue
+        if member.size > RATIO_FLOOR_BYTES and member.size > limits.max_ratio * max(
+            member.compressed_size, 1
+        ):
+            raise BundleRejected(
+                f"member '{member.name}' expands {member.size} bytes from "
+                f"{member.compressed_size}: more than {limits.max_ratio} times (zip bomb)"
+            )
+        total += member.size
+        if total > limits.max_expanded_bytes:
+            raise BundleRejected(
+                f"the bundle expands to more than {limits.max_expanded_bytes} bytes (the limit)"
+            )
+        files[member.name] = member
+    return files
+
+
+# -- asset.json and the files[] mapping ------------------------------------------------------
+
+
+@dataclass
+class FilePlan:
+    """What ingest stores and registers: the document, and each member to store at a key."""
+
+    document: dict[str, Any]
+    keys: dict[str, str] = field(default_factory=dict)  # member path -> object key
+    entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # path -> entries
+
+
+def parse_asset_json(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleRejected(f"asset.json is not valid JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise BundleRejected("asset.json must hold a JSON object (an Asset document)")
+    return document
+
+
+def _guess_mime(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def plan_files(
+    document: dict[str, Any], files: dict[str, Member], key_of: Any, url_of: Any
+) -> FilePlan:
+    """Map files[] to members as the contract says and fill what ingest knows up front."""
+    entries = document.get("files", [])
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        raise BundleRejected("asset.json: 'files' must be a list")
+    plan = FilePlan(document=document)
+    named: set[str] = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise BundleRejected(f"asset.json: files[{index}] must be an object")
+        metadata = entry.get("asset_file_metadata") or {}
+        if not isinstance(metadata, dict):
+            raise BundleRejected(
+                f"asset.json: files[{index}].asset_file_metadata must be an object"
+            )
+        path = metadata.get("path") or entry.get("asset_file_id")
+        if isinstance(path, str) and path in files:
+            named.add(path)
+            _attach(plan, entry, path, files[path], key_of, url_of)
+        elif entry.get("asset_file_url"):
+            continue  # an external reference stays as it is
+        else:
+            raise BundleRejected(
+                f"asset.json: files[{index}] names member '{path}', which is not in the bundle"
+            )
+    for path, member in files.items():
+        if path == ASSET_JSON or path in named:
+            continue
+        entry = {"asset_file_id": path, "asset_file_type": "file"}
+        entries.append(entry)
+        _attach(plan, entry, path, member, key_of, url_of)
+    document["files"] = entries
+    document["asset_file_ids"] = [
+        entry.get("asset_file_id") for entry in entries if isinstance(entry, dict)
+    ]
+    return plan
+
+
+def _attach(
+    plan: FilePlan, entry: dict[str, Any], path: str, member: Member, key_of: Any, url_of: Any
+) -> None:
+    key = key_of(path)
+    plan.keys[path] = key
+    plan.entries.setdefault(path, []).append(entry)
+    entry.setdefault("asset_file_type", "file")
+    entry.setdefault("asset_file_mime_type", _guess_mime(path))
+    entry["asset_file_url"] = url_of(key)
+    metadata = dict(entry.get("asset_file_metadata") or {})
+    metadata.update({"path": path, "size": member.size, "crc32": member.crc})
+    entry["asset_file_metadata"] = metadata
+
+
+def validate_document(document: dict[str, Any]) -> Asset:
+    """asset.json must be an Asset, under the same rules as POST /registry/assets."""
+    try:
+        return Asset.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(part) for part in error["loc"]) or "asset"
+            problems.append(
+                f"unknown field '{where}'"
+                if error["type"] == "extra_forbidden"
+                else f"{where}: {error['msg']}"
+            )
+        raise BundleRejected("asset.json is not a valid Asset: " + "; ".join(problems)) from exc
+
+
+# -- storing members -------------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes members to the object store: one PUT for a small member, a multipart upload in
+    bounded parts for a large one, and server-side part copies for a large stored member.
+    Parts upload on a few threads; at most ``threads`` parts are in memory at once."""
+
+    def __init__(self, objects: ObjectStore, bundle_key: str, limits: Limits) -> None:
+        self.objects = objects
+        self.bundle_key = bundle_key
+        self.limits = limits
+        self.pool = ThreadPoolExecutor(max_workers=limits.upload_threads)
+        self.slots = BoundedSemaphore(limits.upload_threads)
+        self.open_uploads: list[tuple[str, str]] = []
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    def abort_open(self) -> None:
+        for key, upload in self.open_uploads:
+            self.objects.abort_multipart(key, upload)
+        self.open_uploads.clear()
+
+    def _submit(self, function: Any, *args: Any) -> Future[str]:
+        self.slots.acquire()
+        future = self.pool.submit(function, *args)
+        future.add_done_callback(lambda _: self.slots.release())
+        return future
+
+    def write(
+        self, key: str, member: Member, data_offset: int, chunks: Iterator[bytes], content_type: str
+    ) -> str:
+        """Store one member; its SHA-256 (hex)."""
+        digest = hashlib.sha256()
+        if member.size < self.limits.part_bytes:
+            body = bytearray()
+            for chunk in chunks:
+                digest.update(chunk)
+                body += chunk
+            self.objects.put(key, bytes(body), content_type)
+            return digest.hexdigest()
+        upload = self.objects.start_multipart(key, content_type)
+        self.open_uploads.append((key, upload))
+        futures: list[Future[str]] = []
+        if member.method == STORED and member.size >= self.limits.copy_min_bytes:
+            part = max(self.limits.part_bytes, 512 * MIB, -(-member.size // 10_000))
+            for number, start in enumerate(range(0, member.size, part), start=1):
+                end = min(member.size, start + part)
+                futures.append(
+                    self._submit(
+                        self.objects.copy_part,
+                        key,
+                        upload,
+                        number,
+                        self.bundle_key,
+                        data_offset + start,
+                        data_offset + end,
+                    )
+                )
+            for chunk in chunks:  # the bytes are read once, for the checksum and CRC only
+                digest.update(chunk)
+        else:
+            buffer = bytearray()
+            for chunk in chunks:
+                digest.update(chunk)
+                buffer += chunk
+                if len(buffer) >= self.limits.part_bytes:
+                    futures.append(
+                        self._submit(
+                            self.objects.upload_part,
+                            key,
+                            upload,
+                            len(futures) + 1,
+                            bytes(buffer[: self.limits.part_bytes]),
+                        )
+                    )
+                    del buffer[: self.limits.part_bytes]
+            if buffer or not futures:
+                futures.append(
+                    self._submit(
+                        self.objects.upload_part, key, upload, len(futures) + 1, bytes(buffer)
+                    )
+                )
+        etags = [future.result() for future in futures]
+        self.objects.complete_multipart(key, upload, etags)
+        self.open_uploads.remove((key, upload))
+        return digest.hexdigest()
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+
+def ingest_upload(
+    upload_id: str, bundle_key: str, stores: Stores, limits: Limits
+) -> dict[str, Any]:
+    """Ingest one uploaded bundle, once: the upload's final status record.
+
+    A second delivery of the same upload finds the status final and changes nothing. A bundle
+    that breaks a rule ends in ``failed: <reason>`` with nothing stored; a store that does not
+    answer raises, so the message is delivered again.
+    """
+    token = stores.status.lock(upload_id, limits.lock_seconds)
+    if token is None:
+        raise UploadBusy(f"upload {upload_id} is being processed by another run")
+    try:
+        current = stores.status.get(upload_id) or {}
+        status = str(current.get("status", ""))
+        if status == "success" or status.startswith("failed"):
+            return current
+        stores.status.put(upload_id, {**current, "status": "processing"})
+        try:
+            asset_id = _ingest(upload_id, bundle_key, stores, limits, current)
+        except BundleRejected as exc:
+            record = {**current, "status": f"failed: {exc}"}
+            stores.status.put(upload_id, record)
+            _discard_bundle(stores.objects, bundle_key)
+            return record
+        except BaseException:
+            stores.status.put(upload_id, {**current, "status": "queued"})
+            raise
+        record = {**current, "status": "success", "asset_id": asset_id}
+        stores.status.put(upload_id, record)
+        _discard_bundle(stores.objects, bundle_key)
+        return record
+    finally:
+        stores.status.unlock(upload_id, token)
+
+
+def _discard_bundle(objects: ObjectStore, key: str) -> None:
+    try:
+        objects.delete([key])
+    except AppError:
+        log.warning("Could not delete %s; the bucket's lifecycle rule will", key)
+
+
+def _ingest(
+    upload_id: str, bundle_key: str, stores: Stores, limits: Limits, record: dict[str, Any]
+) -> str:
+    objects = stores.objects
+    size = objects.size(bundle_key)
+    if size is None:
+        raise BundleRejected("the uploaded bundle is no longer in storage; upload it again")
+    if size > limits.max_object_bytes:
+        raise BundleRejected(
+            f"the bundle is {size} bytes; at most {limits.max_object_bytes} are allowed"
+        )
+    try:
+        members, directory_start = read_directory(objects, bundle_key, size)
+        files = check_members(members, limits)
+        if ASSET_JSON not in files:
+            raise BundleRejected("the bundle has no asset.json at its root")
+        raw_json = _read_member(objects, bundle_key, files[ASSET_JSON], directory_start)
+    except BadArchive as exc:
+        raise BundleRejected(str(exc)) from exc
+    document = parse_asset_json(raw_json)
+    asset_id = document.get("asset_id")
+    if not isinstance(asset_id, str) or not re.match(
+        r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$", asset_id
+    ):
+        validate_document(document)  # names the problem with asset_id
+        raise BundleRejected("asset.json: asset_id is invalid")
+    prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
+    plan = plan_files(document, files, lambda path: prefix + path, objects.url_of)
+    validate_document(document)
+    record["asset_id"] = asset_id
+    existing = stores.documents.get(asset_id)
+    if existing is not None:
+        if _registered_by(existing, prefix):
+            return asset_id  # an earlier run registered it and stopped before saying so
+        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
+    writer = _Writer(objects, bundle_key, limits)
+    try:
+        for item in read_members(
+            objects, bundle_key, [files[p] for p in plan.keys], directory_start
+        ):
+            path = item.member.name
+            entries = plan.entries[path]
+            sha256 = writer.write(
+                plan.keys[path],
+                item.member,
+                item.data_offset,
+                item.chunks,
+                entries[0]["asset_file_mime_type"],
+            )
+            for entry in entries:
+                entry["asset_file_metadata"]["sha256"] = sha256
+        assets.create(validate_document(document), store=stores.documents)
+    except BadArchive as exc:
+        _clean_up(writer, objects, prefix)
+        raise BundleRejected(str(exc)) from exc
+    except AlreadyExists as exc:
+        _clean_up(writer, objects, prefix)
+        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
+    except BaseException:
+        _clean_up(writer, objects, prefix)
+        raise
+    finally:
+        writer.close()
+    return asset_id
+
+
+def _registered_by(document: dict[str, Any], prefix: str) -> bool:
+    """Whether this upload stored the asset's files (its keys carry the upload's id)."""
+    urls = [f.get("asset_file_url", "") for f in document.get("files") or [] if isinstance(f, dict)]
+    return any(isinstance(url, str) and f"/{prefix}" in url for url in urls)
+
+
+def _clean_up(writer: _Writer, objects: ObjectStore, prefix: str) -> None:
+    """Remove everything this run wrote: open multipart uploads and stored members."""
+    writer.close()
+    writer.abort_open()
+    objects.delete_prefix(prefix)
+
+
+def _read_member(objects: ObjectStore, key: str, member: Member, end: int) -> bytes:
+    if member.size > ASSET_JSON_MAX_BYTES:
+        raise BundleRejected(f"asset.json is {member.size} bytes; at most 1 MiB is allowed")
+    for item in read_members(objects, key, [member], end):
+        return b"".join(item.chunks)
+    raise BundleRejected("asset.json could not be read")

@@ -1,0 +1,213 @@
+"""The object store: a small interface, and the S3 adapter behind it (one client per process)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from assets_core.config import get_settings
+from assets_core.errors import NotFound, StoreUnavailable
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+
+
+class ObjectStore(Protocol):
+    bucket: str
+
+    def url_of(self, key: str) -> str: ...
+    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int) -> PresignedPost: ...
+    def put(self, key: str, body: bytes, content_type: str = ...) -> None: ...
+    def size(self, key: str) -> int | None: ...
+    def read_range(self, key: str, start: int, end: int) -> bytes: ...
+    def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Iterator[bytes]: ...
+    def start_multipart(self, key: str, content_type: str) -> str: ...
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str: ...
+    def copy_part(
+        self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
+    ) -> str: ...
+    def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None: ...
+    def abort_multipart(self, key: str, upload_id: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> int: ...
+    def delete(self, keys: Iterable[str]) -> None: ...
+
+
+class S3ObjectStore:
+    """An ``ObjectStore`` on one S3 bucket (or an S3-compatible endpoint)."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def _call(self, action: str, key: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, action)(Bucket=self.bucket, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise NotFound(f"No stored object '{key}'.", code="OBJECT_NOT_FOUND") from exc
+            raise StoreUnavailable(
+                f"The object store refused {action} on '{key}': {code}."
+            ) from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"The object store did not answer: {exc}.") from exc
+
+    def url_of(self, key: str) -> str:
+        """The stored object's URL as recorded in metadata: ``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{key}"
+
+    def key_of(self, url: str) -> str | None:
+        """The key of a URL in this bucket, or None for anything else."""
+        prefix = f"s3://{self.bucket}/"
+        return url[len(prefix) :] if url.startswith(prefix) else None
+
+    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int) -> PresignedPost:
+        """A browser-style POST upload of one object of at most ``max_bytes``."""
+        try:
+            post = self.client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Conditions=[["content-length-range", 1, max_bytes]],
+                ExpiresIn=expires_in,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(f"Could not sign the upload: {exc}.") from exc
+        return PresignedPost(url=post["url"], fields=dict(post["fields"]))
+
+    def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
+        params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires_in
+        )
+        return url
+
+    def put(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self._call("put_object", key, Key=key, Body=body, ContentType=content_type)
+
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes, or None when there is no such object."""
+        try:
+            head = self._call("head_object", key, Key=key)
+        except NotFound:
+            return None
+        return int(head["ContentLength"])
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``start`` to ``end`` (exclusive)."""
+        if end <= start:
+            return b""
+        answer = self._call("get_object", key, Key=key, Range=f"bytes={start}-{end - 1}")
+        data: bytes = answer["Body"].read()
+        return data
+
+    def stream_range(
+        self, key: str, start: int, end: int, chunk: int = 1024 * 1024
+    ) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` (exclusive) in chunks, from one GET."""
+        if end <= start:
+            return
+        answer = self._call("get_object", key, Key=key, Range=f"bytes={start}-{end - 1}")
+        body = answer["Body"]
+        try:
+            yield from body.iter_chunks(chunk)
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"Reading '{key}' failed: {exc}.") from exc
+        finally:
+            body.close()
+
+    def start_multipart(self, key: str, content_type: str) -> str:
+        answer = self._call("create_multipart_upload", key, Key=key, ContentType=content_type)
+        return str(answer["UploadId"])
+
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+        answer = self._call(
+            "upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+        )
+        return str(answer["ETag"])
+
+    def copy_part(
+        self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
+    ) -> str:
+        """Copy bytes ``start`` to ``end`` (exclusive) of another object into a part,
+        server-side: no bytes pass through this process."""
+        answer = self._call(
+            "upload_part_copy",
+            key,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            CopySource={"Bucket": self.bucket, "Key": source_key},
+            CopySourceRange=f"bytes={start}-{end - 1}",
+        )
+        return str(answer["CopyPartResult"]["ETag"])
+
+    def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
+        parts = [{"ETag": etag, "PartNumber": n} for n, etag in enumerate(etags, start=1)]
+        self._call(
+            "complete_multipart_upload",
+            key,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
+        )
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        # Best effort: the bucket's lifecycle rule aborts whatever is left.
+        with contextlib.suppress(NotFound, StoreUnavailable):
+            self._call("abort_multipart_upload", key, Key=key, UploadId=upload_id)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under a prefix; how many were deleted."""
+        deleted = 0
+        token: dict[str, str] = {}
+        while True:
+            page = self._call("list_objects_v2", prefix, Prefix=prefix, **token)
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            if keys:
+                self.delete(keys)
+                deleted += len(keys)
+            if not page.get("IsTruncated"):
+                return deleted
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def delete(self, keys: Iterable[str]) -> None:
+        batch = [{"Key": key} for key in keys]
+        for start in range(0, len(batch), 1000):
+            self._call(
+                "delete_objects",
+                "(batch)",
+                Delete={"Objects": batch[start : start + 1000], "Quiet": True},
+            )
+
+
+@lru_cache(maxsize=1)
+def s3_client() -> Any:
+    """The process's one S3 client (``S3_ENDPOINT_URL`` for moto or another S3)."""
+    settings = get_settings()
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url or None,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
+            retries={"max_attempts": 5, "mode": "standard"},
+            max_pool_connections=32,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def object_store() -> S3ObjectStore:
+    return S3ObjectStore(s3_client(), get_settings().bucket_name)

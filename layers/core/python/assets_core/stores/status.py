@@ -1,0 +1,89 @@
+"""Upload status: a small interface, and the Redis adapter (fakeredis when no ``REDIS_URL``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from typing import Any, Protocol
+
+import redis
+
+from assets_core.config import get_settings
+from assets_core.errors import StoreUnavailable
+
+STATUS_PREFIX = "UPLOAD_STATUS:"
+LOCK_PREFIX = "UPLOAD_LOCK:"
+
+
+class StatusStore(Protocol):
+    def put(self, upload_id: str, record: dict[str, Any]) -> None: ...
+    def get(self, upload_id: str) -> dict[str, Any] | None: ...
+    def lock(self, upload_id: str, seconds: int) -> str | None: ...
+    def unlock(self, upload_id: str, token: str) -> None: ...
+
+
+class RedisStatusStore:
+    """Status records as JSON strings under ``UPLOAD_STATUS:<upload_id>``, with a TTL."""
+
+    def __init__(self, client: Any, ttl_seconds: int) -> None:
+        self.client = client
+        self.ttl_seconds = ttl_seconds
+
+    def _run(self, action: Any) -> Any:
+        try:
+            return action()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"The status store did not answer: {exc}.") from exc
+
+    def put(self, upload_id: str, record: dict[str, Any]) -> None:
+        """Write an upload's status record, renewing its time to live."""
+        payload = json.dumps({"upload_id": upload_id, **record})
+        self._run(lambda: self.client.set(STATUS_PREFIX + upload_id, payload, ex=self.ttl_seconds))
+
+    def get(self, upload_id: str) -> dict[str, Any] | None:
+        raw = self._run(lambda: self.client.get(STATUS_PREFIX + upload_id))
+        if raw is None:
+            return None
+        record: dict[str, Any] = json.loads(raw)
+        return record
+
+    def lock(self, upload_id: str, seconds: int) -> str | None:
+        """Take the upload's processing lock; a token, or None when another run holds it."""
+        token = secrets.token_hex(16)
+        key = LOCK_PREFIX + upload_id
+        taken = self._run(lambda: self.client.set(key, token, nx=True, ex=seconds))
+        return token if taken else None
+
+    def unlock(self, upload_id: str, token: str) -> None:
+        """Release the lock if this token still holds it (WATCH/MULTI, no server scripts)."""
+        key = LOCK_PREFIX + upload_id
+
+        def release() -> None:
+            with self.client.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    if pipe.get(key) == token:
+                        pipe.multi()
+                        pipe.delete(key)
+                        pipe.execute()
+                except redis.WatchError:
+                    pass
+
+        self._run(release)
+
+
+@lru_cache(maxsize=1)
+def status_store() -> RedisStatusStore:
+    """The process's status store: ``REDIS_URL``, else in-process fakeredis."""
+    settings = get_settings()
+    ttl = settings.upload_status_ttl_days * 24 * 3600
+    if settings.redis_url:
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_connect_timeout=5, socket_timeout=10, decode_responses=True
+        )
+    else:
+        import fakeredis  # only in the local stack and tests; never shipped to Lambda
+
+        client = fakeredis.FakeRedis(decode_responses=True)
+    return RedisStatusStore(client, ttl)

@@ -1,0 +1,127 @@
+"""The local stand-in for the SQS event source mapping: the bucket notifies a queue of every
+bundle under incoming/ (moto delivers it for real), and this poller drains the queue into the
+ingest handler, deleting what it ingested and leaving failed messages for redelivery."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import Any
+
+import boto3
+
+from local.apigw import LocalContext
+
+log = logging.getLogger("local.poller")
+QUEUE = "assets-ingest"
+DEAD_LETTER_QUEUE = "assets-ingest-dlq"
+
+
+def configure_pipeline(endpoint: str, bucket: str, visibility_timeout: int = 30) -> str:
+    """Create the queue (with a dead-letter queue after 3 receives) and the bucket's
+    ObjectCreated notification on incoming/*.zip; the queue's URL."""
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=QUEUE,
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": "3"}}',
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": "incoming/"},
+                                {"Name": "suffix", "Value": ".zip"},
+                            ]
+                        }
+                    },
+                }
+            ]
+        },
+    )
+    return str(queue_url)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event an SQS event source mapping hands a function for these messages."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message.get("MD5OfBody")
+                or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": queue_arn.split(":")[3],
+            }
+            for message in messages
+        ]
+    }
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, endpoint: str, queue_url: str, handler: Any) -> None:
+        super().__init__(name="ingest-poller", daemon=True)
+        self.sqs = boto3.client("sqs", endpoint_url=endpoint)
+        self.queue_url = queue_url
+        self.queue_arn = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.handler = handler
+        self.stopping = threading.Event()
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        """Deliver one batch; how many messages it held."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        result = self.handler(
+            sqs_event(messages, self.queue_arn), LocalContext("ingest", 1024, 900)
+        )
+        failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
+        done = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+            for n, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+        return len(messages)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                log.exception("Polling the ingest queue failed")
+                self.stopping.wait(1)
+
+    def stop(self) -> None:
+        self.stopping.set()
