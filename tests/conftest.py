@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,9 @@ os.environ.pop("MONGODB_URI", None)
 
 from assets_core.config import get_settings
 from assets_core.stores.documents import mongo_client
+from assets_core.stores.objects import object_store, s3_client
 from assets_core.stores.registry import assets_store
+from assets_core.stores.status import LOCK_PREFIX, STATUS_PREFIX, status_store
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +37,33 @@ def fresh_database() -> Iterator[None]:
     yield
     client.drop_database(get_settings().mongodb_database)
     assets_store.cache_clear()
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    """S3 on moto, in-process, with the configured bucket; the object store uses it."""
+    from moto import mock_aws
+
+    with mock_aws():
+        s3_client.cache_clear()
+        object_store.cache_clear()
+        client = s3_client()
+        client.create_bucket(Bucket=get_settings().bucket_name)
+        yield client
+        s3_client.cache_clear()
+        object_store.cache_clear()
+
+
+@pytest.fixture
+def status() -> Iterator[Any]:
+    """The status store on Redis at REDIS_URL (fakeredis without it), emptied of uploads."""
+    store = status_store()
+
+    def clear() -> None:
+        for prefix in (STATUS_PREFIX, LOCK_PREFIX):
+            for key in store.client.scan_iter(match=prefix + "*"):
+                store.client.delete(key)
+
+    clear()
+    yield store
+    clear()

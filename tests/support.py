@@ -84,3 +84,37 @@ def make_asset(asset_id: str = "asset-001", **overrides: Any) -> dict[str, Any]:
     }
     asset.update(overrides)
     return asset
+
+
+def zip_bytes(
+    members: dict[str, bytes],
+    *,
+    stored: tuple[str, ...] = (),
+    asset: dict[str, Any] | None = None,
+) -> bytes:
+    """A ZIP holding ``members`` (deflated unless named in ``stored``) and, when given,
+    ``asset`` as asset.json."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if asset is not None:
+            archive.writestr("asset.json", json.dumps(asset))
+        for name, data in members.items():
+            method = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+            archive.writestr(zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0)), data, method)
+    return buffer.getvalue()
+
+
+def bundle_asset(asset_id: str = "bundle-001", **overrides: Any) -> dict[str, Any]:
+    """An asset.json for a bundle: no profiles or APIs, files filled by ingest."""
+    asset: dict[str, Any] = {
+        "asset_id": asset_id,
+        "asset_uri": f"models://example.com/{asset_id}",
+        "asset_version": "v1",
+        "asset_profile_id": "profile-001",
+        "asset_file_ids": [],
+    }
+    asset.update(overrides)
+    return asset

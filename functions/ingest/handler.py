@@ -69,7 +69,8 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
             result = ingest_upload(upload_id, key, chosen, bundle_limits)
             logger.info("Ingested upload", extra={"upload_id": upload_id, **result})
 
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Report every failed message, even when all failed, rather than failing the invocation.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=handle, processor=processor, context=context
     )

@@ -1,0 +1,328 @@
+"""The ingest function called with SQS-wrapped S3 events; S3 on moto, status in Redis."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import struct
+import uuid
+import zipfile
+from typing import Any
+
+import pytest
+
+from assets_core.config import get_settings
+from assets_core.logic import assets
+from assets_core.logic.bundles import upload_key
+from assets_core.models.asset import Asset
+from assets_core.stores.registry import assets_store
+from functions.ingest import handler as ingest_module
+from local.apigw import LocalContext
+from tests.support import EVENTS, bundle_asset, make_asset, zip_bytes
+
+pytestmark = pytest.mark.usefixtures("s3", "status")
+BUCKET = get_settings().bucket_name
+
+
+def sqs_event(*upload_ids: str) -> dict[str, Any]:
+    """The recorded SQS event, one message per upload; keys URL-encoded as S3 sends them."""
+    template = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())["Records"][0]
+    records = []
+    for upload_id in upload_ids:
+        record = copy.deepcopy(template)
+        body = json.loads(record["body"])
+        body["Records"][0]["s3"]["object"]["key"] = upload_key(upload_id).replace("/", "%2F")
+        record["body"] = json.dumps(body)
+        record["messageId"] = upload_id
+        records.append(record)
+    return {"Records": records}
+
+
+def upload(data: bytes) -> str:
+    upload_id = str(uuid.uuid4())
+    from assets_core.stores.objects import object_store
+    from assets_core.stores.status import status_store
+
+    status_store().put(upload_id, {"status": "queued"})
+    object_store().put(upload_key(upload_id), data, "application/zip")
+    return upload_id
+
+
+def run(*upload_ids: str) -> dict[str, Any]:
+    return ingest_module.ingest(sqs_event(*upload_ids), LocalContext("ingest"))
+
+
+def status_of(upload_id: str) -> dict[str, Any]:
+    from assets_core.stores.status import status_store
+
+    record = status_store().get(upload_id)
+    assert record is not None
+    return record
+
+
+def stored_keys(s3: Any, prefix: str = "assets/") -> list[str]:
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def test_bundle_is_stored_and_registered(s3: Any) -> None:
+    # Given a bundle with nested, deflated and stored members, one of them over 5 MiB
+    big = os.urandom(6 * 1024 * 1024)
+    members = {
+        "models/v1/weights.bin": big,
+        "config.json": b'{"k": 1}',
+        "docs/a/b/readme.md": b"# hi" * 5000,
+    }
+    asset = bundle_asset(
+        files=[
+            {
+                "asset_file_id": "weights",
+                "asset_file_type": "weights",
+                "asset_file_mime_type": "application/octet-stream",
+                "asset_file_metadata": {"path": "models/v1/weights.bin"},
+            }
+        ]
+    )
+    upload_id = upload(zip_bytes(members, stored=("models/v1/weights.bin",), asset=asset))
+    # When the ingest function receives its event
+    assert run(upload_id) == {"batchItemFailures": []}
+    # Then the upload succeeded and every file is stored with its size and sha256
+    assert status_of(upload_id) == {
+        "upload_id": upload_id,
+        "status": "success",
+        "asset_id": "bundle-001",
+    }
+    document = assets.get("bundle-001", store=assets_store())
+    assert document["asset_file_ids"] == ["weights", "config.json", "docs/a/b/readme.md"]
+    for entry in document["files"]:
+        path = entry["asset_file_metadata"]["path"]
+        key = entry["asset_file_url"].removeprefix(f"s3://{BUCKET}/")
+        assert key == f"assets/bundle-001/{upload_id}/{path}"
+        body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        assert body == members[path]
+        assert entry["asset_file_metadata"]["size"] == len(members[path])
+        assert entry["asset_file_metadata"]["sha256"] == hashlib.sha256(members[path]).hexdigest()
+    assert stored_keys(s3, "incoming/") == [], "the bundle is removed once ingested"
+
+
+def test_large_deflated_member_goes_up_in_parts(s3: Any) -> None:
+    data = os.urandom(10 * 1024 * 1024).hex().encode()  # 20 MiB that deflates about 2:1
+    upload_id = upload(zip_bytes({"big.txt": data}, asset=bundle_asset()))
+    run(upload_id)
+    assert status_of(upload_id)["status"] == "success"
+    key = f"assets/bundle-001/{upload_id}/big.txt"
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(data)
+
+
+def test_duplicate_delivery_is_harmless(s3: Any) -> None:
+    upload_id = upload(zip_bytes({"a.txt": b"a"}, asset=bundle_asset()))
+    assert run(upload_id, upload_id) == {"batchItemFailures": []}
+    assert run(upload_id) == {"batchItemFailures": []}
+    assert status_of(upload_id)["status"] == "success"
+    assert assets_store().count({}) == 1
+    assert len(stored_keys(s3)) == 1
+
+
+def failed(upload_id: str) -> str:
+    record = status_of(upload_id)
+    assert record["status"].startswith("failed: "), record
+    reason: str = record["status"]
+    return reason
+
+
+def assert_nothing_stored(s3: Any) -> None:
+    assert stored_keys(s3) == []
+    assert assets_store().count({}) == 0
+
+
+def with_nul_name() -> bytes:
+    data = bytearray(zip_bytes({"aXb": b"x"}, asset=bundle_asset()))
+    return bytes(data).replace(b"aXb", b"a\x00b")
+
+
+def too_many_members() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("asset.json", json.dumps(bundle_asset()))
+        for n in range(10_001):
+            archive.writestr(f"f/{n}", b"")
+    return buffer.getvalue()
+
+
+def duplicate_names() -> bytes:
+    data = zip_bytes({"a.txt": b"1", "b.txt": b"2"}, asset=bundle_asset())
+    return data.replace(b"b.txt", b"a.txt")
+
+
+HOSTILE = {
+    "not a zip": (lambda: b"this is not a zip file" * 100, "not a ZIP"),
+    "truncated": (lambda: zip_bytes({"a": os.urandom(20_000)}, asset=bundle_asset())[:-100], "ZIP"),
+    "no asset.json": (lambda: zip_bytes({"a.txt": b"x"}), "no asset.json"),
+    "asset.json not JSON": (lambda: zip_bytes({"asset.json": b"{nope"}), "not valid JSON"),
+    "asset.json a list": (lambda: zip_bytes({"asset.json": b"[]"}), "JSON object"),
+    "invalid asset": (
+        lambda: zip_bytes({}, asset={"asset_id": "x", "colour": 1}),
+        "not a valid Asset",
+    ),
+    "absolute name": (lambda: zip_bytes({"/etc/passwd": b"x"}, asset=bundle_asset()), "absolute"),
+    "dot-dot name": (lambda: zip_bytes({"a/../../x": b"x"}, asset=bundle_asset()), "'..'"),
+    "backslash name": (lambda: zip_bytes({"a\\b": b"x"}, asset=bundle_asset()), "backslash"),
+    "NUL in name": (with_nul_name, "NUL"),
+    "repeated name": (duplicate_names, "more than once"),
+    "too many members": (too_many_members, "at most 10000"),
+    "zip bomb": (
+        lambda: zip_bytes({"bomb": b"\0" * (8 * 1024 * 1024)}, asset=bundle_asset()),
+        "zip bomb",
+    ),
+    "absent member": (
+        lambda: zip_bytes(
+            {},
+            asset=bundle_asset(
+                files=[
+                    {"asset_file_id": "w.bin", "asset_file_type": "w", "asset_file_mime_type": "x"}
+                ]
+            ),
+        ),
+        "not in the bundle",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_hostile_bundles_fail_cleanly(s3: Any, case: str) -> None:
+    make, expected = HOSTILE[case]
+    upload_id = upload(make())
+    assert run(upload_id) == {"batchItemFailures": []}, "a refused bundle is not retried"
+    assert expected in failed(upload_id)
+    assert_nothing_stored(s3)
+
+
+def test_corrupt_member_after_others_were_written_leaves_nothing(s3: Any) -> None:
+    data = bytearray(
+        zip_bytes(
+            {"a.bin": os.urandom(100_000), "z.txt": b"stored text" * 50},
+            stored=("z.txt",),
+            asset=bundle_asset(),
+        )
+    )
+    index = data.index(b"stored text")
+    data[index : index + 4] = b"XXXX"
+    upload_id = upload(bytes(data))
+    run(upload_id)
+    assert "CRC-32" in failed(upload_id)
+    assert_nothing_stored(s3)
+
+
+def test_total_beyond_the_configured_limit(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    monkeypatch.setattr(settings, "bundle_max_expanded_bytes", 1000)
+    upload_id = upload(
+        zip_bytes({"a": os.urandom(600), "b": os.urandom(600)}, asset=bundle_asset())
+    )
+    run(upload_id)
+    assert "expands to more than 1000 bytes" in failed(upload_id)
+    assert_nothing_stored(s3)
+
+
+def test_object_larger_than_the_presigned_limit(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "upload_max_bytes", 500)
+    upload_id = upload(zip_bytes({"a": os.urandom(600)}, asset=bundle_asset()))
+    run(upload_id)
+    assert "at most 500 are allowed" in failed(upload_id)
+    assert_nothing_stored(s3)
+
+
+def test_existing_asset_id_fails_and_the_existing_asset_is_untouched(s3: Any) -> None:
+    first = upload(zip_bytes({"a.txt": b"original"}, asset=bundle_asset()))
+    run(first)
+    before = assets.get("bundle-001", store=assets_store())
+    keys_before = stored_keys(s3)
+    second = upload(zip_bytes({"a.txt": b"impostor"}, asset=bundle_asset()))
+    run(second)
+    assert "already exists" in failed(second)
+    assert assets.get("bundle-001", store=assets_store()) == before
+    assert stored_keys(s3) == keys_before
+
+
+def test_asset_registered_by_rest_blocks_the_bundle(s3: Any) -> None:
+    assets.create(Asset.model_validate(make_asset("bundle-001")), store=assets_store())
+    upload_id = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset()))
+    run(upload_id)
+    assert "already exists" in failed(upload_id)
+    assert stored_keys(s3) == []
+
+
+def test_one_bad_message_does_not_retry_the_others(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("good-1")))
+    flaky = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("flaky-1")))
+    original = ingest_module.ingest_upload
+
+    def failing_for_flaky(upload_id: str, *args: Any) -> dict[str, Any]:
+        if upload_id == flaky:
+            from assets_core.errors import StoreUnavailable
+
+            raise StoreUnavailable("The metadata store did not answer; try again.")
+        return original(upload_id, *args)
+
+    monkeypatch.setattr(ingest_module, "ingest_upload", failing_for_flaky)
+    assert run(good, flaky) == {"batchItemFailures": [{"itemIdentifier": flaky}]}
+    assert status_of(good)["status"] == "success"
+    assert status_of(flaky)["status"] == "queued"
+
+
+def test_transient_failure_is_retried_and_leaves_nothing(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets_core.errors import StoreUnavailable
+    from assets_core.stores.documents import MongoDocumentStore
+
+    upload_id = upload(zip_bytes({"a.txt": b"x" * 100}, asset=bundle_asset()))
+
+    def refuse(self: Any, document: Any) -> None:
+        raise StoreUnavailable("down")
+
+    monkeypatch.setattr(MongoDocumentStore, "insert", refuse)
+    assert run(upload_id) == {"batchItemFailures": [{"itemIdentifier": upload_id}]}
+    assert status_of(upload_id)["status"] == "queued"
+    assert stored_keys(s3) == []
+    monkeypatch.undo()
+    assert run(upload_id) == {"batchItemFailures": []}
+    assert status_of(upload_id)["status"] == "success"
+
+
+def test_message_being_processed_elsewhere_is_retried_later(s3: Any) -> None:
+    from assets_core.stores.status import status_store
+
+    upload_id = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset()))
+    token = status_store().lock(upload_id, 60)
+    assert token is not None
+    assert run(upload_id) == {"batchItemFailures": [{"itemIdentifier": upload_id}]}
+    status_store().unlock(upload_id, token)
+    assert run(upload_id) == {"batchItemFailures": []}
+
+
+def test_objects_outside_incoming_and_test_events_are_ignored(s3: Any) -> None:
+    event = sqs_event(str(uuid.uuid4()))
+    body = json.loads(event["Records"][0]["body"])
+    body["Records"][0]["s3"]["object"]["key"] = "assets/whatever.zip"
+    event["Records"][0]["body"] = json.dumps(body)
+    assert ingest_module.ingest(event, LocalContext("ingest")) == {"batchItemFailures": []}
+    event["Records"][0]["body"] = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})
+    assert ingest_module.ingest(event, LocalContext("ingest")) == {"batchItemFailures": []}
+
+
+def test_lying_directory_sizes_are_caught_while_streaming(s3: Any) -> None:
+    data = bytearray(zip_bytes({"a.bin": b"\0" * 200_000}, asset=bundle_asset()))
+    central = data.rindex(b"PK\x01\x02")
+    while central > 0 and not data[central + 46 : central + 51].startswith(b"a.bin"):
+        central = data.rindex(b"PK\x01\x02", 0, central)
+    struct.pack_into("<I", data, central + 24, 1000)
+    upload_id = upload(bytes(data))
+    run(upload_id)
+    assert "declared size" in failed(upload_id)
+    assert_nothing_stored(s3)
