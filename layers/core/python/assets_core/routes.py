@@ -129,6 +129,38 @@ API_GROUPS = (
 )
 
 
+COMPONENTS = "/components"
+API_GROUPS = (
+    *API_GROUPS,
+    ApiGroup(
+        name="components",
+        prefix=COMPONENTS,
+        description="Component registry: REST and read-only GraphQL",
+        routes=_routes(
+            COMPONENTS,
+            *(
+                ("POST", f"/api/{name}")
+                for name in (
+                    "registerComponent",
+                    "unregisterComponent",
+                    "updateComponent",
+                    "addMetadata",
+                    "updateMetadata",
+                    "getByType",
+                    "getByURI",
+                    "query",
+                )
+            ),
+            ("GET", "/gql"),
+            ("POST", "/gql"),
+            ("GET", "/health"),
+            ("GET", "/openapi.json"),
+            ("GET", "/docs"),
+        ),
+    ),
+)
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     """A Lambda function outside the HTTP API: an event consumer or a function URL."""

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import regex
+from bson.objectid import ObjectId
 from bson.regex import Regex
 from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
@@ -43,6 +44,14 @@ class DocumentStore(Protocol):
     def delete(self, key: str) -> bool: ...
     def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page: ...
     def count(self, query: Mapping[str, Any]) -> int: ...
+    def find(
+        self,
+        query: Mapping[str, Any],
+        *,
+        sort: Sequence[tuple[str, int]] = (),
+        skip: int = 0,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]: ...
 
 
 class _Deadline:
@@ -107,6 +116,22 @@ def _bound_regexes(query: Any, deadline: _Deadline) -> Any:
     return query
 
 
+def _object_ids(value: Any) -> Any:
+    """``_id`` values as sent by clients (hex strings) turned into MongoDB ObjectIds."""
+    if isinstance(value, str):
+        if not ObjectId.is_valid(value):
+            raise InvalidFilter(f"'{value}' is not a valid MongoID (24 hexadecimal digits).")
+        return ObjectId(value)
+    if isinstance(value, list):
+        return [_object_ids(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            op: _object_ids(arg) if op in ("$eq", "$ne", "$in", "$nin") else arg
+            for op, arg in value.items()
+        }
+    return value
+
+
 class MongoDocumentStore:
     """A ``DocumentStore`` on one MongoDB collection (DocumentDB-compatible queries only)."""
 
@@ -117,16 +142,26 @@ class MongoDocumentStore:
         key_field: str,
         max_time_ms: int,
         emulated: bool,
+        show_id: bool = False,
     ) -> None:
         self.collection = collection
         self.key_field = key_field
         self.max_time_ms = max_time_ms
         self.emulated = emulated
+        # MongoDB's _id is hidden unless a service exposes it (as a string).
+        self.projection: dict[str, int] | None = None if show_id else {"_id": 0}
+
+    def _out(self, document: dict[str, Any] | None) -> dict[str, Any] | None:
+        if document is not None and "_id" in document:
+            document["_id"] = str(document["_id"])
+        return document
 
     def _prepare(self, query: Mapping[str, Any]) -> dict[str, Any]:
-        if not self.emulated:
-            return dict(query)
-        prepared: dict[str, Any] = _bound_regexes(dict(query), _Deadline(self.max_time_ms / 1000))
+        prepared: dict[str, Any] = dict(query)
+        if self.projection is None and "_id" in prepared:
+            prepared["_id"] = _object_ids(prepared["_id"])
+        if self.emulated:
+            prepared = _bound_regexes(prepared, _Deadline(self.max_time_ms / 1000))
         return prepared
 
     def _run(self, action: Callable[[], Any]) -> Any:
@@ -158,9 +193,11 @@ class MongoDocumentStore:
         """The first document matching a (validated) filter."""
         prepared = self._prepare(query)
         found: dict[str, Any] | None = self._run(
-            lambda: self.collection.find_one(prepared, {"_id": 0}, max_time_ms=self.max_time_ms)
+            lambda: self.collection.find_one(
+                prepared, self.projection, max_time_ms=self.max_time_ms
+            )
         )
-        return found
+        return self._out(found)
 
     def replace(self, key: str, document: Mapping[str, Any]) -> bool:
         """Replace the whole document with this key; False when there is none."""
@@ -177,11 +214,11 @@ class MongoDocumentStore:
             lambda: self.collection.find_one_and_update(
                 {self.key_field: key},
                 dict(update),
-                projection={"_id": 0},
+                projection=self.projection,
                 return_document=ReturnDocument.AFTER,
             )
         )
-        return updated
+        return self._out(updated)
 
     def delete(self, key: str) -> bool:
         """Delete the document with this key; False when there is none."""
@@ -196,18 +233,39 @@ class MongoDocumentStore:
 
         def fetch() -> list[dict[str, Any]]:
             cursor = (
-                self.collection.find(prepared, {"_id": 0})
+                self.collection.find(prepared, self.projection)
                 .sort(self.key_field, ASCENDING)
                 .limit(page.limit + 1)
                 .max_time_ms(self.max_time_ms)
             )
-            return list(cursor)
+            return [document for document in cursor if self._out(document) is not None]
 
         items: list[dict[str, Any]] = self._run(fetch)
         more = len(items) > page.limit
         items = items[: page.limit]
         next_cursor = encode_cursor(str(items[-1][self.key_field])) if more and items else None
         return Page(items=items, next_cursor=next_cursor)
+
+    def find(
+        self,
+        query: Mapping[str, Any],
+        *,
+        sort: Sequence[tuple[str, int]] = (),
+        skip: int = 0,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Documents matching a filter in a chosen order, after ``skip``, at most ``limit``;
+        the key breaks ties so the order is stable."""
+        prepared = self._prepare(query)
+        order = [*sort, (self.key_field, ASCENDING)] if sort else [(self.key_field, ASCENDING)]
+
+        def fetch() -> list[dict[str, Any]]:
+            cursor = self.collection.find(prepared, self.projection).sort(order).skip(skip)
+            cursor = cursor.limit(limit).max_time_ms(self.max_time_ms)
+            return [document for document in cursor if self._out(document) is not None]
+
+        found: list[dict[str, Any]] = self._run(fetch)
+        return found
 
     def count(self, query: Mapping[str, Any]) -> int:
         """How many documents match a filter."""
@@ -260,7 +318,7 @@ def is_emulated() -> bool:
     return not get_settings().mongodb_uri
 
 
-def collection_store(name: str, *, key_field: str) -> MongoDocumentStore:
+def collection_store(name: str, *, key_field: str, show_id: bool = False) -> MongoDocumentStore:
     """A store on one collection of the configured database."""
     settings = get_settings()
     collection = mongo_client()[settings.mongodb_database][name]
@@ -269,4 +327,5 @@ def collection_store(name: str, *, key_field: str) -> MongoDocumentStore:
         key_field=key_field,
         max_time_ms=settings.query_max_time_ms,
         emulated=is_emulated(),
+        show_id=show_id,
     )

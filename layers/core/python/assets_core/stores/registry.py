@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from assets_core.logic import components
 from assets_core.logic.assets import INDEXED_PATHS
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 ASSETS_COLLECTION = "assets"
+COMPONENTS_COLLECTION = "components"
 
 
 @lru_cache(maxsize=1)
@@ -16,3 +18,17 @@ def assets_store() -> MongoDocumentStore:
     store = collection_store(ASSETS_COLLECTION, key_field="asset_id")
     store.ensure_indexes(INDEXED_PATHS)
     return store
+
+
+@lru_cache(maxsize=1)
+def components_store() -> MongoDocumentStore:
+    """Spec 002's components, keyed by the unique ``componentURI``."""
+    store = collection_store(COMPONENTS_COLLECTION, key_field=components.URI_FIELD)
+    store.ensure_indexes(components.INDEXED_PATHS)
+    return store
+
+
+@lru_cache(maxsize=1)
+def components_graph_store() -> MongoDocumentStore:
+    """The same collection with MongoDB's ``_id`` shown, for GraphQL's componentById."""
+    return collection_store(COMPONENTS_COLLECTION, key_field=components.URI_FIELD, show_id=True)
