@@ -27,6 +27,8 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
     os.environ.setdefault("DOWNLOAD_URL", f"http://{host}:{port}/registry/zip/stream")
+    # A locally run Assets DB can be registered and health-checked at 127.0.0.1.
+    os.environ.setdefault("HEALTH_CHECK_ALLOW_LOOPBACK", "true")
     backends = start_backends()
 
     from assets_core.config import get_settings

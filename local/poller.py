@@ -37,22 +37,21 @@ def configure_pipeline(endpoint: str, bucket: str, visibility_timeout: int = 30)
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
+
+    def on_created(*rules: tuple[str, str]) -> dict[str, Any]:
+        return {
+            "QueueArn": queue_arn,
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": n, "Value": v} for n, v in rules]}},
+        }
+
+    # ZIP bundles, and files of presigned Assets DB uploads
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={
             "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": "incoming/"},
-                                {"Name": "suffix", "Value": ".zip"},
-                            ]
-                        }
-                    },
-                }
+                on_created(("prefix", "incoming/"), ("suffix", ".zip")),
+                on_created(("prefix", "assetdb/")),
             ]
         },
     )

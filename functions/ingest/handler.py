@@ -15,9 +15,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
+from assets_core.logic import assetdb
 from assets_core.logic.bundles import Limits, Stores, ingest_upload, upload_id_of
 from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assets_store
+from assets_core.stores.registry import assetdb_store, assets_store
 from assets_core.stores.status import status_store
 
 logger = Logger(service=get_settings().service_name)
@@ -59,6 +60,10 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
 
     def handle(record: SQSRecord) -> None:
         for bucket, key in s3_objects(record):
+            if key.startswith(assetdb.KEY_PREFIX):
+                finished = assetdb.finish_upload(key, files=chosen.objects, store=assetdb_store())
+                logger.info("Assets DB upload", extra={"key": key, "finished": bool(finished)})
+                continue
             upload_id = upload_id_of(key)
             if upload_id is None:
                 logger.warning(

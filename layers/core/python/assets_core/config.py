@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     ingest_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB)
     ingest_copy_min_bytes: int = Field(default=5 * MIB, ge=5 * MIB)
     ingest_upload_threads: int = Field(default=3, ge=1, le=16)
+    # Assets DB (spec 001): this deployment's id and the base of asset_public_url.
+    assets_db_id: str = "assets-db-local"
+    public_base_url: str = ""
+    assetdb_direct_max_bytes: int = Field(default=5 * MIB, ge=1)
+    assetdb_max_bytes: int = Field(default=5 * 1024 * MIB, ge=1)
+    # Health checks of registered Assets DBs: loopback is refused unless allowed (make run).
+    health_check_allow_loopback: bool = False
+    health_check_timeout_seconds: float = Field(default=5.0, gt=0, le=5.0)
     # Downloads: the streaming endpoint (a function URL in AWS) and its HMAC token.
     download_url: str = ""
     download_signing_key: str = ""

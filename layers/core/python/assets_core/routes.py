@@ -161,6 +161,49 @@ API_GROUPS = (
 )
 
 
+ASSETDB = "/assetdb"
+DBREGISTRY = "/dbregistry"
+API_GROUPS = (
+    *API_GROUPS,
+    ApiGroup(
+        name="assetdb",
+        prefix=ASSETDB,
+        description="Assets DB: files with metadata",
+        routes=_routes(
+            ASSETDB,
+            ("POST", "/upload_asset"),
+            ("POST", "/asset"),
+            ("GET", "/asset/{asset_uri}"),
+            ("PUT", "/asset/{asset_uri}"),
+            ("DELETE", "/asset/{asset_uri}"),
+            ("POST", "/assets"),
+            ("GET", "/asset-object/{asset_id}"),
+            ("GET", "/health"),
+            ("GET", "/openapi.json"),
+            ("GET", "/docs"),
+        ),
+    ),
+    ApiGroup(
+        name="dbregistry",
+        prefix=DBREGISTRY,
+        description="Assets DB registry: the directory of Assets DBs",
+        timeout_s=15,
+        routes=_routes(
+            DBREGISTRY,
+            ("POST", "/asset_registry"),
+            ("GET", "/asset_registry/{registry_id}"),
+            ("PUT", "/asset_registry/{registry_id}"),
+            ("DELETE", "/asset_registry/{registry_id}"),
+            ("POST", "/asset_registries"),
+            ("GET", "/check_health/{registry_id}"),
+            ("GET", "/health"),
+            ("GET", "/openapi.json"),
+            ("GET", "/docs"),
+        ),
+    ),
+)
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     """A Lambda function outside the HTTP API: an event consumer or a function URL."""

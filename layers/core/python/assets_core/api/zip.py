@@ -5,8 +5,6 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from email.parser import BytesParser
-from email.policy import HTTP
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assets_core.api.http import describe_validation_errors, json_response
+from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from assets_core.logic import assets
@@ -51,29 +50,21 @@ def _queue(upload_id: str, extra: dict[str, Any] | None = None) -> None:
 
 def _direct_upload(content_type: str, body: bytes) -> dict[str, Any]:
     """The seed's ``curl -F file=@bundle.zip``: a small bundle sent in the request itself."""
-    settings = get_settings()
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
-        raise InvalidInput("The multipart body could not be read; send the ZIP as -F file=@b.zip.")
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") != "file":
-            continue
-        data = part.get_payload(decode=True)
-        if not isinstance(data, bytes) or not data:
-            raise InvalidInput("The 'file' part is empty.")
-        if len(data) > settings.direct_upload_max_bytes:
-            raise _too_large_for_direct()
-        upload_id = str(uuid.uuid4())
-        _queue(upload_id, {"filename": part.get_filename() or "bundle.zip", "size": len(data)})
-        object_store().put(upload_key(upload_id), data, "application/zip")
-        return {
-            "success": True,
-            "upload_id": upload_id,
-            "status_url": f"{REGISTRY}/zip/status/{upload_id}",
-        }
-    raise InvalidInput("The multipart body has no part named 'file'; send -F file=@bundle.zip.")
+    part = parse_form(content_type, body).get("file")
+    if part is None:
+        raise InvalidInput("The multipart body has no part named 'file'; send -F file=@bundle.zip.")
+    if not part.data:
+        raise InvalidInput("The 'file' part is empty.")
+    if len(part.data) > get_settings().direct_upload_max_bytes:
+        raise _too_large_for_direct()
+    upload_id = str(uuid.uuid4())
+    _queue(upload_id, {"filename": part.filename or "bundle.zip", "size": len(part.data)})
+    object_store().put(upload_key(upload_id), part.data, "application/zip")
+    return {
+        "success": True,
+        "upload_id": upload_id,
+        "status_url": f"{REGISTRY}/zip/status/{upload_id}",
+    }
 
 
 def _too_large_for_direct() -> PayloadTooLarge:
@@ -126,7 +117,7 @@ def register_zip(app: APIGatewayHttpResolver | Router) -> None:
         event = app.current_event
         content_type = event.headers.get("content-type", "").strip()
         kind = content_type.split(";")[0].strip().lower()
-        body = _raw_body(event.raw_event)
+        body = raw_body(event.raw_event)
         if kind == "multipart/form-data":
             return json_response(HTTPStatus.ACCEPTED, _direct_upload(content_type, body))
         if kind and kind != "application/json":
@@ -170,13 +161,6 @@ def register_zip(app: APIGatewayHttpResolver | Router) -> None:
             body={"location": location},
             headers={"Location": location, "Cache-Control": "no-store"},
         )
-
-
-def _raw_body(event: dict[str, Any]) -> bytes:
-    import base64
-
-    body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
 
 
 def _local_stream_url(headers: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from assets_core.logic import components
+from assets_core.logic import assetdb, components, dbregistry
 from assets_core.logic.assets import INDEXED_PATHS
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
@@ -32,3 +32,19 @@ def components_store() -> MongoDocumentStore:
 def components_graph_store() -> MongoDocumentStore:
     """The same collection with MongoDB's ``_id`` shown, for GraphQL's componentById."""
     return collection_store(COMPONENTS_COLLECTION, key_field=components.URI_FIELD, show_id=True)
+
+
+@lru_cache(maxsize=1)
+def assetdb_store() -> MongoDocumentStore:
+    """Spec 001's asset records, keyed by ``asset_id``; a non-empty ``asset_uri`` is unique."""
+    store = collection_store("asset_objects", key_field="asset_id")
+    store.ensure_indexes(assetdb.INDEXED_PATHS, unique=assetdb.UNIQUE_PATHS)
+    return store
+
+
+@lru_cache(maxsize=1)
+def dbregistry_store() -> MongoDocumentStore:
+    """Spec 001's registry of Assets DBs, keyed by ``asset_registry_id``."""
+    store = collection_store("asset_registries", key_field=dbregistry.KEY)
+    store.ensure_indexes(dbregistry.INDEXED_PATHS)
+    return store

@@ -1,0 +1,47 @@
+"""multipart/form-data bodies (bounded by the request size limit), parsed with the stdlib."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+from assets_core.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+def raw_body(event: dict[str, Any]) -> bytes:
+    """The request body as API Gateway delivered it, base64 decoded when flagged."""
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
+
+
+def parse_form(content_type: str, body: bytes) -> dict[str, Part]:
+    """The parts of a form, by name (the first of each name)."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise InvalidInput("The multipart body could not be read; check its boundary.")
+    parts: dict[str, Part] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or name in parts:
+            continue
+        data = part.get_payload(decode=True)
+        parts[name] = Part(
+            name=name,
+            filename=part.get_filename(),
+            content_type=part.get_content_type(),
+            data=data if isinstance(data, bytes) else b"",
+        )
+    return parts

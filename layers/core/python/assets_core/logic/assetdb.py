@@ -1,0 +1,285 @@
+"""Spec 001's Assets DB: asset records with an optional stored file, found by URI or query."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+import uuid
+from typing import Any, Protocol
+
+from assets_core.errors import AlreadyExists, InvalidInput, NotFound
+from assets_core.filters import validate_filter
+from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
+from assets_core.pagination import Page, PageRequest
+from assets_core.stores.documents import DocumentStore
+
+KEY_PREFIX = "assetdb/"
+INDEXED_PATHS = ("asset_name", "asset_tags", "asset_version.version", "assets_db_id")
+UNIQUE_PATHS = ("asset_uri",)
+OBJECT_KEY = re.compile(r"^assetdb/([0-9a-f-]{36})/[0-9a-f-]{36}(\.[A-Za-z0-9]{1,16})?$")
+
+
+class FileStore(Protocol):
+    def put(self, key: str, body: bytes, content_type: str = ...) -> None: ...
+    def delete(self, keys: Any) -> None: ...
+
+
+def object_key(asset_id: str, filename: str) -> str:
+    """A collision-free key: ``assetdb/<asset_id>/<uuid>.<ext>``, the extension kept from the
+    original name when it is a plain one."""
+    ext = filename.rsplit(".", 1)[-1] if "." in filename else ""
+    suffix = f".{ext.lower()}" if re.fullmatch(r"[A-Za-z0-9]{1,16}", ext) else ""
+    return f"{KEY_PREFIX}{asset_id}/{uuid.uuid4()}{suffix}"
+
+
+def asset_id_of_key(key: str) -> str | None:
+    found = OBJECT_KEY.match(key)
+    return found.group(1) if found else None
+
+
+def _not_found(uri: str) -> NotFound:
+    return NotFound(f"No asset has asset_uri '{uri}'.", code="ASSET_NOT_FOUND")
+
+
+def _document(fields: AssetObjectFields, asset_id: str, assets_db_id: str) -> dict[str, Any]:
+    data = fields.model_dump(mode="json")
+    version = data["asset_version"]
+    return {
+        "asset_uri": asset_uri(data["asset_name"], version["version"], version["tag"]),
+        "asset_name": data["asset_name"],
+        "asset_id": asset_id,
+        "assets_db_id": assets_db_id,
+        "asset_version": version,
+        "asset_metadata": data["asset_metadata"],
+        "asset_public_url": data["asset_public_url"],
+        "asset_file_info": data["asset_file_info"],
+        "asset_tags": data["asset_tags"],
+    }
+
+
+def _insert(document: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
+    try:
+        store.insert(document)
+    except AlreadyExists:
+        raise AlreadyExists(
+            f"An asset with asset_uri '{document['asset_uri']}' already exists; "
+            "change its name, version or tag.",
+            code="ASSET_URI_EXISTS",
+        ) from None
+    document.pop("_id", None)
+    return document
+
+
+def _check_uri_free(uri: str, store: DocumentStore, *, except_id: str | None = None) -> None:
+    if not uri:
+        return
+    found = store.find_one({"asset_uri": uri})
+    if found is not None and found["asset_id"] != except_id:
+        raise AlreadyExists(
+            f"An asset with asset_uri '{uri}' already exists; change its name, version or tag.",
+            code="ASSET_URI_EXISTS",
+        )
+
+
+def create_external(
+    fields: AssetObjectFields, *, assets_db_id: str, store: DocumentStore
+) -> dict[str, Any]:
+    """An asset whose file lives elsewhere (``asset_public_url``), or none at all."""
+    document = _document(fields, str(uuid.uuid4()), assets_db_id)
+    _check_uri_free(document["asset_uri"], store)
+    return _insert(document, store)
+
+
+def create_uploaded(
+    fields: AssetObjectFields,
+    *,
+    data: bytes,
+    filename: str,
+    content_type: str,
+    assets_db_id: str,
+    public_base: str,
+    store: DocumentStore,
+    files: FileStore,
+) -> dict[str, Any]:
+    """Store a small file and its record together; nothing is left if either fails."""
+    asset_id = str(uuid.uuid4())
+    document = _document(fields, asset_id, assets_db_id)
+    _check_uri_free(document["asset_uri"], store)
+    key = object_key(asset_id, filename)
+    mime = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    document["asset_public_url"] = f"{public_base}/assetdb/asset-object/{asset_id}"
+    document["asset_file_info"] = {
+        **document["asset_file_info"],
+        "status": "available",
+        "key": key,
+        "size": len(data),
+        "content_type": mime,
+        "original_filename": filename,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+    }
+    files.put(key, data, mime)
+    try:
+        return _insert(document, store)
+    except BaseException:
+        files.delete([key])
+        raise
+
+
+def create_pending(
+    fields: AssetObjectFields,
+    *,
+    filename: str,
+    size: int,
+    content_type: str,
+    assets_db_id: str,
+    public_base: str,
+    store: DocumentStore,
+) -> dict[str, Any]:
+    """The record of a file still to be sent by a presigned upload."""
+    asset_id = str(uuid.uuid4())
+    document = _document(fields, asset_id, assets_db_id)
+    _check_uri_free(document["asset_uri"], store)
+    document["asset_public_url"] = f"{public_base}/assetdb/asset-object/{asset_id}"
+    document["asset_file_info"] = {
+        **document["asset_file_info"],
+        "status": "pending",
+        "key": object_key(asset_id, filename),
+        "size": size,
+        "content_type": content_type,
+        "original_filename": filename,
+    }
+    return _insert(document, store)
+
+
+def complete_upload(
+    key: str, *, size: int, sha256: str, md5: str, store: DocumentStore
+) -> dict[str, Any] | None:
+    """Record that a presigned upload's file arrived: its real size and checksums."""
+    asset_id = asset_id_of_key(key)
+    if asset_id is None:
+        return None
+    document = store.get(asset_id)
+    if document is None or document.get("asset_file_info", {}).get("key") != key:
+        return None
+    info = {
+        **document["asset_file_info"],
+        "status": "available",
+        "size": size,
+        "sha256": sha256,
+        "md5": md5,
+    }
+    return store.update(asset_id, {"$set": {"asset_file_info": info}})
+
+
+def get_by_uri(uri: str, *, store: DocumentStore) -> dict[str, Any]:
+    if not uri:
+        raise _not_found(uri)
+    found = store.find_one({"asset_uri": uri})
+    if found is None:
+        raise _not_found(uri)
+    return found
+
+
+def get_by_id(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
+    found = store.get(asset_id)
+    if found is None:
+        raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
+    return found
+
+
+def update(uri: str, patch: AssetObjectUpdate, *, store: DocumentStore) -> dict[str, Any]:
+    """Change the fields sent; a changed name, version or tag recomputes the URI, which must
+    stay unique."""
+    current = get_by_uri(uri, store=store)
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    if not changes:
+        raise InvalidInput("The update is empty; send at least one field to change.")
+    if any(value is None for value in changes.values()):
+        raise InvalidInput("Fields cannot be set to null; send a value or leave them out.")
+    merged = {**current, **changes}
+    version = merged["asset_version"]
+    merged["asset_uri"] = asset_uri(merged["asset_name"], version["version"], version["tag"])
+    _check_uri_free(merged["asset_uri"], store, except_id=current["asset_id"])
+    try:
+        store.replace(current["asset_id"], merged)
+    except AlreadyExists:
+        raise AlreadyExists(
+            f"An asset with asset_uri '{merged['asset_uri']}' already exists.",
+            code="ASSET_URI_EXISTS",
+        ) from None
+    return merged
+
+
+def delete(uri: str, *, store: DocumentStore, files: FileStore) -> dict[str, Any]:
+    """Delete the record and its stored file."""
+    current = get_by_uri(uri, store=store)
+    store.delete(current["asset_id"])
+    key = current.get("asset_file_info", {}).get("key")
+    if key:
+        files.delete([key])
+    return {"success": True, "asset_uri": uri, "asset_id": current["asset_id"], "deleted": True}
+
+
+def plain_query(body: Any) -> dict[str, Any]:
+    """The spec's query form: a plain object value matches field by field and a plain list
+    matches arrays holding all its values; operator objects pass through as they are."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The query must be a JSON object.")
+    query: dict[str, Any] = {}
+    for field, value in body.items():
+        if field.startswith("$"):
+            query[field] = value
+        elif isinstance(value, dict) and value and not any(k.startswith("$") for k in value):
+            for path, inner in _flatten(field, value):
+                query[path] = inner
+        elif isinstance(value, list):
+            query[field] = {"$all": value}
+        else:
+            query[field] = value
+    return query
+
+
+def _flatten(prefix: str, value: dict[str, Any]) -> list[tuple[str, Any]]:
+    pairs: list[tuple[str, Any]] = []
+    for key, inner in value.items():
+        path = f"{prefix}.{key}"
+        if isinstance(inner, dict) and inner and not any(k.startswith("$") for k in inner):
+            pairs.extend(_flatten(path, inner))
+        elif isinstance(inner, list):
+            pairs.append((path, {"$all": inner}))
+        else:
+            pairs.append((path, inner))
+    return pairs
+
+
+def query(body: Any, page: PageRequest, *, store: DocumentStore) -> Page:
+    """Assets matching either query form of the spec."""
+    validate_filter(body)
+    return store.find_page(validate_filter(plain_query(body)), page)
+
+
+class ReadableFiles(Protocol):
+    def size(self, key: str) -> int | None: ...
+    def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Any: ...
+
+
+def finish_upload(key: str, *, files: ReadableFiles, store: DocumentStore) -> dict[str, Any] | None:
+    """A presigned upload's file arrived: read it once, in chunks, for its size and checksums,
+    and mark the record available. Unknown or already finished keys are left alone."""
+    asset_id = asset_id_of_key(key)
+    document = store.get(asset_id) if asset_id else None
+    info = (document or {}).get("asset_file_info", {})
+    if document is None or info.get("key") != key or info.get("status") == "available":
+        return None
+    size = files.size(key)
+    if size is None:
+        return None
+    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+    for chunk in files.stream_range(key, 0, size, 1024 * 1024):
+        sha256.update(chunk)
+        md5.update(chunk)
+    return complete_upload(
+        key, size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest(), store=store
+    )

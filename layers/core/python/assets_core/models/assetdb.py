@@ -1,0 +1,95 @@
+"""Spec 001's documents: the Assets DB's ``AssetObject`` and the registry's ``AssetsDBRegistry``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# Parts of an asset_uri (<name>:<version>-<tag>) appear in URL paths: no slashes, no colons.
+UriPart = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^/:\x00]*$")]
+Url = Annotated[str, StringConstraints(max_length=2048)]
+SYSTEM_FIELDS = ("asset_id", "asset_uri", "assets_db_id")
+
+
+def _http_url(value: str) -> str:
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _optional_http_url(value: str | None) -> str | None:
+    return value if value is None else _http_url(value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssetVersion(_Strict):
+    version: UriPart = ""
+    tag: UriPart = ""
+
+
+class AssetObjectFields(_Strict):
+    """What a client sets on an AssetObject; the id, URI and DB id are the system's."""
+
+    asset_name: UriPart = ""
+    asset_version: AssetVersion = Field(default_factory=AssetVersion)
+    asset_metadata: dict[str, Any] = Field(default_factory=dict)
+    asset_tags: list[Annotated[str, StringConstraints(max_length=1024)]] = Field(
+        default_factory=list
+    )
+    asset_public_url: Url = ""
+    asset_file_info: dict[str, Any] = Field(default_factory=dict)
+
+    _url = field_validator("asset_public_url")(_http_url)
+
+
+class AssetObjectUpdate(_Strict):
+    """A partial update of an AssetObject: the fields sent replace the stored ones."""
+
+    asset_name: UriPart | None = None
+    asset_version: AssetVersion | None = None
+    asset_metadata: dict[str, Any] | None = None
+    asset_tags: list[Annotated[str, StringConstraints(max_length=1024)]] | None = None
+    asset_public_url: Url | None = None
+
+    _url = field_validator("asset_public_url")(_optional_http_url)
+
+
+class PresignedAssetRequest(_Strict):
+    """A large file's upload: the file is sent to the object store, the record completes
+    when it arrives."""
+
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    size: int = Field(ge=1)
+    content_type: str = Field(default="application/octet-stream", max_length=256)
+    asset_metadata: AssetObjectFields = Field(default_factory=AssetObjectFields)
+
+
+def asset_uri(name: str, version: str, tag: str) -> str:
+    """``<name>:<version>-<tag>`` when all three are present, else empty."""
+    return f"{name}:{version}-{tag}" if name and version and tag else ""
+
+
+class AssetsDBRegistryFields(_Strict):
+    asset_registry_name: Annotated[str, StringConstraints(max_length=1024)] = ""
+    asset_registry_metadata: dict[str, Any] = Field(default_factory=dict)
+    asset_registry_tags: list[Annotated[str, StringConstraints(max_length=1024)]] = Field(
+        default_factory=list
+    )
+    asset_registry_public_url: Url = ""
+
+    _url = field_validator("asset_registry_public_url")(_http_url)
+
+
+class AssetsDBRegistryUpdate(_Strict):
+    asset_registry_name: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    asset_registry_metadata: dict[str, Any] | None = None
+    asset_registry_tags: list[Annotated[str, StringConstraints(max_length=1024)]] | None = None
+    asset_registry_public_url: Url | None = None
+
+    _url = field_validator("asset_registry_public_url")(
+        lambda value: _http_url(value or "") or value
+    )
