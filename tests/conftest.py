@@ -55,15 +55,24 @@ def s3() -> Iterator[Any]:
 
 
 @pytest.fixture
-def status() -> Iterator[Any]:
-    """The status store on Redis at REDIS_URL (fakeredis without it), emptied of uploads."""
+def status(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The status store on Redis at REDIS_URL (fakeredis without it). Upload ids are random,
+    so tests share the server safely; each test removes only the keys it wrote, never another
+    run's (a developer's tests and CI may use the same Redis at once)."""
     store = status_store()
+    written: set[str] = set()
+    put, lock = store.put, store.lock
 
-    def clear() -> None:
-        for prefix in (STATUS_PREFIX, LOCK_PREFIX):
-            for key in store.client.scan_iter(match=prefix + "*"):
-                store.client.delete(key)
+    def recording_put(upload_id: str, record: dict[str, Any]) -> None:
+        written.add(upload_id)
+        put(upload_id, record)
 
-    clear()
+    def recording_lock(upload_id: str, seconds: int) -> str | None:
+        written.add(upload_id)
+        return lock(upload_id, seconds)
+
+    monkeypatch.setattr(store, "put", recording_put)
+    monkeypatch.setattr(store, "lock", recording_lock)
     yield store
-    clear()
+    for upload_id in written:
+        store.client.delete(STATUS_PREFIX + upload_id, LOCK_PREFIX + upload_id)
