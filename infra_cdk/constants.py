@@ -1,4 +1,4 @@
-"""Names used across the stack, in one place."""
+"""Names and defaults used across the stack, in one place."""
 
 from pathlib import Path
 
@@ -8,5 +8,18 @@ SERVICE_NAME = "assets-registry"
 METRICS_NAMESPACE = "AssetsRegistry"
 CORE_LAYER_DIR = ROOT / "layers" / "core"
 DEPS_LAYER_DIR = ROOT / "layers" / "deps"
-LAMBDA_RUNTIME = "python3.12"
 LOG_RETENTION_DAYS = 30
+FUNCTION_SG_PORTS = {"redis": 6379, "mongodb": 27017}
+
+# Context keys (cdk.json or `-c key=value`) and their defaults.
+CONTEXT_DEFAULTS: dict[str, object] = {
+    "mongodb_mode": "documentdb",  # documentdb | uri
+    "mongodb_uri_secret_name": "",  # uri mode: a Secrets Manager secret holding the URI
+    "nat_gateways": 0,  # 0: private isolated subnets with endpoints; uri mode needs >= 1
+    "upload_max_bytes": 5 * 1024**3,
+    "incoming_expiry_days": 2,
+    "api_rate_limit": 100,
+    "api_burst_limit": 200,
+    "documentdb_instance_type": "t4g.medium",
+    "retain_data": True,  # keep the bucket and the database when the stack is deleted
+}

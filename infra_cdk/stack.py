@@ -1,4 +1,5 @@
-"""The Assets Registry stack: it only composes the capability constructs."""
+"""The Assets Registry stack: it composes the capability constructs and grants each function
+exactly what its code does."""
 
 from __future__ import annotations
 
@@ -8,34 +9,136 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from assets_core.logic.assetdb import KEY_PREFIX as ASSETDB_PREFIX
+from assets_core.logic.bundles import ASSETS_PREFIX, INCOMING_PREFIX
+from assets_core.routes import INGEST
 from infra_cdk import constants
 from infra_cdk.constructs.api import ApiConstruct
+from infra_cdk.constructs.cache import CacheConstruct
+from infra_cdk.constructs.database import DatabaseConstruct
+from infra_cdk.constructs.download import DownloadConstruct
+from infra_cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionContext
+from infra_cdk.constructs.ingest import IngestConstruct
+from infra_cdk.constructs.network import NetworkConstruct
+from infra_cdk.constructs.storage import StorageConstruct
+from infra_cdk.nag import suppress_findings
 
 
 class AssetsRegistryStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        core_layer = lambda_.LayerVersion(
+        setting = self._setting
+        mode = str(setting("mongodb_mode"))
+        nat = int(setting("nat_gateways"))
+        if mode == "uri" and nat < 1:
+            raise ValueError(
+                "mongodb_mode=uri reaches MongoDB over the internet: set nat_gateways >= 1"
+            )
+        retain = str(setting("retain_data")).lower() not in ("false", "0", "no")
+
+        network = NetworkConstruct(self, "Network", nat_gateways=nat)
+        storage = StorageConstruct(
             self,
-            "CoreLayer",
-            code=lambda_.Code.from_asset(str(constants.CORE_LAYER_DIR), exclude=["**/__pycache__"]),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
-            compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="assets_core: models, logic, stores shared by every function",
+            "Storage",
+            ingest_timeout_s=INGEST.timeout_s,
+            incoming_expiry_days=int(setting("incoming_expiry_days")),
+            retain=retain,
         )
-        deps_layer = lambda_.LayerVersion(
+        cache = CacheConstruct(
             self,
-            "DepsLayer",
-            code=lambda_.Code.from_asset(str(constants.DEPS_LAYER_DIR)),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
-            compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="Third-party dependencies, built by `make layer` for arm64",
+            "Cache",
+            vpc=network.vpc,
+            subnets=network.subnets,
+            clients=network.function_security_group,
         )
-        mongodb_uri = self.node.try_get_context("mongodb_uri") or ""
-        self.api = ApiConstruct(
+        database = DatabaseConstruct(
+            self,
+            "Database",
+            mode=mode,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            clients=network.function_security_group,
+            uri_secret_name=str(setting("mongodb_uri_secret_name")),
+            instance_type=str(setting("documentdb_instance_type")),
+            retain=retain,
+        )
+        layers = [
+            lambda_.LayerVersion(
+                self,
+                "CoreLayer",
+                code=lambda_.Code.from_asset(
+                    str(constants.CORE_LAYER_DIR), exclude=["**/__pycache__", "*.pyc"]
+                ),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="assets_core: models, logic and stores shared by every function",
+            ),
+            lambda_.LayerVersion(
+                self,
+                "DepsLayer",
+                code=lambda_.Code.from_asset(str(constants.DEPS_LAYER_DIR), exclude=["README.md"]),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="Third-party dependencies for arm64, built by make layer",
+            ),
+        ]
+        context = FunctionContext(
+            layers=layers,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.function_security_group,
+            environment={
+                "MONGODB_SECRET_ARN": database.secret.secret_arn,
+                "BUCKET_NAME": storage.bucket.bucket_name,
+                "REDIS_URL": cache.url,
+                "UPLOAD_MAX_BYTES": str(setting("upload_max_bytes")),
+            },
+        )
+        download = DownloadConstruct(self, "Download", context=context)
+        api = ApiConstruct(
             self,
             "Api",
-            layers=[core_layer, deps_layer],
-            environment={"MONGODB_URI": mongodb_uri} if mongodb_uri else {},
+            context=context,
+            rate_limit=int(setting("api_rate_limit")),
+            burst_limit=int(setting("api_burst_limit")),
         )
-        CfnOutput(self, "ApiUrl", value=self.api.http_api.api_endpoint)
+        ingest = IngestConstruct(self, "Ingest", context=context, queue=storage.queue)
+
+        everyone = [*api.functions.values(), ingest.function, download.function]
+        for function in everyone:
+            database.secret.grant_read(function)
+        bucket = storage.bucket
+        # ZIP API: writes direct uploads and signs presigned POSTs to incoming/; signs links.
+        zip_api = api.functions["registry_zip"]
+        bucket.grant_put(zip_api, f"{INCOMING_PREFIX}*")
+        download.signing_key.grant_read(zip_api)
+        zip_api.add_environment("DOWNLOAD_URL", download.url.url)
+        zip_api.add_environment("DOWNLOAD_SIGNING_KEY_SECRET_ARN", download.signing_key.secret_arn)
+        # Ingest: reads and removes bundles, writes and (on failure) removes members, reads
+        # presigned Assets DB files to checksum them.
+        bucket.grant_read(ingest.function, f"{INCOMING_PREFIX}*")
+        bucket.grant_delete(ingest.function, f"{INCOMING_PREFIX}*")
+        bucket.grant_read_write(ingest.function, f"{ASSETS_PREFIX}*")
+        bucket.grant_delete(ingest.function, f"{ASSETS_PREFIX}*")
+        bucket.grant_read(ingest.function, f"{ASSETDB_PREFIX}*")
+        # Download: reads stored members.
+        bucket.grant_read(download.function, f"{ASSETS_PREFIX}*")
+        # Assets DB: its own files, written, read through presigned links, and deleted.
+        assetdb = api.functions["assetdb"]
+        bucket.grant_read_write(assetdb, f"{ASSETDB_PREFIX}*")
+        bucket.grant_delete(assetdb, f"{ASSETDB_PREFIX}*")
+        assetdb.add_environment("ASSETS_DB_ID", f"{constants.SERVICE_NAME}-{self.region}")
+
+        CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
+        CfnOutput(
+            self,
+            "DownloadUrl",
+            value=download.url.url,
+            description="The streaming download function URL",
+        )
+        CfnOutput(self, "BucketName", value=bucket.bucket_name)
+        suppress_findings(self)
+
+    def _setting(self, key: str) -> Any:
+        value = self.node.try_get_context(key)
+        return constants.CONTEXT_DEFAULTS[key] if value is None or value == "" else value

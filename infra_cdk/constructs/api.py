@@ -1,8 +1,7 @@
-"""The HTTP API: one Lambda function per API group of the route table, and a route per entry."""
+"""The HTTP API: one Lambda function per API group of the route table, a route per entry,
+default throttling, CORS and access logs."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -11,26 +10,33 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from assets_core.routes import API_GROUPS, ApiGroup
-from infra_cdk import constants
+from assets_core.routes import API_GROUPS
+from infra_cdk.constructs.function import FunctionContext, make_function
+
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"requestTime":"$context.requestTime","routeKey":"$context.routeKey",'
+    '"status":"$context.status","responseLength":"$context.responseLength",'
+    '"integrationError":"$context.integrationErrorMessage"}'
+)
 
 
 class ApiConstruct(Construct):
-    """API Gateway HTTP API (payload 2.0) in front of the API groups' functions."""
-
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        layers: list[lambda_.ILayerVersion],
-        environment: Mapping[str, str],
+        context: FunctionContext,
+        rate_limit: int,
+        burst_limit: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.http_api = apigw.HttpApi(
             self,
             "HttpApi",
             description="Assets Registry API",
+            create_default_stage=False,
             cors_preflight=apigw.CorsPreflightOptions(
                 allow_origins=["*"],
                 allow_methods=[apigw.CorsHttpMethod.ANY],
@@ -38,9 +44,31 @@ class ApiConstruct(Construct):
                 max_age=Duration.hours(1),
             ),
         )
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+        )
+        stage_resource = self.stage.node.default_child
+        assert isinstance(stage_resource, apigw.CfnStage)
+        stage_resource.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
+            destination_arn=self.access_logs.log_group_arn, format=ACCESS_LOG_FORMAT
+        )
         self.functions: dict[str, lambda_.Function] = {}
         for group in API_GROUPS:
-            function = self._function(group, layers, environment)
+            function = make_function(
+                self,
+                group.name,
+                context=context,
+                code_dir=group.code_dir,
+                description=group.description,
+                memory_mb=group.memory_mb,
+                timeout_s=group.timeout_s,
+            )
             self.functions[group.name] = function
             integration = HttpLambdaIntegration(
                 f"{group.name}-integration",
@@ -54,34 +82,6 @@ class ApiConstruct(Construct):
                     integration=integration,
                 )
 
-    def _function(
-        self,
-        group: ApiGroup,
-        layers: list[lambda_.ILayerVersion],
-        environment: Mapping[str, str],
-    ) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self,
-            f"{group.name}-logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-        )
-        return lambda_.Function(
-            self,
-            group.name,
-            description=group.description,
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="handler.handler",
-            code=lambda_.Code.from_asset(str(constants.ROOT / group.code_dir)),
-            layers=layers,
-            memory_size=group.memory_mb,
-            timeout=Duration.seconds(group.timeout_s),
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
-            environment={
-                "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                **environment,
-            },
-        )
+    @property
+    def url(self) -> str:
+        return self.http_api.api_endpoint

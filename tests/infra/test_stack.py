@@ -1,63 +1,305 @@
-"""The synthesized stack: one function per API group, a route per route-table entry."""
+"""The synthesized stack, part by part, as issue 6 names them."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
-import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
-from assets_core.routes import API_GROUPS, all_routes
-from infra_cdk.app import build_app
-from infra_cdk.constants import STACK_NAME
+from assets_core.routes import API_GROUPS, DOWNLOAD, INGEST, all_routes
+from tests.infra.conftest import Synthesized
 
 
-@pytest.fixture(scope="session")
-def template() -> Template:
-    stack = build_app().node.find_child(STACK_NAME)
-    return Template.from_stack(stack)  # type: ignore[arg-type]
+def functions_by_description(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {
+        r["Properties"]["Description"]: (logical_id, r["Properties"])
+        for logical_id, r in s.resources("AWS::Lambda::Function").items()
+        if "Description" in r["Properties"]
+    }
 
 
-def _resources(template: Template, kind: str) -> dict[str, Any]:
-    return dict(template.find_resources(kind))
+def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
+    described = functions_by_description(s)
+    names = {g.description: g.name for g in API_GROUPS}
+    names[INGEST.description] = INGEST.name
+    names[DOWNLOAD.description] = DOWNLOAD.name
+    return {names[d]: value for d, value in described.items() if d in names}
 
 
-def test_one_arm64_python_function_per_api_group(template: Template) -> None:
-    functions = _resources(template, "AWS::Lambda::Function")
-    assert len(functions) == len(API_GROUPS)
-    template.all_resources_properties(
-        "AWS::Lambda::Function",
+def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synthesized) -> None:
+    functions = app_functions(synthesized)
+    assert set(functions) == {g.name for g in API_GROUPS} | {INGEST.name, DOWNLOAD.name}
+    for name, (_, props) in functions.items():
+        assert props["Runtime"] == "python3.13", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["VpcConfig"]["SubnetIds"], name
+        assert len(props["Layers"]) == 2, name
+        env = props["Environment"]["Variables"]
+        assert env["POWERTOOLS_SERVICE_NAME"] == "assets-registry"
+        assert {
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "POWERTOOLS_LOG_LEVEL",
+            "MONGODB_SECRET_ARN",
+            "BUCKET_NAME",
+            "REDIS_URL",
+        } <= set(env)
+        assert "LoggingConfig" in props, name
+
+
+def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
+    functions = app_functions(synthesized)
+    for group in API_GROUPS:
+        props = functions[group.name][1]
+        assert (props["MemorySize"], props["Timeout"]) == (group.memory_mb, group.timeout_s)
+    assert functions[INGEST.name][1]["Timeout"] == 900
+    assert functions[INGEST.name][1]["EphemeralStorage"] == {"Size": 512}
+
+
+def test_log_groups_keep_a_month(synthesized: Synthesized) -> None:
+    groups = synthesized.resources("AWS::Logs::LogGroup")
+    assert groups
+    assert all(g["Properties"].get("RetentionInDays") == 30 for g in groups.values())
+
+
+def test_http_api_routes_throttling_cors_and_access_logs(synthesized: Synthesized) -> None:
+    t = synthesized.assertions
+    t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
+    t.has_resource_properties(
+        "AWS::ApiGatewayV2::Api",
         {
-            "Runtime": "python3.12",
-            "Architectures": ["arm64"],
-            "Handler": "handler.handler",
-            "TracingConfig": {"Mode": "Active"},
-            "Layers": Match.any_value(),
-            "Environment": {
-                "Variables": Match.object_like({"POWERTOOLS_SERVICE_NAME": "assets-registry"})
-            },
+            "ProtocolType": "HTTP",
+            "CorsConfiguration": Match.object_like({"AllowOrigins": ["*"]}),
         },
     )
+    t.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "AutoDeploy": True,
+            "DefaultRouteSettings": {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100},
+            "AccessLogSettings": Match.object_like({"DestinationArn": Match.any_value()}),
+        },
+    )
+    routes = synthesized.resources("AWS::ApiGatewayV2::Route")
+    keys = sorted(r["Properties"]["RouteKey"] for r in routes.values())
+    assert keys == sorted(route.route_key for _, route in all_routes())
 
 
-def test_http_api_has_exactly_the_route_table(template: Template) -> None:
-    template.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
-    routes = _resources(template, "AWS::ApiGatewayV2::Route")
-    synthesized = sorted(r["Properties"]["RouteKey"] for r in routes.values())
-    assert synthesized == sorted(route.route_key for _, route in all_routes())
-
-
-def test_every_route_reaches_its_groups_function(template: Template) -> None:
-    functions = _resources(template, "AWS::Lambda::Function")
-    integrations = _resources(template, "AWS::ApiGatewayV2::Integration")
-    routes = _resources(template, "AWS::ApiGatewayV2::Route")
-    group_of_key = {route.route_key: group.name for group, route in all_routes()}
-    for route in routes.values():
+def test_every_route_reaches_its_groups_function(synthesized: Synthesized) -> None:
+    functions = {name: logical_id for name, (logical_id, _) in app_functions(synthesized).items()}
+    integrations = synthesized.resources("AWS::ApiGatewayV2::Integration")
+    group_of = {route.route_key: group.name for group, route in all_routes()}
+    for route in synthesized.resources("AWS::ApiGatewayV2::Route").values():
         target = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
         integration = integrations[target]["Properties"]
         assert integration["PayloadFormatVersion"] == "2.0"
         function_id = integration["IntegrationUri"]["Fn::GetAtt"][0]
-        group = group_of_key[route["Properties"]["RouteKey"]]
-        assert function_id.startswith(f"Api{group.replace('_', '')}"), (function_id, group)
-        assert function_id in functions
+        assert function_id == functions[group_of[route["Properties"]["RouteKey"]]]
+
+
+def test_bucket_is_private_encrypted_ssl_only_with_cors_and_lifecycle(
+    synthesized: Synthesized,
+) -> None:
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    main = next(b for b in buckets.values() if "CorsConfiguration" in b["Properties"])["Properties"]
+    assert main["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert main["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert {"POST", "PUT", "GET"} <= set(
+        main["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"]
+    )
+    rules = {r["Id"]: r for r in main["LifecycleConfiguration"]["Rules"]}
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 1
+    }
+    assert rules["expire-incoming"]["Prefix"] == "incoming/"
+    assert rules["expire-incoming"]["ExpirationInDays"] == 2
+    assert "LoggingConfiguration" in main
+    policies = synthesized.resources("AWS::S3::BucketPolicy")
+    denies_plain_http = [
+        s
+        for p in policies.values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny"
+        and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
+    assert len(denies_plain_http) == len(buckets)
+
+
+def test_uploads_notify_an_encrypted_queue_with_a_dead_letter_queue(
+    synthesized: Synthesized,
+) -> None:
+    queues = synthesized.resources("AWS::SQS::Queue")
+    main = next(q for q in queues.values() if "RedrivePolicy" in q["Properties"])["Properties"]
+    assert main["VisibilityTimeout"] >= 6 * INGEST.timeout_s
+    assert main["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
+    (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
+    configurations = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    filters = [
+        {r["Name"]: r["Value"] for r in c["Filter"]["Key"]["FilterRules"]} for c in configurations
+    ]
+    assert {"prefix": "incoming/", "suffix": ".zip"} in filters
+    assert {"prefix": "assetdb/"} in filters
+    assert all(c["Events"] == ["s3:ObjectCreated:*"] for c in configurations)
+    synthesized.assertions.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+    )
+
+
+def test_vpc_two_azs_private_subnets_s3_endpoint_no_nat_by_default(
+    synthesized: Synthesized,
+) -> None:
+    t = synthesized.assertions
+    t.resource_count_is("AWS::EC2::VPC", 1)
+    t.resource_count_is("AWS::EC2::NatGateway", 0)
+    subnets = synthesized.resources("AWS::EC2::Subnet")
+    assert len(subnets) == 2
+    assert all(not s["Properties"].get("MapPublicIpOnLaunch") for s in subnets.values())
+    endpoints = synthesized.resources("AWS::EC2::VPCEndpoint")
+    kinds = {json.dumps(e["Properties"]["ServiceName"]) for e in endpoints.values()}
+    assert any("s3" in k for k in kinds)
+    assert any("secretsmanager" in k for k in kinds)
+    t.resource_count_is("AWS::EC2::FlowLog", 1)
+
+
+def test_cache_is_serverless_valkey_reachable_only_from_the_functions(
+    synthesized: Synthesized,
+) -> None:
+    (cache,) = synthesized.resources("AWS::ElastiCache::ServerlessCache").values()
+    assert cache["Properties"]["Engine"] == "valkey"
+    ingress = synthesized.resources("AWS::EC2::SecurityGroupIngress")
+    to_cache = [
+        i["Properties"] for i in ingress.values() if i["Properties"].get("FromPort") == 6379
+    ]
+    assert len(to_cache) == 1
+    assert "SourceSecurityGroupId" in to_cache[0]
+    (_, zip_api) = app_functions(synthesized)["registry_zip"]
+    redis_url = json.dumps(zip_api["Environment"]["Variables"]["REDIS_URL"])
+    assert "rediss://" in redis_url
+
+
+def test_documentdb_by_default_encrypted_with_tls(synthesized: Synthesized) -> None:
+    t = synthesized.assertions
+    t.has_resource_properties("AWS::DocDB::DBCluster", {"StorageEncrypted": True})
+    t.has_resource_properties(
+        "AWS::DocDB::DBClusterParameterGroup",
+        {"Parameters": {"tls": "enabled", "audit_logs": "enabled"}},
+    )
+    t.resource_count_is("AWS::SecretsManager::Secret", 2)
+
+
+def test_download_function_url_streams_and_shares_the_signing_key(synthesized: Synthesized) -> None:
+    functions = app_functions(synthesized)
+    download_id, download = functions[DOWNLOAD.name]
+    synthesized.assertions.has_resource_properties(
+        "AWS::Lambda::Url",
+        {
+            "InvokeMode": "RESPONSE_STREAM",
+            "AuthType": "NONE",
+            "TargetFunctionArn": {"Fn::GetAtt": [download_id, "Arn"]},
+        },
+    )
+    env = download["Environment"]["Variables"]
+    assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/var/task/bootstrap"
+    zip_env = functions["registry_zip"][1]["Environment"]["Variables"]
+    assert zip_env["DOWNLOAD_SIGNING_KEY_SECRET_ARN"] == env["DOWNLOAD_SIGNING_KEY_SECRET_ARN"]
+    assert "DOWNLOAD_URL" in zip_env
+
+
+def test_outputs(synthesized: Synthesized) -> None:
+    assert {"ApiUrl", "DownloadUrl", "BucketName"} <= set(synthesized.template["Outputs"])
+
+
+def policy_statements(s: Synthesized, function: str) -> list[dict[str, Any]]:
+    _, props = app_functions(s)[function]
+    role = props["Role"]["Fn::GetAtt"][0]
+    statements = []
+    for policy in s.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions(statements: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for statement in statements:
+        value = statement["Action"]
+        found |= {value} if isinstance(value, str) else set(value)
+    return found
+
+
+def s3_resources(statements: list[dict[str, Any]]) -> str:
+    return json.dumps(
+        [s["Resource"] for s in statements if any(a.startswith("s3:") for a in actions([s]))]
+    )
+
+
+def test_least_privilege(synthesized: Synthesized) -> None:
+    for group in API_GROUPS:
+        granted = actions(policy_statements(synthesized, group.name))
+        assert "*" not in granted, group.name
+        assert "s3:*" not in granted, group.name
+    for name in (
+        "registry_write",
+        "registry_query",
+        "registry_graphql",
+        "components",
+        "dbregistry",
+    ):
+        assert not any(
+            a.startswith("s3:") for a in actions(policy_statements(synthesized, name))
+        ), name
+    zip_statements = policy_statements(synthesized, "registry_zip")
+    assert "/incoming/*" in s3_resources(zip_statements)
+    assert "/assets/" not in s3_resources(zip_statements)
+    assert not any(a.startswith("s3:Delete") for a in actions(zip_statements))
+    download = policy_statements(synthesized, DOWNLOAD.name)
+    assert not any(a.startswith(("s3:Put", "s3:Delete")) for a in actions(download))
+    assert "/assets/*" in s3_resources(download)
+    ingest = policy_statements(synthesized, INGEST.name)
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions(ingest)
+
+
+def test_layers_do_not_ship_the_local_backends(synthesized: Synthesized) -> None:
+    synthesized.assertions.resource_count_is("AWS::Lambda::LayerVersion", 2)
+    shipped = [p for p in synthesized.directory.glob("asset.*/python/*") if p.is_dir()]
+    names = {p.name for p in shipped}
+    assert "assets_core" in names
+    assert not names & {"mongomock", "moto", "fakeredis"}
+
+
+def test_cdk_nag_has_no_unsuppressed_finding(synthesized: Synthesized) -> None:
+    findings = [
+        f"{path}: {entry['data']}"
+        for path, entries in synthesized.metadata.items()
+        for entry in entries
+        if entry["type"] in ("aws:cdk:error", "aws:cdk:warning")
+        and str(entry["data"]).startswith("AwsSolutions-")
+    ]
+    assert findings == []
+    report = next(synthesized.directory.glob("AwsSolutions-*-NagReport.csv")).read_text()
+    assert "Non-Compliant" not in report
+    assert "Suppressed" in report
+
+
+def test_cfn_lint_reports_no_error(synthesized: Synthesized) -> None:
+    template = next(synthesized.directory.glob("*.template.json"))
+    run = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--format", "json", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = json.loads(run.stdout or "[]")
+    errors = [r for r in results if r["Level"] == "Error"]
+    assert errors == [], errors

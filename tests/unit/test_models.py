@@ -80,3 +80,19 @@ def test_update_keeps_only_sent_fields() -> None:
     assert patch.changes() == {"asset_brief_description": "Updated"}
     with pytest.raises(ValidationError):
         AssetUpdate.model_validate({"nope": 1})
+
+
+def test_mongodb_uri_from_each_secret_form() -> None:
+    from assets_core.stores.secrets import RDS_CA_BUNDLE, mongodb_uri_from_secret
+
+    assert mongodb_uri_from_secret("mongodb+srv://u:p@x.mongodb.net/db") == (
+        "mongodb+srv://u:p@x.mongodb.net/db",
+        {},
+    )
+    assert mongodb_uri_from_secret('{"uri": "mongodb://h/"}') == ("mongodb://h/", {})
+    generated = '{"username": "admin", "password": "p@ss:/w", "host": "c.docdb.amazonaws.com", "port": 27017, "engine": "docdb"}'
+    uri, options = mongodb_uri_from_secret(generated)
+    assert uri.startswith("mongodb://admin:p%40ss%3A%2Fw@c.docdb.amazonaws.com:27017/")
+    assert "retryWrites=false" in uri
+    assert options == {"tls": True, "tlsCAFile": str(RDS_CA_BUNDLE)}
+    assert RDS_CA_BUNDLE.read_text().count("BEGIN CERTIFICATE") > 10

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     service_name: str = Field(default="assets-registry", alias="POWERTOOLS_SERVICE_NAME")
     # MongoDB: a URI (DocumentDB, Atlas, a local server); empty means in-process mongomock.
     mongodb_uri: str = ""
+    # In AWS: a Secrets Manager secret holding the URI, or DocumentDB's generated credentials.
+    mongodb_secret_arn: str = ""
     mongodb_database: str = "assets"
     # Server-side time limit of every query (MongoDB maxTimeMS; enforced on regexes locally).
     query_max_time_ms: int = Field(default=2000, ge=10, le=60_000)
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     # Downloads: the streaming endpoint (a function URL in AWS) and its HMAC token.
     download_url: str = ""
     download_signing_key: str = ""
+    download_signing_key_secret_arn: str = ""
     download_token_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
     # Largest JSON request body a REST or GraphQL endpoint accepts.
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)

@@ -39,8 +39,16 @@ class UploadRequest(BaseModel):
 
 @lru_cache(maxsize=1)
 def signing_key() -> str:
-    """The download token key: configured (Secrets Manager in AWS), else one per process."""
-    return get_settings().download_signing_key or secrets.token_hex(32)
+    """The download token key: configured, or from Secrets Manager (in AWS, shared by the API
+    and the download function), else one per process (the local stack runs both in one)."""
+    settings = get_settings()
+    if settings.download_signing_key:
+        return settings.download_signing_key
+    if settings.download_signing_key_secret_arn:
+        from assets_core.stores.secrets import secret_string
+
+        return secret_string(settings.download_signing_key_secret_arn)
+    return secrets.token_hex(32)
 
 
 def _queue(upload_id: str, extra: dict[str, Any] | None = None) -> None:

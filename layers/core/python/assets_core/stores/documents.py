@@ -300,13 +300,19 @@ def mongo_client() -> MongoClient[dict[str, Any]]:
     """The process's one MongoDB client: ``MONGODB_URI``, else in-process mongomock."""
     settings = get_settings()
     with _client_lock:
-        if settings.mongodb_uri:
+        uri, options = settings.mongodb_uri, dict[str, Any]()
+        if not uri and settings.mongodb_secret_arn:
+            from assets_core.stores.secrets import mongodb_uri_from_secret, secret_string
+
+            uri, options = mongodb_uri_from_secret(secret_string(settings.mongodb_secret_arn))
+        if uri:
             return MongoClient(
-                settings.mongodb_uri,
+                uri,
                 appname=settings.service_name,
                 serverSelectionTimeoutMS=5000,
                 connectTimeoutMS=5000,
                 retryWrites=False,  # Amazon DocumentDB does not support retryable writes.
+                **options,
             )
         import mongomock  # only in the local stack and tests; never shipped to Lambda
 
@@ -315,7 +321,8 @@ def mongo_client() -> MongoClient[dict[str, Any]]:
 
 
 def is_emulated() -> bool:
-    return not get_settings().mongodb_uri
+    settings = get_settings()
+    return not (settings.mongodb_uri or settings.mongodb_secret_arn)
 
 
 def collection_store(name: str, *, key_field: str, show_id: bool = False) -> MongoDocumentStore:

@@ -1,0 +1,43 @@
+"""The download function behind a function URL with response streaming, and the secret key
+that signs its links (shared with the API function that issues them)."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from assets_core.routes import DOWNLOAD
+from infra_cdk.constructs.function import FunctionContext, make_function
+
+
+class DownloadConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, context: FunctionContext) -> None:
+        super().__init__(scope, construct_id)
+        self.signing_key = secretsmanager.Secret(
+            self,
+            "SigningKey",
+            description="HMAC key of the Assets Registry download links",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        self.function: lambda_.Function = make_function(
+            self,
+            "Function",
+            context=context,
+            code_dir=DOWNLOAD.code_dir,
+            description=DOWNLOAD.description,
+            memory_mb=DOWNLOAD.memory_mb,
+            timeout_s=DOWNLOAD.timeout_s,
+            environment={
+                # runtime.py streams responses; the managed runtime's loop cannot.
+                "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/bootstrap",
+                "DOWNLOAD_SIGNING_KEY_SECRET_ARN": self.signing_key.secret_arn,
+            },
+        )
+        self.signing_key.grant_read(self.function)
+        self.url = self.function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.NONE,
+            invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
+        )

@@ -1,0 +1,76 @@
+"""The one way the stack makes a Lambda function: Python 3.13 on arm64, powertools settings,
+active tracing, a log group with retention, the shared layers, inside the VPC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra_cdk import constants
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+@dataclass(frozen=True)
+class FunctionContext:
+    """What every function shares: layers, network placement and base environment."""
+
+    layers: Sequence[lambda_.ILayerVersion]
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_group: ec2.ISecurityGroup
+    environment: Mapping[str, str]
+
+
+def make_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    context: FunctionContext,
+    code_dir: str,
+    description: str,
+    memory_mb: int,
+    timeout_s: int,
+    environment: Mapping[str, str] | None = None,
+    ephemeral_mb: int = 512,
+) -> lambda_.Function:
+    log_group = logs.LogGroup(
+        scope,
+        f"{construct_id}Logs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    return lambda_.Function(
+        scope,
+        construct_id,
+        description=description,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        handler="handler.handler",
+        code=lambda_.Code.from_asset(
+            str(constants.ROOT / code_dir), exclude=["**/__pycache__", "*.pyc"]
+        ),
+        layers=list(context.layers),
+        memory_size=memory_mb,
+        timeout=Duration.seconds(timeout_s),
+        ephemeral_storage_size=Size.mebibytes(ephemeral_mb),
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        vpc=context.vpc,
+        vpc_subnets=context.subnets,
+        security_groups=[context.security_group],
+        environment={
+            "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **context.environment,
+            **(environment or {}),
+        },
+    )

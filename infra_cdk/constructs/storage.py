@@ -1,0 +1,98 @@
+"""Object storage and the upload event pipeline: the bucket, its access-log bucket, and
+ObjectCreated events on incoming/ (bundles) and assetdb/ (presigned Assets DB files) into an
+encrypted SQS queue with a dead-letter queue."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from assets_core.logic.assetdb import KEY_PREFIX as ASSETDB_PREFIX
+from assets_core.logic.bundles import INCOMING_PREFIX
+
+
+class StorageConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ingest_timeout_s: int,
+        incoming_expiry_days: int,
+        retain: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+            removal_policy=removal,
+            auto_delete_objects=not retain,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="bucket/",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
+                    allowed_origins=["*"],
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3600,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    id="expire-incoming",
+                    prefix=INCOMING_PREFIX,
+                    expiration=Duration.days(incoming_expiry_days),
+                ),
+            ],
+            removal_policy=removal,
+            auto_delete_objects=not retain,
+        )
+        self.dead_letters = sqs.Queue(
+            self,
+            "IngestDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "IngestQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS's advice for an SQS event source: at least six times the function's timeout.
+            visibility_timeout=Duration.seconds(6 * ingest_timeout_s),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=self.dead_letters),
+        )
+        destination = s3n.SqsDestination(self.queue)
+        self.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            destination,
+            s3.NotificationKeyFilter(prefix=INCOMING_PREFIX, suffix=".zip"),
+        )
+        self.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            destination,
+            s3.NotificationKeyFilter(prefix=ASSETDB_PREFIX),
+        )
