@@ -24,7 +24,7 @@ $(UV):
 
 # The environment is rebuilt whenever the lock changes.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --extra cli --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.synced
@@ -44,7 +44,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 typecheck: install
-	$(VENV)/bin/mypy layers/core/python/assets_core functions local infra_cdk tests
+	$(VENV)/bin/mypy layers/core/python/assets_core client/assets_client functions local infra_cdk tests
 
 test: lint typecheck
 	$(VENV)/bin/pytest

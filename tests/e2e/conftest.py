@@ -1,4 +1,5 @@
-"""The local stack, started as ``make run`` starts it, on a free port."""
+"""The local stack, started as ``make run`` starts it, on a free port, with moto's S3 server
+in a process of its own so tests can reach the stored objects directly."""
 
 from __future__ import annotations
 
@@ -17,11 +18,49 @@ from local.backends import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _wait(process: subprocess.Popen[str], url: str, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"{what} did not start:\n{output}")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @pytest.fixture(scope="session")
-def stack_url() -> Iterator[str]:
+def s3_endpoint() -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("S3_ENDPOINT_URL", "MONGODB_URI")}
-    env["PORT"] = str(port)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    _wait(process, endpoint, "moto's server")
+    yield endpoint
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def stack_url(s3_endpoint: str) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env.update({"PORT": str(port), "S3_ENDPOINT_URL": s3_endpoint})
     process = subprocess.Popen(
         [sys.executable, "-m", "local"],
         cwd=ROOT,
@@ -31,21 +70,6 @@ def stack_url() -> Iterator[str]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/registry/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"the local stack did not start:\n{output}")
-        time.sleep(0.2)
+    _wait(process, f"{base}/registry/health", "the local stack")
     yield base
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    _stop(process)

@@ -15,10 +15,16 @@ def network_and_database(nat: int, mode: str, secret: str = "") -> Template:
     stack = Stack(App(), "Probe")
     network = NetworkConstruct(stack, "Network", nat_gateways=nat)
     DatabaseConstruct(
-        stack, "Database", mode=mode, vpc=network.vpc, subnets=network.subnets,
-        clients=network.function_security_group, uri_secret_name=secret,
-        instance_type="t4g.medium", retain=False,
-    )  # fmt: skip
+        stack,
+        "Database",
+        mode=mode,
+        vpc=network.vpc,
+        subnets=network.subnets,
+        clients=network.function_security_group,
+        uri_secret_name=secret,
+        instance_type="t4g.medium",
+        retain=False,
+    )
     return Template.from_stack(stack)
 
 

@@ -1,0 +1,3 @@
+from assets_client.cli import main
+
+main()

@@ -1,0 +1,321 @@
+"""``assets``: upload, download, search and manage assets from the shell.
+
+Exit codes: 0 done; 1 the service refused the work (a failed bundle, a conflict); 2 usage;
+3 not found; 4 invalid input; 5 the service failed; 6 network; 7 verification failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from tqdm import tqdm
+
+from assets_client.api import (
+    ApiError,
+    AssetsClient,
+    NetworkError,
+    UploadFailed,
+    VerificationError,
+)
+
+EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_INVALID, EXIT_SERVER, EXIT_NETWORK, EXIT_VERIFY = (
+    1,
+    3,
+    4,
+    5,
+    6,
+    7,
+)
+
+
+class Options:
+    def __init__(self, endpoint: str | None, as_json: bool) -> None:
+        self.as_json = as_json
+        self.client = AssetsClient(endpoint)
+
+    def emit(self, value: Any, text: str | None = None) -> None:
+        """A result: JSON for scripts, else a line a person reads."""
+        if self.as_json or text is None:
+            click.echo(json.dumps(value, indent=None if self.as_json else 2))
+        else:
+            click.echo(text)
+
+    def bar(self, description: str) -> tqdm:
+        return tqdm(
+            desc=description,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=self.as_json or None,
+            file=sys.stderr,
+            leave=False,
+        )
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Every failure becomes one line on stderr and an exit code, never a traceback."""
+    try:
+        yield
+    except ApiError as exc:
+        code = (
+            EXIT_NOT_FOUND
+            if exc.status == 404
+            else EXIT_SERVER
+            if exc.status >= 500
+            else EXIT_REFUSED
+            if exc.status == 409
+            else EXIT_INVALID
+        )
+        fail(f"{exc.code}: {exc.message} (HTTP {exc.status})", code)
+    except NetworkError as exc:
+        fail(str(exc), EXIT_NETWORK)
+    except UploadFailed as exc:
+        fail(f"upload failed: {exc}", EXIT_REFUSED)
+    except VerificationError as exc:
+        fail(f"verification failed: {exc}", EXIT_VERIFY)
+    except (OSError, ValueError) as exc:
+        fail(str(exc) or f"{type(exc).__name__} (a file changed while it was read?)", EXIT_INVALID)
+
+
+def parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{what} is not valid JSON: {exc}", EXIT_INVALID)
+
+
+pass_options = click.make_pass_decorator(Options)
+
+
+@click.group()
+@click.option(
+    "--endpoint",
+    envvar="ASSETS_ENDPOINT",
+    default=None,
+    help="Base URL of the services (default http://127.0.0.1:3000; $ASSETS_ENDPOINT).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, no progress bars.")
+@click.version_option("0.1.0", prog_name="assets")
+@click.pass_context
+def main(ctx: click.Context, endpoint: str | None, as_json: bool) -> None:
+    """Upload, download and search the Assets Registry. $ASSETS_TOKEN is sent as a bearer
+    token when set."""
+    ctx.obj = Options(endpoint, as_json)
+    ctx.call_on_close(ctx.obj.client.close)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--no-wait", is_flag=True, help="Return once the bundle is sent.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for ingest.")
+@pass_options
+def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
+    """Upload a .zip bundle, or a folder with asset.json (zipped as it is sent)."""
+    with reported():
+        with options.bar(f"upload {path.name}") as bar:
+            upload_id = options.client.upload(
+                path, progress=bar.update, on_total=lambda n: setattr(bar, "total", n)
+            )
+        if no_wait:
+            options.emit({"upload_id": upload_id, "status": "queued"}, upload_id)
+            return
+        with tqdm(
+            desc="ingest",
+            bar_format="{desc}: {postfix} [{elapsed}]",
+            disable=options.as_json or None,
+            file=sys.stderr,
+            leave=False,
+        ) as spinner:
+
+            def show(state: str) -> None:
+                spinner.set_postfix_str(state)
+                spinner.update(0)
+
+            record = options.client.wait(upload_id, timeout=timeout, on_status=show)
+        options.emit(record, f"{record['asset_id']}")
+
+
+@main.command()
+@click.argument("asset_id")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to save the ZIP.")
+@click.option("--extract", type=click.Path(path_type=Path), help="Extract the files here instead.")
+@pass_options
+def download(options: Options, asset_id: str, output: Path | None, extract: Path | None) -> None:
+    """Download an asset as a ZIP and check every file's sha256 against the stored metadata."""
+    if output and extract:
+        fail("use either -o or --extract", 2)
+    with reported():
+        asset = options.client.get(asset_id)
+        with tempfile.TemporaryDirectory() as scratch:
+            archive = output or (
+                Path(scratch) / f"{asset_id}.zip" if extract else Path(f"{asset_id}.zip")
+            )
+            with options.bar(f"download {asset_id}") as bar:
+                options.client.download(
+                    asset_id,
+                    archive,
+                    progress=bar.update,
+                    on_total=lambda n: setattr(bar, "total", n),
+                )
+            if extract:
+                extract.mkdir(parents=True, exist_ok=True)
+            checked = options.client.verify(archive, asset, extract_to=extract)
+        where = str(extract or archive)
+        options.emit(
+            {"asset_id": asset_id, "path": where, "verified": checked},
+            f"{where} ({len(checked)} files verified)",
+        )
+
+
+@main.command()
+@click.argument("asset_id")
+@pass_options
+def get(options: Options, asset_id: str) -> None:
+    """Print an asset's metadata."""
+    with reported():
+        options.emit(options.client.get(asset_id))
+
+
+@main.command()
+@click.argument("filter_json")
+@click.option("--page-size", type=click.IntRange(1, 1000), default=100, show_default=True)
+@pass_options
+def search(options: Options, filter_json: str, page_size: int) -> None:
+    """Search with a MongoDB-style filter, following every page."""
+    with reported():
+        items = list(options.client.search(parse_json(filter_json, "FILTER_JSON"), page_size))
+        text = "\n".join(f"{a['asset_id']}\t{a['asset_version']}\t{a['asset_uri']}" for a in items)
+        options.emit(items, text)
+
+
+@main.command()
+@click.argument("asset_id")
+@pass_options
+def delete(options: Options, asset_id: str) -> None:
+    """Delete an asset."""
+    with reported():
+        options.emit(options.client.delete(asset_id), f"deleted {asset_id}")
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A variable; VALUE is parsed as JSON when it can be.",
+)
+@click.option("--service", type=click.Choice(["registry", "components"]), default="registry")
+@pass_options
+def gql(options: Options, query: str, variables: tuple[str, ...], service: str) -> None:
+    """Run a read-only GraphQL query."""
+    values: dict[str, Any] = {}
+    for item in variables:
+        name, sep, raw = item.partition("=")
+        if not sep:
+            fail(f"--var takes NAME=VALUE, not '{item}'", 2)
+        try:
+            values[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[name] = raw
+    path = "/registry/graphql" if service == "registry" else "/components/gql"
+    with reported():
+        options.emit(options.client.graphql(query, values, path))
+
+
+@main.group()
+def db() -> None:
+    """The Assets DB: files with metadata."""
+
+
+@db.command("upload")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--metadata", default="{}", help="The asset's metadata as JSON.")
+@pass_options
+def db_upload(options: Options, path: Path, metadata: str) -> None:
+    """Upload a file (presigned for large ones)."""
+    with reported(), options.bar(f"upload {path.name}") as bar:
+        bar.total = path.stat().st_size
+        record = options.client.db_upload(
+            path, parse_json(metadata, "--metadata"), progress=bar.update
+        )
+    options.emit(record, f"{record['asset_id']}\t{record['asset_uri']}")
+
+
+@db.command("get")
+@click.argument("uri")
+@pass_options
+def db_get(options: Options, uri: str) -> None:
+    """Print an asset by its asset_uri."""
+    with reported():
+        options.emit(options.client.db_get(uri))
+
+
+@db.command("object")
+@click.argument("asset_id")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@pass_options
+def db_object(options: Options, asset_id: str, output: Path) -> None:
+    """Download an asset's file."""
+    with reported():
+        options.client.db_object(asset_id, output)
+    options.emit({"asset_id": asset_id, "path": str(output)}, str(output))
+
+
+@db.command("query")
+@click.argument("filter_json")
+@pass_options
+def db_query(options: Options, filter_json: str) -> None:
+    """Query assets (plain or operator form)."""
+    with reported():
+        options.emit(list(options.client.db_query(parse_json(filter_json, "FILTER_JSON"))))
+
+
+@main.group()
+def component() -> None:
+    """The Component registry."""
+
+
+@component.command("register")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_options
+def component_register(options: Options, path: Path) -> None:
+    """Register a component from a JSON file."""
+    with reported():
+        created = options.client.component_register(parse_json(path.read_text(), str(path)))
+    options.emit(created, created["componentURI"])
+
+
+@component.command("get")
+@click.argument("uri")
+@pass_options
+def component_get(options: Options, uri: str) -> None:
+    """Print a component by its componentURI."""
+    with reported():
+        options.emit(options.client.component_get(uri))
+
+
+@component.command("query")
+@click.argument("filter_json")
+@pass_options
+def component_query(options: Options, filter_json: str) -> None:
+    """Query components with a MongoDB-style filter."""
+    with reported():
+        options.emit(list(options.client.component_query(parse_json(filter_json, "FILTER_JSON"))))
+
+
+_: Callable[..., Any] = main

@@ -1,0 +1,231 @@
+"""The ``assets`` command against the running local stack, as a person or a script uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from assets_client.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def assets(stack_url: str) -> Any:
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, ["--endpoint", stack_url, *args], catch_exceptions=False)
+
+    return run
+
+
+def make_folder(root: Path, asset_id: str) -> Path:
+    folder = root / asset_id
+    (folder / "models" / "nested").mkdir(parents=True)
+    (folder / "models" / "nested" / "weights.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    (folder / "readme.md").write_text("# model\n")
+    (folder / "asset.json").write_text(
+        json.dumps(
+            {
+                "asset_id": asset_id,
+                "asset_uri": f"models://cli/{asset_id}",
+                "asset_version": "v1",
+                "asset_profile_id": "p1",
+                "asset_file_ids": [],
+            }
+        )
+    )
+    return folder
+
+
+def test_folder_upload_then_verified_extract(assets: Any, tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, "cli-folder-1")
+    uploaded = assets("upload", str(folder))
+    assert uploaded.exit_code == 0, uploaded.output
+    assert uploaded.stdout.strip() == "cli-folder-1"
+    out = tmp_path / "out"
+    downloaded = assets("--json", "download", "cli-folder-1", "--extract", str(out))
+    assert downloaded.exit_code == 0, downloaded.output
+    report = json.loads(downloaded.stdout)
+    assert sorted(report["verified"]) == ["models/nested/weights.bin", "readme.md"]
+    for name in ("models/nested/weights.bin", "readme.md"):
+        assert (out / name).read_bytes() == (folder / name).read_bytes()
+
+
+def test_zip_upload_json_output_download_and_search(assets: Any, tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, "cli-zip-1")
+    archive = Path(shutil.make_archive(str(tmp_path / "bundle"), "zip", folder))
+    uploaded = assets("--json", "upload", str(archive))
+    assert uploaded.exit_code == 0, uploaded.output
+    assert json.loads(uploaded.stdout)["status"] == "success"
+    target = tmp_path / "copy.zip"
+    assert assets("download", "cli-zip-1", "-o", str(target)).exit_code == 0
+    with zipfile.ZipFile(target) as zipped:
+        assert zipped.read("readme.md") == b"# model\n"
+    assets("upload", str(make_folder(tmp_path / "second", "cli-zip-2")))
+    found = assets(
+        "--json", "search", '{"asset_uri": {"$regex": "^models://cli/cli-zip"}}', "--page-size", "1"
+    )
+    assert [a["asset_id"] for a in json.loads(found.stdout)] == ["cli-zip-1", "cli-zip-2"]
+    assert json.loads(assets("--json", "get", "cli-zip-1").stdout)["asset_version"] == "v1"
+    assert assets("delete", "cli-zip-2").exit_code == 0
+    assert assets("get", "cli-zip-2").exit_code == 3
+
+
+def stored_weights(assets: Any, asset_id: str) -> tuple[str, str]:
+    document = json.loads(assets("--json", "get", asset_id).stdout)
+    weights = next(f for f in document["files"] if f["asset_file_id"].endswith("weights.bin"))
+    bucket, key = weights["asset_file_url"].removeprefix("s3://").split("/", 1)
+    return bucket, key
+
+
+def test_corrupted_stored_file_stops_the_download(
+    assets: Any, tmp_path: Path, s3_endpoint: str
+) -> None:
+    assert assets("upload", str(make_folder(tmp_path, "cli-corrupt-1"))).exit_code == 0
+    bucket, key = stored_weights(assets, "cli-corrupt-1")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=bytes(reversed(original)))  # same size, other bytes
+    result = assets("download", "cli-corrupt-1", "-o", str(tmp_path / "bad.zip"))
+    assert result.exit_code == 6
+    assert "stopped before its end" in result.stderr
+    assert not (tmp_path / "bad.zip").exists(), "a partial download is never left as the ZIP"
+
+
+def test_download_not_matching_the_stored_sha256_is_detected(
+    assets: Any, tmp_path: Path, stack_url: str
+) -> None:
+    assert assets("upload", str(make_folder(tmp_path, "cli-corrupt-2"))).exit_code == 0
+    document = json.loads(assets("--json", "get", "cli-corrupt-2").stdout)
+    for entry in document["files"]:
+        if entry["asset_file_id"].endswith("weights.bin"):
+            entry["asset_file_metadata"]["sha256"] = "0" * 64
+    import httpx
+
+    httpx.put(
+        f"{stack_url}/registry/assets/cli-corrupt-2", json={"files": document["files"]}
+    ).raise_for_status()
+    result = assets("download", "cli-corrupt-2", "-o", str(tmp_path / "c2.zip"))
+    assert result.exit_code == 7
+    assert "models/nested/weights.bin does not match its stored sha256" in result.stderr
+
+
+def test_tampered_archive_fails_verification_naming_the_file(
+    assets: Any, tmp_path: Path, stack_url: str
+) -> None:
+    from assets_client.api import AssetsClient, VerificationError
+
+    assert assets("upload", str(make_folder(tmp_path, "cli-corrupt-3"))).exit_code == 0
+    target = tmp_path / "c3.zip"
+    assert assets("download", "cli-corrupt-3", "-o", str(target)).exit_code == 0
+    data = bytearray(target.read_bytes())
+    with zipfile.ZipFile(target) as zipped:
+        info = zipped.getinfo("models/nested/weights.bin")
+    middle = info.header_offset + 100 + info.compress_size // 2
+    data[middle] ^= 0xFF
+    target.write_bytes(bytes(data))
+    client = AssetsClient(stack_url)
+    with pytest.raises(VerificationError, match=r"models/nested/weights\.bin"):
+        client.verify(target, client.get("cli-corrupt-3"))
+
+
+def test_extract_refuses_unsafe_member_names(tmp_path: Path, stack_url: str) -> None:
+    from assets_client.api import AssetsClient, VerificationError
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("../../outside.txt", b"x")
+    with pytest.raises(VerificationError, match=r"'\.\.' component"):
+        AssetsClient(stack_url).verify(archive, {"files": []}, extract_to=tmp_path / "out")
+    assert not (tmp_path.parent / "outside.txt").exists()
+
+
+def test_failing_bundle_reports_its_reason(assets: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "asset.json").write_text('{"asset_id": "x", "colour": "red"}')
+    result = assets("upload", str(folder))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: upload failed: asset.json is not a valid Asset")
+    not_zip = tmp_path / "not.zip"
+    not_zip.write_bytes(b"this is not a zip")
+    result = assets("upload", str(not_zip))
+    assert (result.exit_code, "not a ZIP" in result.stderr) == (1, True)
+
+
+def test_errors_are_one_line_with_an_exit_code(assets: Any, tmp_path: Path) -> None:
+    assert (
+        assets("upload", str(tmp_path)).stderr.strip()
+        == f"error: {tmp_path} has no asset.json at its top"
+    )
+    refused = assets("search", '{"$where": "1"}')
+    assert (refused.exit_code, refused.stderr.count("\n")) == (4, 1)
+    assert assets("search", "{not json").exit_code == 4
+    unreachable = CliRunner().invoke(main, ["--endpoint", "http://127.0.0.1:9", "get", "x"])
+    assert unreachable.exit_code == 6
+    assert "Traceback" not in unreachable.output
+
+
+def test_assets_db_and_components_from_the_shell(assets: Any, tmp_path: Path) -> None:
+    data = tmp_path / "model.onnx"
+    data.write_bytes(os.urandom(1000))
+    metadata = json.dumps(
+        {"asset_name": "CliModel", "asset_version": {"version": "1", "tag": "cli"}}
+    )
+    created = assets("--json", "db", "upload", str(data), "--metadata", metadata)
+    assert created.exit_code == 0, created.output
+    record = json.loads(created.stdout)
+    assert json.loads(assets("--json", "db", "get", "CliModel:1-cli").stdout) == record
+    fetched = tmp_path / "fetched.onnx"
+    assert assets("db", "object", record["asset_id"], "-o", str(fetched)).exit_code == 0
+    assert fetched.read_bytes() == data.read_bytes()
+    assert (
+        len(json.loads(assets("--json", "db", "query", '{"asset_name": "CliModel"}').stdout)) == 1
+    )
+    component = tmp_path / "component.json"
+    component.write_text(
+        json.dumps(
+            {
+                "componentId": {"name": "cli-tool", "version": "1", "releaseTag": "x"},
+                "componentType": "tool",
+            }
+        )
+    )
+    assert assets("component", "register", str(component)).stdout.strip() == "tool.cli-tool:1-x"
+    got = json.loads(assets("--json", "component", "get", "tool.cli-tool:1-x").stdout)
+    assert got["componentType"] == "tool"
+    assert (
+        len(json.loads(assets("--json", "component", "query", '{"componentType": "tool"}').stdout))
+        == 1
+    )
+    gql = assets(
+        "--json",
+        "gql",
+        "query($t: String) { componentMany(filter: {componentType: $t}) { componentURI } }",
+        "--var",
+        "t=tool",
+        "--service",
+        "components",
+    )
+    assert json.loads(gql.stdout)["data"]["componentMany"] == [
+        {"componentURI": "tool.cli-tool:1-x"}
+    ]
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "assets"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "upload" in result.stdout
