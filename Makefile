@@ -44,7 +44,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 typecheck: install
-	$(VENV)/bin/mypy layers/core/python/assets_core client/assets_client functions local infra_cdk tests
+	$(VENV)/bin/mypy layers/core/python/assets_core client/assets_client functions local infra_cdk tests bench
 
 test: lint typecheck
 	$(VENV)/bin/pytest

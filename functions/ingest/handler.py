@@ -15,8 +15,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
+from assets_core.keys import upload_id_of
 from assets_core.logic import assetdb
-from assets_core.logic.bundles import Limits, Stores, ingest_upload, upload_id_of
+from assets_core.logic.bundles import Limits, Stores, ingest_upload
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assetdb_store, assets_store
 from assets_core.stores.status import status_store

@@ -11,11 +11,11 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 
-from assets_core.api.zip import signing_key
 from assets_core.config import get_settings
 from assets_core.errors import AppError, NotFound
 from assets_core.logic import assets
-from assets_core.logic.downloads import check_link, zip_stream
+from assets_core.logic.downloads import zip_stream
+from assets_core.signing import check_link, signing_key
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assets_store
 

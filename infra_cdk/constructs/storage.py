@@ -10,8 +10,8 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from assets_core.keys import INCOMING_PREFIX
 from assets_core.logic.assetdb import KEY_PREFIX as ASSETDB_PREFIX
-from assets_core.logic.bundles import INCOMING_PREFIX
 
 
 class StorageConstruct(Construct):

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from assets_core.config import get_settings
+from assets_core.keys import upload_key
 from assets_core.logic import assets
-from assets_core.logic.bundles import upload_key
 from assets_core.models.asset import Asset
 from assets_core.stores.registry import assets_store
 from functions.ingest import handler as ingest_module

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from assets_core.config import get_settings
-from assets_core.logic.bundles import upload_key
+from assets_core.keys import upload_key
 from functions.ingest.handler import ingest
 from functions.registry_download.handler import stream
 from functions.registry_zip.handler import handler

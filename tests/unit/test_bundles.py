@@ -9,16 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assets_core.errors import Forbidden
+from assets_core.keys import upload_id_of
 from assets_core.logic.bundles import (
     BundleRejected,
     Limits,
     check_members,
     check_name,
     plan_files,
-    upload_id_of,
 )
-from assets_core.logic.downloads import check_link, signed_link
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
+from assets_core.signing import check_link, signed_link
 from tests.support import bundle_asset
 
 MIB = 1024 * 1024

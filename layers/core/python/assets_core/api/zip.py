@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -18,10 +16,10 @@ from assets_core.api.http import describe_validation_errors, json_response
 from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from assets_core.keys import upload_key
 from assets_core.logic import assets
-from assets_core.logic.bundles import upload_key
-from assets_core.logic.downloads import signed_link
 from assets_core.routes import REGISTRY
+from assets_core.signing import signed_link, signing_key
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assets_store
 from assets_core.stores.status import status_store
@@ -35,20 +33,6 @@ class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     filename: str | None = Field(default=None, max_length=1024)
     size: int | None = Field(default=None, ge=1)
-
-
-@lru_cache(maxsize=1)
-def signing_key() -> str:
-    """The download token key: configured, or from Secrets Manager (in AWS, shared by the API
-    and the download function), else one per process (the local stack runs both in one)."""
-    settings = get_settings()
-    if settings.download_signing_key:
-        return settings.download_signing_key
-    if settings.download_signing_key_secret_arn:
-        from assets_core.stores.secrets import secret_string
-
-        return secret_string(settings.download_signing_key_secret_arn)
-    return secrets.token_hex(32)
 
 
 def _queue(upload_id: str, extra: dict[str, Any] | None = None) -> None:

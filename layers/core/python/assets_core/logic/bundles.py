@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from threading import BoundedSemaphore
+from threading import Condition
 from typing import Any
 
 from pydantic import ValidationError
 
 from assets_core.errors import AlreadyExists, AppError
+from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
 from assets_core.logic.zipreader import (
     DEFLATED,
@@ -36,11 +37,6 @@ log = logging.getLogger(__name__)
 ASSET_JSON = "asset.json"
 ASSET_JSON_MAX_BYTES = 1024 * 1024
 RATIO_FLOOR_BYTES = 1024 * 1024
-INCOMING_PREFIX = "incoming/"
-ASSETS_PREFIX = "assets/"
-UPLOAD_KEY = re.compile(
-    r"^incoming/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.zip$"
-)
 MIB = 1024 * 1024
 
 
@@ -69,15 +65,6 @@ class Stores:
     objects: ObjectStore
     status: StatusStore
     documents: DocumentStore
-
-
-def upload_key(upload_id: str) -> str:
-    return f"{INCOMING_PREFIX}{upload_id}.zip"
-
-
-def upload_id_of(key: str) -> str | None:
-    found = UPLOAD_KEY.match(key)
-    return found.group(1) if found else None
 
 
 # -- checks on the central directory -------------------------------------------------------
@@ -242,15 +229,28 @@ def validate_document(document: dict[str, Any]) -> Asset:
 class _Writer:
     """Writes members to the object store: one PUT for a small member, a multipart upload in
     bounded parts for a large one, and server-side part copies for a large stored member.
-    Parts upload on a few threads; at most ``threads`` parts are in memory at once."""
+    Requests run on a pool while the archive is read on; the bytes they hold are bounded
+    (``threads`` parts' worth), not their number, so many small members can be in flight."""
+
+    MAX_REQUESTS = 16
 
     def __init__(self, objects: ObjectStore, bundle_key: str, limits: Limits) -> None:
         self.objects = objects
         self.bundle_key = bundle_key
         self.limits = limits
-        self.pool = ThreadPoolExecutor(max_workers=limits.upload_threads)
-        self.slots = BoundedSemaphore(limits.upload_threads)
+        self.pool = ThreadPoolExecutor(max_workers=self.MAX_REQUESTS)
+        self.budget = limits.upload_threads * limits.part_bytes
+        self.in_flight = 0
+        self.requests = 0
+        self.room = Condition()
         self.open_uploads: list[tuple[str, str]] = []
+        self.pending: list[Future[Any]] = []
+
+    def flush(self) -> None:
+        """Wait for the small members still being written; raise the first failure."""
+        pending, self.pending = self.pending, []
+        for future in pending:
+            future.result()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -260,10 +260,25 @@ class _Writer:
             self.objects.abort_multipart(key, upload)
         self.open_uploads.clear()
 
-    def _submit(self, function: Any, *args: Any) -> Future[str]:
-        self.slots.acquire()
+    def _submit(self, size: int, function: Any, *args: Any) -> Future[Any]:
+        """Run a request on the pool once its ``size`` bytes fit in the budget (a request
+        alone always fits) and a request slot is free."""
+        with self.room:
+            while self.requests >= self.MAX_REQUESTS or (
+                self.in_flight and self.in_flight + size > self.budget
+            ):
+                self.room.wait()
+            self.in_flight += size
+            self.requests += 1
+
+        def done(_: Future[Any]) -> None:
+            with self.room:
+                self.in_flight -= size
+                self.requests -= 1
+                self.room.notify_all()
+
         future = self.pool.submit(function, *args)
-        future.add_done_callback(lambda _: self.slots.release())
+        future.add_done_callback(done)
         return future
 
     def write(
@@ -276,7 +291,9 @@ class _Writer:
             for chunk in chunks:
                 digest.update(chunk)
                 body += chunk
-            self.objects.put(key, bytes(body), content_type)
+            # Written on the pool while the next member is read.
+            data = bytes(body)
+            self.pending.append(self._submit(len(data), self.objects.put, key, data, content_type))
             return digest.hexdigest()
         upload = self.objects.start_multipart(key, content_type)
         self.open_uploads.append((key, upload))
@@ -285,39 +302,41 @@ class _Writer:
             part = max(self.limits.part_bytes, 512 * MIB, -(-member.size // 10_000))
             for number, start in enumerate(range(0, member.size, part), start=1):
                 end = min(member.size, start + part)
-                futures.append(
-                    self._submit(
-                        self.objects.copy_part,
-                        key,
-                        upload,
-                        number,
-                        self.bundle_key,
-                        data_offset + start,
-                        data_offset + end,
-                    )
+                copy = (
+                    self.objects.copy_part,
+                    key,
+                    upload,
+                    number,
+                    self.bundle_key,
+                    data_offset + start,
+                    data_offset + end,
                 )
+                futures.append(self._submit(0, *copy))  # server-side: no bytes held here
             for chunk in chunks:  # the bytes are read once, for the checksum and CRC only
                 digest.update(chunk)
         else:
             buffer = bytearray()
+            size = self.limits.part_bytes
             for chunk in chunks:
                 digest.update(chunk)
                 buffer += chunk
-                if len(buffer) >= self.limits.part_bytes:
+                if len(buffer) >= size:
+                    part_data = bytes(buffer[:size])
+                    del buffer[:size]
+                    number = len(futures) + 1
                     futures.append(
-                        self._submit(
-                            self.objects.upload_part,
-                            key,
-                            upload,
-                            len(futures) + 1,
-                            bytes(buffer[: self.limits.part_bytes]),
-                        )
+                        self._submit(size, self.objects.upload_part, key, upload, number, part_data)
                     )
-                    del buffer[: self.limits.part_bytes]
             if buffer or not futures:
+                part_data = bytes(buffer)
                 futures.append(
                     self._submit(
-                        self.objects.upload_part, key, upload, len(futures) + 1, bytes(buffer)
+                        len(part_data),
+                        self.objects.upload_part,
+                        key,
+                        upload,
+                        len(futures) + 1,
+                        part_data,
                     )
                 )
         etags = [future.result() for future in futures]
@@ -423,6 +442,7 @@ def _ingest(
             )
             for entry in entries:
                 entry["asset_file_metadata"]["sha256"] = sha256
+        writer.flush()
         assets.create(validate_document(document), store=stores.documents)
     except BadArchive as exc:
         _clean_up(writer, objects, prefix)
@@ -454,6 +474,9 @@ def _clean_up(writer: _Writer, objects: ObjectStore, prefix: str) -> None:
 def _read_member(objects: ObjectStore, key: str, member: Member, end: int) -> bytes:
     if member.size > ASSET_JSON_MAX_BYTES:
         raise BundleRejected(f"asset.json is {member.size} bytes; at most 1 MiB is allowed")
+    # Read only this member's extent: its local header (30 bytes, then a name and an extra
+    # field of at most 64 KiB each) and its data, not the rest of the archive.
+    end = min(end, member.offset + 30 + 2 * 65_535 + member.compressed_size)
     for item in read_members(objects, key, [member], end):
         return b"".join(item.chunks)
     raise BundleRejected("asset.json could not be read")

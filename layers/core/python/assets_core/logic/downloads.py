@@ -1,19 +1,13 @@
-"""Downloads (spec 000): signed, expiring links, and the asset's ZIP built as it streams."""
+"""Downloads (spec 000): the asset's ZIP, built as it streams."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 from stream_zip import NO_COMPRESSION_64, ZIP_64, MemberFile, stream_zip
-
-from assets_core.errors import Forbidden
 
 ZIP_CHUNK = 1024 * 1024
 
@@ -22,48 +16,6 @@ class ReadableObjects(Protocol):
     def key_of(self, url: str) -> str | None: ...
     def size(self, key: str) -> int | None: ...
     def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Iterator[bytes]: ...
-
-
-def _signature(asset_id: str, expires: int, key: str) -> str:
-    message = f"download\n{asset_id}\n{expires}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signed_link(
-    base_url: str, asset_id: str, *, key: str, ttl_seconds: int, now: float | None = None
-) -> str:
-    """The download endpoint's URL for an asset, valid for ``ttl_seconds``."""
-    expires = int((now if now is not None else time.time()) + ttl_seconds)
-    query = urlencode(
-        {"asset_id": asset_id, "expires": expires, "token": _signature(asset_id, expires, key)}
-    )
-    return f"{base_url}?{query}"
-
-
-def check_link(params: dict[str, str], *, key: str, now: float | None = None) -> str:
-    """The asset id a download link names, once its token and expiry check out."""
-    asset_id = params.get("asset_id") or ""
-    token = params.get("token") or ""
-    try:
-        expires = int(params.get("expires") or "")
-    except ValueError:
-        raise Forbidden(
-            "The download link is incomplete; ask for a new one.", code="DOWNLOAD_TOKEN_INVALID"
-        ) from None
-    if not asset_id or not token:
-        raise Forbidden(
-            "The download link is incomplete; ask for a new one.", code="DOWNLOAD_TOKEN_INVALID"
-        )
-    if not hmac.compare_digest(token, _signature(asset_id, expires, key)):
-        raise Forbidden(
-            "The download link's signature is not valid.", code="DOWNLOAD_TOKEN_INVALID"
-        )
-    if expires < (now if now is not None else time.time()):
-        raise Forbidden(
-            "The download link has expired; request the download again.",
-            code="DOWNLOAD_TOKEN_EXPIRED",
-        )
-    return asset_id
 
 
 def stored_files(asset: dict[str, Any], objects: ReadableObjects) -> list[dict[str, Any]]:

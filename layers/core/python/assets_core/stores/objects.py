@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -194,9 +194,11 @@ class S3ObjectStore:
 
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
-    """The process's one S3 client (``S3_ENDPOINT_URL`` for moto or another S3)."""
+    """The process's one S3 client (``S3_ENDPOINT_URL`` for moto or another S3). botocore is
+    used directly (it signs presigned POSTs itself): boto3 would add s3transfer, a good part of
+    a cold start, for nothing these functions use."""
     settings = get_settings()
-    return boto3.client(
+    return botocore.session.get_session().create_client(
         "s3",
         endpoint_url=settings.s3_endpoint_url or None,
         config=Config(

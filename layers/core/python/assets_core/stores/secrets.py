@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-import boto3
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.errors import StoreUnavailable
@@ -19,7 +19,8 @@ RDS_CA_BUNDLE = Path(__file__).resolve().parent.parent / "certs" / "rds-ca-bundl
 @lru_cache(maxsize=8)
 def secret_string(arn: str) -> str:
     try:
-        value: str = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        client = botocore.session.get_session().create_client("secretsmanager")
+        value: str = client.get_secret_value(SecretId=arn)["SecretString"]
     except (ClientError, BotoCoreError) as exc:
         raise StoreUnavailable(f"A secret could not be read: {exc}.") from exc
     return value

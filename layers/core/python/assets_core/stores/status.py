@@ -7,8 +7,6 @@ import secrets
 from functools import lru_cache
 from typing import Any, Protocol
 
-import redis
-
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
 
@@ -31,6 +29,8 @@ class RedisStatusStore:
         self.ttl_seconds = ttl_seconds
 
     def _run(self, action: Any) -> Any:
+        import redis
+
         try:
             return action()
         except redis.RedisError as exc:
@@ -60,6 +60,8 @@ class RedisStatusStore:
         key = LOCK_PREFIX + upload_id
 
         def release() -> None:
+            import redis
+
             with self.client.pipeline() as pipe:
                 try:
                     pipe.watch(key)
@@ -76,6 +78,10 @@ class RedisStatusStore:
 @lru_cache(maxsize=1)
 def status_store() -> RedisStatusStore:
     """The process's status store: ``REDIS_URL``, else in-process fakeredis."""
+    # redis imports its asyncio client eagerly (a large import): only the routes and the
+    # function that keep upload status load it, when they first need it.
+    import redis
+
     settings = get_settings()
     ttl = settings.upload_status_ttl_days * 24 * 3600
     if settings.redis_url:

@@ -1,0 +1,325 @@
+"""``make bench``: every figure of issue 7 with the baseline it is compared against, measured in
+the same run; printed as ``name: value`` lines and written to bench/results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT / "layers" / "core" / "python", ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from bench.bundles import mixed_bundle, stored_bundle  # noqa: E402
+from local.backends import free_port  # noqa: E402
+
+MIB, GIB = 1024 * 1024, 1024**3
+BUCKET = "bench"
+RESULTS = ROOT / "bench" / "results.json"
+HANDLERS = (
+    "registry_write",
+    "registry_query",
+    "registry_graphql",
+    "registry_zip",
+    "components",
+    "assetdb",
+    "dbregistry",
+    "ingest",
+    "registry_download",
+)
+
+
+def log(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    for _ in range(100):
+        try:
+            s3.create_bucket(Bucket=BUCKET)
+            return process, endpoint
+        except Exception:  # the server is still starting
+            time.sleep(0.1)
+    raise SystemExit("moto's server did not start")
+
+
+def worker_env(endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "REDIS_URL")}
+    env.update(
+        {
+            "S3_ENDPOINT_URL": endpoint,
+            "BUCKET_NAME": BUCKET,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "DOWNLOAD_SIGNING_KEY": "bench-key",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "core" / "python")]),
+        }
+    )
+    return env
+
+
+def run_worker(env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"worker {args[0]} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def put_once(s3: Any, path: Path, key: str) -> float:
+    """The baseline: the bundle's bytes PUT once to the same endpoint (multipart, as any
+    client would for a large object)."""
+    config = TransferConfig(
+        multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB, max_concurrency=3
+    )
+    started = time.perf_counter()
+    s3.upload_file(str(path), BUCKET, key, Config=config)
+    return time.perf_counter() - started
+
+
+def ingest_case(
+    s3: Any, env: dict[str, str], bundle: Path, scratch: Path
+) -> tuple[float, dict[str, Any], Path]:
+    upload_id = str(uuid.uuid4())
+    key = f"incoming/{upload_id}.zip"
+    put_seconds = put_once(s3, bundle, key)
+    document = scratch / f"{upload_id}.json"
+    result = run_worker(env, "ingest", upload_id, key, str(document))
+    return put_seconds, result, document
+
+
+def import_ratio(env: dict[str, str]) -> tuple[float, dict[str, float], float]:
+    """Each handler's cold import (fresh interpreter, median of 5) against ``import boto3``."""
+
+    def cold(module: str) -> float:
+        code = (
+            "import time; t = time.perf_counter(); import "
+            + module
+            + "; print(time.perf_counter() - t)"
+        )
+        times = []
+        for _ in range(5):
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            times.append(float(out.stdout.strip()))
+        return statistics.median(times)
+
+    baseline = cold("boto3")
+    handlers = {name: cold(f"functions.{name}.handler") for name in HANDLERS}
+    return max(handlers.values()) / baseline, handlers, baseline
+
+
+def layer_size_mib() -> float:
+    subprocess.run(["make", "-s", "layer"], cwd=ROOT, check=True)
+    total = 0
+    for folder in (
+        ROOT / "layers" / "deps" / "python",
+        ROOT / "layers" / "core" / "python",
+        ROOT / "functions",
+    ):
+        total += sum(
+            p.stat().st_size
+            for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        )
+    return total / MIB
+
+
+def query_p99_ms() -> tuple[float, float]:
+    """p99 of in-process by-id and search handler calls with 10,000 assets (mongomock)."""
+    from assets_core.models.asset import Asset
+    from assets_core.stores.registry import assets_store
+    from functions.registry_query.handler import handler
+    from local.apigw import LocalContext, http_api_event
+
+    store = assets_store()
+    documents = []
+    for n in range(10_000):
+        asset = {
+            "asset_id": f"q-{n:05d}",
+            "asset_uri": f"q://{n}",
+            "asset_version": f"v{n % 7}",
+            "asset_profile_id": "p",
+            "asset_file_ids": [],
+            "profiles": [
+                {
+                    "asset_profile_id": "p",
+                    "asset_type": "model" if n % 3 else "data",
+                    "asset_sub_type": "llm",
+                    "asset_id": f"q-{n:05d}",
+                }
+            ],
+        }
+        documents.append(Asset.model_validate(asset).document())
+    # One bulk insert: mongomock checks a unique index by scanning, so 10,000 single inserts
+    # would spend minutes setting the data up; the indexes exist as in production.
+    store.collection.drop_indexes()
+    store.collection.insert_many(documents)
+    assets_store.cache_clear()
+    store = assets_store()
+    assert store.count({}) == 10_000
+
+    def timed(method: str, path: str, body: bytes = b"", query: str = "", **params: str) -> float:
+        event = http_api_event(
+            method=method,
+            raw_path=path,
+            route_key="bench",
+            raw_query=query,
+            path_parameters=params or None,
+            body=body,
+            headers=[("content-type", "application/json")],
+        )
+        started = time.perf_counter()
+        result = handler(event, LocalContext("bench"))
+        assert result["statusCode"] == 200, result
+        return (time.perf_counter() - started) * 1000
+
+    by_id = [
+        timed("GET", f"/registry/query/by-id/q-{n:05d}", asset_id=f"q-{n:05d}")
+        for n in range(0, 10_000, 25)
+    ]
+    search = [
+        timed(
+            "POST",
+            "/registry/query/search",
+            json.dumps({"asset_version": f"v{n % 7}", "profiles.asset_type": "model"}).encode(),
+            query="limit=100",
+        )
+        for n in range(100)
+    ]
+
+    def p99(values: list[float]) -> float:
+        return statistics.quantiles(values, n=100)[98]
+
+    return p99(by_id), p99(search)
+
+
+class Figures(dict[str, Any]):
+    """Each figure is printed and saved as soon as it is measured."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        print(f"{name}: {value}", flush=True)
+        RESULTS.write_text(json.dumps(self, indent=2) + "\n")
+
+
+def main() -> None:
+    started = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix="assets-bench-"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "bench"
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    moto, endpoint = start_moto()
+    env = worker_env(endpoint)
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    figures = Figures()
+    try:
+        log("generating bundles")
+        big = mixed_bundle(scratch / "mixed-1g.zip", "bench-mixed-1g", GIB)
+        small = mixed_bundle(scratch / "mixed-64m.zip", "bench-mixed-64m", 64 * MIB)
+        stored = stored_bundle(scratch / "stored-1g.zip", "bench-stored-1g", GIB)
+        figures["bundle_mib_1gib"] = round(big.stat().st_size / MIB, 1)
+
+        log("ingest, 1 GiB mixed")
+        put_1g, ingest_1g, document_1g = ingest_case(s3, env, big, scratch)
+        figures["put_seconds_1gib"] = round(put_1g, 2)
+        figures["ingest_seconds_1gib"] = round(ingest_1g["seconds"], 2)
+        figures["ingest_copy_ratio_1gib"] = round(ingest_1g["seconds"] / put_1g, 3)
+        figures["ingest_peak_rss_mib_1gib"] = round(ingest_1g["peak_rss_mib"], 1)
+
+        log("ingest, 64 MiB mixed")
+        _, ingest_64m, _ = ingest_case(s3, env, small, scratch)
+        figures["ingest_peak_rss_mib_64mib"] = round(ingest_64m["peak_rss_mib"], 1)
+        figures["ingest_rss_growth"] = round(
+            ingest_1g["peak_rss_mib"] / ingest_64m["peak_rss_mib"], 3
+        )
+
+        log("ingest, 1 GiB of stored members")
+        put_stored, ingest_stored, _ = ingest_case(s3, env, stored, scratch)
+        figures["put_seconds_stored_1gib"] = round(put_stored, 2)
+        figures["ingest_seconds_stored_1gib"] = round(ingest_stored["seconds"], 2)
+        figures["ingest_copy_ratio_stored_1gib"] = round(ingest_stored["seconds"] / put_stored, 3)
+
+        log("naive ingest (BytesIO + zipfile), 1 GiB mixed")
+        naive_key = f"incoming/{uuid.uuid4()}.zip"
+        put_once(s3, big, naive_key)
+        naive = run_worker(env, "naive", naive_key)
+        figures["naive_seconds_1gib"] = round(naive["seconds"], 2)
+        figures["naive_ingest_ratio_1gib"] = round(naive["seconds"] / ingest_1g["seconds"], 3)
+        figures["naive_peak_rss_mib_1gib"] = round(naive["peak_rss_mib"], 1)
+
+        log("download, 1 GiB mixed")
+        raw = run_worker(env, "get", str(document_1g))
+        download = run_worker(env, "download", str(document_1g))
+        get_rate = raw["bytes"] / raw["seconds"]
+        zip_rate = raw["bytes"] / download["seconds"]
+        figures["get_mib_per_s_1gib"] = round(get_rate / MIB, 1)
+        figures["download_mib_per_s_1gib"] = round(zip_rate / MIB, 1)
+        figures["download_get_ratio_1gib"] = round(zip_rate / get_rate, 3)
+        figures["download_ttfb_ms"] = round(download["ttfb_ms"], 1)
+        figures["download_peak_rss_mib_1gib"] = round(download["peak_rss_mib"], 1)
+
+        log("handler imports")
+        ratio, handlers, boto3_seconds = import_ratio(env)
+        figures["import_boto3_ms"] = round(boto3_seconds * 1000, 1)
+        figures["handler_import_ms"] = {k: round(v * 1000, 1) for k, v in handlers.items()}
+        figures["handler_import_ratio_max"] = round(ratio, 3)
+
+        log("layer size")
+        figures["layer_size_mib"] = round(layer_size_mib(), 1)
+
+        log("queries over 10,000 assets")
+        by_id, search = query_p99_ms()
+        figures["query_p99_ms_10k"] = round(max(by_id, search), 2)
+        figures["query_p99_ms_10k_by_id"] = round(by_id, 2)
+        figures["query_p99_ms_10k_search"] = round(search, 2)
+    finally:
+        moto.terminate()
+        shutil.rmtree(scratch, ignore_errors=True)
+    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+    figures["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+
+
+if __name__ == "__main__":
+    main()

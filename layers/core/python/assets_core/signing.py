@@ -1,0 +1,70 @@
+"""Download links: signed with an HMAC key shared by the API that issues them and the
+download function that checks them, and valid for a short time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from assets_core.config import get_settings
+from assets_core.errors import Forbidden
+
+
+@lru_cache(maxsize=1)
+def signing_key() -> str:
+    """Configured, or read from Secrets Manager (in AWS), else one per process (the local
+    stack runs the API and the download handler in one process)."""
+    settings = get_settings()
+    if settings.download_signing_key:
+        return settings.download_signing_key
+    if settings.download_signing_key_secret_arn:
+        from assets_core.stores.secrets import secret_string
+
+        return secret_string(settings.download_signing_key_secret_arn)
+    return secrets.token_hex(32)
+
+
+def _signature(asset_id: str, expires: int, key: str) -> str:
+    message = f"download\n{asset_id}\n{expires}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_link(
+    base_url: str, asset_id: str, *, key: str, ttl_seconds: int, now: float | None = None
+) -> str:
+    """The download endpoint's URL for an asset, valid for ``ttl_seconds``."""
+    expires = int((now if now is not None else time.time()) + ttl_seconds)
+    query = urlencode(
+        {"asset_id": asset_id, "expires": expires, "token": _signature(asset_id, expires, key)}
+    )
+    return f"{base_url}?{query}"
+
+
+def check_link(params: dict[str, str], *, key: str, now: float | None = None) -> str:
+    """The asset id a download link names, once its token and expiry check out."""
+    asset_id = params.get("asset_id") or ""
+    token = params.get("token") or ""
+    try:
+        expires = int(params.get("expires") or "")
+    except ValueError:
+        raise Forbidden(
+            "The download link is incomplete; ask for a new one.", code="DOWNLOAD_TOKEN_INVALID"
+        ) from None
+    if not asset_id or not token:
+        raise Forbidden(
+            "The download link is incomplete; ask for a new one.", code="DOWNLOAD_TOKEN_INVALID"
+        )
+    if not hmac.compare_digest(token, _signature(asset_id, expires, key)):
+        raise Forbidden(
+            "The download link's signature is not valid.", code="DOWNLOAD_TOKEN_INVALID"
+        )
+    if expires < (now if now is not None else time.time()):
+        raise Forbidden(
+            "The download link has expired; request the download again.",
+            code="DOWNLOAD_TOKEN_EXPIRED",
+        )
+    return asset_id
