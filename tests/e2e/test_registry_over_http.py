@@ -7,32 +7,13 @@ import uuid
 import httpx
 import pytest
 
+from tests.support import make_asset
+
 pytestmark = pytest.mark.e2e
 
 
 def spec_asset(asset_id: str) -> dict[str, object]:
-    return {
-        "asset_id": asset_id,
-        "asset_uri": f"models://example.com/{asset_id}",
-        "asset_version": "v1",
-        "asset_profile_id": "profile-001",
-        "asset_file_ids": [],
-        "profiles": [
-            {
-                "asset_profile_id": "profile-001",
-                "asset_type": "model",
-                "asset_sub_type": "llm",
-                "asset_id": asset_id,
-                "asset_tags": ["generative"],
-            }
-        ],
-        "policies": [],
-        "files": [],
-        "apis": [
-            {"asset_api_id": "api-1", "asset_id": asset_id, "asset_api_route": "/api/v1/generate"}
-        ],
-        "index_mappings": [],
-    }
+    return make_asset(asset_id, policies=[], files=[], index_mappings=[])
 
 
 def test_spec_walkthrough(stack_url: str) -> None:

@@ -71,6 +71,8 @@ def _routes(prefix: str, *pairs: tuple[str, str]) -> tuple[Route, ...]:
     return tuple(Route(method, prefix + path) for method, path in pairs)
 
 
+# Every prefix answers these (served by one of its groups).
+SERVICE_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"))
 REGISTRY = "/registry"
 
 API_GROUPS: tuple[ApiGroup, ...] = (
@@ -99,9 +101,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("GET", "/query/by-tag/{tag}"),
             ("GET", "/query/by-api-route/{route+}"),
             ("POST", "/query/search"),
-            ("GET", "/health"),
-            ("GET", "/openapi.json"),
-            ("GET", "/docs"),
+            *SERVICE_ROUTES,
         ),
     ),
     ApiGroup(
@@ -153,9 +153,7 @@ API_GROUPS = (
             ),
             ("GET", "/gql"),
             ("POST", "/gql"),
-            ("GET", "/health"),
-            ("GET", "/openapi.json"),
-            ("GET", "/docs"),
+            *SERVICE_ROUTES,
         ),
     ),
 )
@@ -178,9 +176,7 @@ API_GROUPS = (
             ("DELETE", "/asset/{asset_uri}"),
             ("POST", "/assets"),
             ("GET", "/asset-object/{asset_id}"),
-            ("GET", "/health"),
-            ("GET", "/openapi.json"),
-            ("GET", "/docs"),
+            *SERVICE_ROUTES,
         ),
     ),
     ApiGroup(
@@ -196,9 +192,7 @@ API_GROUPS = (
             ("DELETE", "/asset_registry/{registry_id}"),
             ("POST", "/asset_registries"),
             ("GET", "/check_health/{registry_id}"),
-            ("GET", "/health"),
-            ("GET", "/openapi.json"),
-            ("GET", "/docs"),
+            *SERVICE_ROUTES,
         ),
     ),
 )

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ValidationError
 
-from assets_core.api.http import describe_validation_errors, json_response
+from assets_core.api.http import Cursor, Limit, describe_validation_errors, json_response, redirect
 from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -28,8 +28,6 @@ from assets_core.routes import ASSETDB
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assetdb_store
 
-Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
-Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 OBJECT_LINK_SECONDS = 300
 
 
@@ -195,12 +193,7 @@ def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
             location = asset["asset_public_url"]
         else:
             raise NotFound("This asset has no file and no public URL.", code="ASSET_HAS_NO_OBJECT")
-        return Response(
-            status_code=HTTPStatus.TEMPORARY_REDIRECT,
-            content_type="application/json",
-            body={"location": location},
-            headers={"Location": location, "Cache-Control": "no-store"},
-        )
+        return redirect(location)
 
 
 ASSETDB_REST = (register_assetdb,)

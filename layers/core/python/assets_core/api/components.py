@@ -6,10 +6,10 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import json_response
+from assets_core.api.http import Cursor, Limit, json_response
 from assets_core.logic import components
 from assets_core.models.component import (
     Component,
@@ -22,9 +22,6 @@ from assets_core.models.component import (
 from assets_core.pagination import PageRequest
 from assets_core.routes import COMPONENTS
 from assets_core.stores.registry import components_store
-
-Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
-Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 
 
 def register_components(app: APIGatewayHttpResolver | Router) -> None:

@@ -7,10 +7,10 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import json_response
+from assets_core.api.http import Cursor, Limit, json_response
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput
 from assets_core.logic import dbregistry
@@ -19,9 +19,6 @@ from assets_core.pagination import PageRequest
 from assets_core.routes import DBREGISTRY
 from assets_core.stores.probe import probe
 from assets_core.stores.registry import dbregistry_store
-
-Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
-Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 
 
 def register_dbregistry(app: APIGatewayHttpResolver | Router) -> None:

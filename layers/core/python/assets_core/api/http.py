@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.config import get_settings
@@ -26,6 +27,9 @@ from assets_core.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 logger = Logger(service=get_settings().service_name)
 
 Registrar = Callable[[APIGatewayHttpResolver | Router], None]
+# The paging query parameters every list route takes.
+Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
+Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 API_VERSION = "1.0.0"
 
 
@@ -46,6 +50,16 @@ def json_response(
         content_type=content_types.APPLICATION_JSON,
         body=body,
         headers=dict(headers or {}),
+    )
+
+
+def redirect(location: str) -> Response[Any]:
+    """A 307 to a short-lived location (never cached); the body names it too."""
+    return Response(
+        status_code=HTTPStatus.TEMPORARY_REDIRECT,
+        content_type=content_types.APPLICATION_JSON,
+        body={"location": location},
+        headers={"Location": location, "Cache-Control": "no-store"},
     )
 
 

@@ -7,18 +7,15 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import json_response
+from assets_core.api.http import Cursor, Limit, json_response
 from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.pagination import PageRequest
 from assets_core.routes import REGISTRY
 from assets_core.stores.registry import assets_store
-
-Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
-Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 
 
 def register_write(app: APIGatewayHttpResolver | Router) -> None:

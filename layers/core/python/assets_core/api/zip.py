@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assets_core.api.http import describe_validation_errors, json_response
+from assets_core.api.http import describe_validation_errors, json_response, redirect
 from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -147,12 +147,7 @@ def register_zip(app: APIGatewayHttpResolver | Router) -> None:
         location = signed_link(
             base, asset_id, key=signing_key(), ttl_seconds=settings.download_token_ttl_seconds
         )
-        return Response(
-            status_code=HTTPStatus.TEMPORARY_REDIRECT,
-            content_type="application/json",
-            body={"location": location},
-            headers={"Location": location, "Cache-Control": "no-store"},
-        )
+        return redirect(location)
 
 
 def _local_stream_url(headers: dict[str, str]) -> str:

@@ -103,22 +103,22 @@ def create_uploaded(
     files: FileStore,
 ) -> dict[str, Any]:
     """Store a small file and its record together; nothing is left if either fails."""
-    asset_id = str(uuid.uuid4())
-    document = _document(fields, asset_id, assets_db_id)
-    _check_uri_free(document["asset_uri"], store)
-    key = object_key(asset_id, filename)
     mime = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    document["asset_public_url"] = f"{public_base}/assetdb/asset-object/{asset_id}"
-    document["asset_file_info"] = {
-        **document["asset_file_info"],
-        "status": "available",
-        "key": key,
-        "size": len(data),
-        "content_type": mime,
-        "original_filename": filename,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
-    }
+    document = _file_record(
+        fields,
+        filename,
+        assets_db_id=assets_db_id,
+        public_base=public_base,
+        store=store,
+        info={
+            "status": "available",
+            "size": len(data),
+            "content_type": mime,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        },
+    )
+    key = document["asset_file_info"]["key"]
     files.put(key, data, mime)
     try:
         return _insert(document, store)
@@ -138,19 +138,39 @@ def create_pending(
     store: DocumentStore,
 ) -> dict[str, Any]:
     """The record of a file still to be sent by a presigned upload."""
+    document = _file_record(
+        fields,
+        filename,
+        assets_db_id=assets_db_id,
+        public_base=public_base,
+        store=store,
+        info={"status": "pending", "size": size, "content_type": content_type},
+    )
+    return _insert(document, store)
+
+
+def _file_record(
+    fields: AssetObjectFields,
+    filename: str,
+    *,
+    assets_db_id: str,
+    public_base: str,
+    store: DocumentStore,
+    info: dict[str, Any],
+) -> dict[str, Any]:
+    """A new record for a file this Assets DB stores: a fresh id and key, its public URL,
+    and the file's details."""
     asset_id = str(uuid.uuid4())
     document = _document(fields, asset_id, assets_db_id)
     _check_uri_free(document["asset_uri"], store)
     document["asset_public_url"] = f"{public_base}/assetdb/asset-object/{asset_id}"
     document["asset_file_info"] = {
         **document["asset_file_info"],
-        "status": "pending",
         "key": object_key(asset_id, filename),
-        "size": size,
-        "content_type": content_type,
         "original_filename": filename,
+        **info,
     }
-    return _insert(document, store)
+    return document
 
 
 def complete_upload(
