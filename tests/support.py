@@ -108,13 +108,8 @@ def zip_bytes(
 
 
 def bundle_asset(asset_id: str = "bundle-001", **overrides: Any) -> dict[str, Any]:
-    """An asset.json for a bundle: no profiles or APIs, files filled by ingest."""
-    asset: dict[str, Any] = {
-        "asset_id": asset_id,
-        "asset_uri": f"models://example.com/{asset_id}",
-        "asset_version": "v1",
-        "asset_profile_id": "profile-001",
-        "asset_file_ids": [],
-    }
+    """An asset.json for a bundle: the required fields only, files filled by ingest."""
+    required = ("asset_id", "asset_uri", "asset_version", "asset_profile_id", "asset_file_ids")
+    asset = {name: value for name, value in make_asset(asset_id).items() if name in required}
     asset.update(overrides)
     return asset

@@ -209,7 +209,7 @@ def test_corrupt_member_after_others_were_written_leaves_nothing(s3: Any) -> Non
         )
     )
     index = data.index(b"stored text")
-    data[index : index + 4] = b"XXXX"
+    data[index : index + 4] = b"\xde\xad\xbe\xef"  # flip stored bytes: CRC must catch it
     upload_id = upload(bytes(data))
     run(upload_id)
     assert "CRC-32" in failed(upload_id)

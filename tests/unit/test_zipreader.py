@@ -87,7 +87,7 @@ def test_truncated_archive() -> None:
 def test_corrupt_member_fails_crc_or_inflate() -> None:
     data = bytearray(zip_bytes({"a": b"abc" * 10_000, "s": b"stored data" * 100}, stored=("s",)))
     index = data.index(b"stored data")
-    data[index : index + 6] = b"XXXXXX"
+    data[index : index + 6] = b"broken"  # flip stored bytes: CRC must catch it
     with pytest.raises(BadArchive, match="CRC-32"):
         read_all(bytes(data))
 
