@@ -96,3 +96,25 @@ def test_mongodb_uri_from_each_secret_form() -> None:
     assert "retryWrites=false" in uri
     assert options == {"tls": True, "tlsCAFile": str(RDS_CA_BUNDLE)}
     assert RDS_CA_BUNDLE.read_text().count("BEGIN CERTIFICATE") > 10
+
+
+def test_settings_come_from_the_environment_by_upper_case_name() -> None:
+    from pydantic import ValidationError
+
+    from assets_core.config import from_environment
+
+    settings = from_environment(
+        {
+            "MONGODB_DATABASE": "other",
+            "query_max_time_ms": "500",
+            "POWERTOOLS_SERVICE_NAME": "svc",
+            "HEALTH_CHECK_ALLOW_LOOPBACK": "true",
+            "UNRELATED": "x",
+        }
+    )
+    assert (settings.mongodb_database, settings.query_max_time_ms) == ("other", 500)
+    assert settings.service_name == "svc"
+    assert settings.health_check_allow_loopback is True
+    assert from_environment({}).bucket_name == "assets-registry"
+    with pytest.raises(ValidationError):
+        from_environment({"QUERY_MAX_TIME_MS": "1"})

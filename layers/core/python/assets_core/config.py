@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 MIB = 1024 * 1024
 
 
-class Settings(BaseSettings):
-    """Configuration of every function and of the local stack, read once per process."""
+class Settings(BaseModel):
+    """Configuration of every function and of the local stack, read once per process. Each
+    field is set by the environment variable of its name in upper case (or its alias)."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="assets-registry", alias="POWERTOOLS_SERVICE_NAME")
     # MongoDB: a URI (DocumentDB, Atlas, a local server); empty means in-process mongomock.
@@ -59,7 +61,21 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=20_000, ge=10)
 
 
+def from_environment(environ: Mapping[str, str]) -> Settings:
+    """Settings from environment variables (names matched without regard to case).
+
+    A plain pydantic model rather than pydantic-settings: the environment is all this reads,
+    and pydantic-settings' source providers cost a cold start about 80 ms for nothing used."""
+    upper = {name.upper(): value for name, value in environ.items()}
+    values: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        key = (field.alias or name).upper()
+        if key in upper:
+            values[field.alias or name] = upper[key]
+    return Settings.model_validate(values)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, read from the environment on first use."""
-    return Settings()
+    return from_environment(os.environ)
