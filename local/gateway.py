@@ -4,12 +4,14 @@ would send, for the handler the route table names; its answer goes back as HTTP.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from assets_core.errors import AppError
 from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, find_route
 from local.apigw import LocalContext, http_answer, http_api_event
 
@@ -44,9 +46,8 @@ class Gateway:
 
 
 def _json_error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    import json
-
-    body = json.dumps({"success": False, "error": {"code": code, "message": message}}).encode()
+    """The contract's error shape, for what the gateway answers itself."""
+    body = json.dumps(AppError(message, code=code).body()).encode()
     return status, [("Content-Type", "application/json")], body
 
 

@@ -16,7 +16,6 @@ import httpx
 from assets_client.bundle import (
     CHUNK,
     scan_folder,
-    sha256_of,
     unsafe_member_name,
     zip_folder,
     zipped_size,
@@ -222,10 +221,19 @@ class AssetsClient:
         on_total: Callable[[int | None], None] = lambda _: None,
     ) -> Path:
         """Stream an asset's ZIP to ``destination`` (following the signed redirect)."""
+        return self._save(f"/registry/zip/download/{asset_id}", destination, progress, on_total)
+
+    def _save(
+        self,
+        path: str,
+        destination: Path,
+        progress: Progress = _nothing,
+        on_total: Callable[[int | None], None] = lambda _: None,
+    ) -> Path:
+        """Stream a GET (redirects followed) to ``destination``, through a ``.part`` file so an
+        interrupted transfer never leaves a file that looks complete."""
         try:
-            with self.http.stream(
-                "GET", f"/registry/zip/download/{asset_id}", follow_redirects=True, timeout=None
-            ) as response:
+            with self.http.stream("GET", path, follow_redirects=True, timeout=None) as response:
                 if response.status_code >= 400:
                     response.read()
                     _raise_for(response)
@@ -319,16 +327,8 @@ class AssetsClient:
         return result
 
     def db_object(self, asset_id: str, destination: Path) -> Path:
-        with self.http.stream(
-            "GET", f"/assetdb/asset-object/{asset_id}", follow_redirects=True, timeout=None
-        ) as response:
-            if response.status_code >= 400:
-                response.read()
-                _raise_for(response)
-            with destination.open("wb") as out:
-                for chunk in response.iter_bytes(CHUNK):
-                    out.write(chunk)
-        return destination
+        """Download an Assets DB asset's file."""
+        return self._save(f"/assetdb/asset-object/{asset_id}", destination)
 
     def db_query(self, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return self.pages("/assetdb/assets", filters)
@@ -403,5 +403,4 @@ __all__ = [
     "NetworkError",
     "UploadFailed",
     "VerificationError",
-    "sha256_of",
 ]

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from stream_zip import NO_COMPRESSION_64, MemberFile, stream_zip
 
@@ -100,10 +98,3 @@ def unsafe_member_name(name: str) -> str | None:
     if ".." in path.parts:
         return "'..' component"
     return None
-
-
-def sha256_of(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    while chunk := stream.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -316,6 +316,3 @@ def component_query(options: Options, filter_json: str) -> None:
     """Query components with a MongoDB-style filter."""
     with reported():
         options.emit(list(options.client.component_query(parse_json(filter_json, "FILTER_JSON"))))
-
-
-_: Callable[..., Any] = main

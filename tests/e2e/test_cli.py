@@ -176,6 +176,11 @@ def test_errors_are_one_line_with_an_exit_code(assets: Any, tmp_path: Path) -> N
     unreachable = CliRunner().invoke(main, ["--endpoint", "http://127.0.0.1:9", "get", "x"])
     assert unreachable.exit_code == 6
     assert "Traceback" not in unreachable.output
+    file_from_nowhere = CliRunner().invoke(
+        main, ["--endpoint", "http://127.0.0.1:9", "db", "object", "x", "-o", str(tmp_path / "f")]
+    )
+    assert file_from_nowhere.exit_code == 6
+    assert not (tmp_path / "f").exists()
 
 
 def test_assets_db_and_components_from_the_shell(assets: Any, tmp_path: Path) -> None:

@@ -12,7 +12,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ValidationError
 
-from assets_core.api.http import Cursor, Limit, describe_validation_errors, json_response, redirect
+from assets_core.api.http import (
+    Cursor,
+    Limit,
+    describe_validation_errors,
+    json_response,
+    redirect,
+    request_base,
+)
 from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -36,8 +43,7 @@ def public_base(headers: dict[str, str]) -> str:
     configured = get_settings().public_base_url
     if configured:
         return configured.rstrip("/")
-    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
-    return f"{scheme}://{headers.get('host', 'localhost')}"
+    return request_base(headers)
 
 
 def _fields(raw: Any) -> AssetObjectFields:

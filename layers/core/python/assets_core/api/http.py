@@ -3,8 +3,6 @@ and each prefix's health, OpenAPI and docs routes."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -21,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 
+from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
 from assets_core.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 
@@ -51,6 +50,13 @@ def json_response(
         body=body,
         headers=dict(headers or {}),
     )
+
+
+def request_base(headers: Mapping[str, str]) -> str:
+    """``scheme://host`` the client used (API Gateway and the local gateway both send
+    X-Forwarded-Proto and Host)."""
+    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+    return f"{scheme}://{headers.get('host', 'localhost')}"
 
 
 def redirect(location: str) -> Response[Any]:
@@ -93,16 +99,6 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _decoded_body(event: Mapping[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=False)
-        except (binascii.Error, ValueError):
-            return body.encode()
-    return str(body).encode()
-
-
 def _header(event: Mapping[str, Any], name: str) -> str:
     headers = event.get("headers") or {}
     for key, value in headers.items():
@@ -121,7 +117,7 @@ def check_json_request(
     """Refuse a body over the limit (413), a body that is not JSON (415), or a JSON array
     (400: every body of this API is an object, and powertools would unwrap a one-element list
     into its element), before routing."""
-    body = _decoded_body(event)
+    body = raw_body(event)
     if len(body) > max_bytes:
         return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assets_core.api.http import describe_validation_errors, json_response, redirect
+from assets_core.api.http import describe_validation_errors, json_response, redirect, request_base
 from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -143,16 +143,11 @@ def register_zip(app: APIGatewayHttpResolver | Router) -> None:
         if not assets.exists(asset_id, store=assets_store()):
             raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
         settings = get_settings()
-        base = settings.download_url or _local_stream_url(app.current_event.headers)
+        base = settings.download_url or request_base(app.current_event.headers) + STREAM_PATH
         location = signed_link(
             base, asset_id, key=signing_key(), ttl_seconds=settings.download_token_ttl_seconds
         )
         return redirect(location)
-
-
-def _local_stream_url(headers: dict[str, str]) -> str:
-    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
-    return f"{scheme}://{headers.get('host', '127.0.0.1')}{STREAM_PATH}"
 
 
 def _is_uuid(value: str) -> bool:

@@ -27,7 +27,7 @@ from assets_core.logic.zipreader import (
     read_directory,
     read_members,
 )
-from assets_core.models.asset import Asset
+from assets_core.models.asset import Asset, is_asset_id
 from assets_core.stores.documents import DocumentStore
 from assets_core.stores.objects import ObjectStore
 from assets_core.stores.status import StatusStore
@@ -412,9 +412,7 @@ def _ingest(
         raise BundleRejected(str(exc)) from exc
     document = parse_asset_json(raw_json)
     asset_id = document.get("asset_id")
-    if not isinstance(asset_id, str) or not re.match(
-        r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$", asset_id
-    ):
+    if not isinstance(asset_id, str) or not is_asset_id(asset_id):
         validate_document(document)  # names the problem with asset_id
         raise BundleRejected("asset.json: asset_id is invalid")
     prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"

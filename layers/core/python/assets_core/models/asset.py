@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 # An asset id is part of URLs and object keys, so it is kept to a safe alphabet.
 AssetId = Annotated[
@@ -14,6 +22,17 @@ AssetId = Annotated[
     StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"),
 ]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+def is_asset_id(value: object) -> bool:
+    """Whether a value is a valid ``asset_id`` (the rule the model applies)."""
+    try:
+        TypeAdapter(AssetId).validate_python(value, strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 FreeForm = dict[str, Any]
 
