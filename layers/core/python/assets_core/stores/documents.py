@@ -7,10 +7,8 @@ Driver errors become domain errors here.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any, Protocol
 
 import regex
@@ -28,6 +26,7 @@ from pymongo.errors import (
 
 from assets_core.config import get_settings
 from assets_core.errors import AlreadyExists, InvalidFilter, QueryTimeout, StoreUnavailable
+from assets_core.once import once
 from assets_core.pagination import Page, PageRequest, encode_cursor
 
 
@@ -292,32 +291,28 @@ class MongoDocumentStore:
         self._run(create)
 
 
-_client_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
+@once
 def mongo_client() -> MongoClient[dict[str, Any]]:
     """The process's one MongoDB client: ``MONGODB_URI``, else in-process mongomock."""
     settings = get_settings()
-    with _client_lock:
-        uri, options = settings.mongodb_uri, dict[str, Any]()
-        if not uri and settings.mongodb_secret_arn:
-            from assets_core.stores.secrets import mongodb_uri_from_secret, secret_string
+    uri, options = settings.mongodb_uri, dict[str, Any]()
+    if not uri and settings.mongodb_secret_arn:
+        from assets_core.stores.secrets import mongodb_uri_from_secret, secret_string
 
-            uri, options = mongodb_uri_from_secret(secret_string(settings.mongodb_secret_arn))
-        if uri:
-            return MongoClient(
-                uri,
-                appname=settings.service_name,
-                serverSelectionTimeoutMS=5000,
-                connectTimeoutMS=5000,
-                retryWrites=False,  # Amazon DocumentDB does not support retryable writes.
-                **options,
-            )
-        import mongomock  # only in the local stack and tests; never shipped to Lambda
+        uri, options = mongodb_uri_from_secret(secret_string(settings.mongodb_secret_arn))
+    if uri:
+        return MongoClient(
+            uri,
+            appname=settings.service_name,
+            serverSelectionTimeoutMS=5000,
+            connectTimeoutMS=5000,
+            retryWrites=False,  # Amazon DocumentDB does not support retryable writes.
+            **options,
+        )
+    import mongomock  # only in the local stack and tests; never shipped to Lambda
 
-        client: MongoClient[dict[str, Any]] = mongomock.MongoClient()
-        return client
+    client: MongoClient[dict[str, Any]] = mongomock.MongoClient()
+    return client
 
 
 def is_emulated() -> bool:

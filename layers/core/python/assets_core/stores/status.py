@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import lru_cache
 from typing import Any, Protocol
 
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
+from assets_core.once import once
 
 STATUS_PREFIX = "UPLOAD_STATUS:"
 LOCK_PREFIX = "UPLOAD_LOCK:"
@@ -75,7 +75,7 @@ class RedisStatusStore:
         self._run(release)
 
 
-@lru_cache(maxsize=1)
+@once
 def status_store() -> RedisStatusStore:
     """The process's status store: ``REDIS_URL``, else in-process fakeredis."""
     # redis imports its asyncio client eagerly (a large import): only the routes and the
