@@ -38,6 +38,7 @@ def limits() -> Limits:
         max_ratio=settings.bundle_max_ratio,
         part_bytes=settings.ingest_part_bytes,
         copy_min_bytes=settings.ingest_copy_min_bytes,
+        copy_part_bytes=settings.ingest_copy_part_bytes,
         upload_threads=settings.ingest_upload_threads,
     )
 

@@ -10,6 +10,7 @@ import os
 import struct
 import uuid
 import zipfile
+import zlib
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from assets_core.config import get_settings
 from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
+from assets_core.stores.objects import Part, S3ObjectStore, crc32_header
 from assets_core.stores.registry import assets_store
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
@@ -115,6 +117,45 @@ def test_large_deflated_member_goes_up_in_parts(s3: Any) -> None:
     assert status_of(upload_id)["status"] == "success"
     key = f"assets/bundle-001/{upload_id}/big.txt"
     assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(data)
+
+
+def test_parts_carry_the_crc32_of_the_bytes_they_hold(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored member copied server-side in three parts (5, 5 and 2 MiB), read in 1 MiB
+    # chunks that do not line up with the parts, and a deflated member uploaded in parts
+    monkeypatch.setattr(get_settings(), "ingest_copy_part_bytes", 5 * 1024 * 1024)
+    stored = os.urandom(12 * 1024 * 1024)
+    deflated = os.urandom(6 * 1024 * 1024).hex().encode()
+    completed: dict[str, list[Part]] = {}
+    original = S3ObjectStore.complete_multipart
+
+    def recording(self: S3ObjectStore, key: str, upload_id: str, parts: list[Part]) -> None:
+        completed[key.rsplit("/", 1)[-1]] = parts
+        original(self, key, upload_id, parts)
+
+    monkeypatch.setattr(S3ObjectStore, "complete_multipart", recording)
+    upload_id = upload(
+        zip_bytes(
+            {"weights.bin": stored, "log.txt": deflated},
+            stored=("weights.bin",),
+            asset=bundle_asset(),
+        )
+    )
+    # When it is ingested
+    run(upload_id)
+    assert status_of(upload_id)["status"] == "success"
+    # Then each part was completed with the CRC32 of exactly its bytes
+    for name, data, size in (("weights.bin", stored, 5), ("log.txt", deflated, 8)):
+        step = size * 1024 * 1024
+        expected = [zlib.crc32(data[start : start + step]) for start in range(0, len(data), step)]
+        assert [part.crc32 for part in completed[name]] == expected, name
+        # and the store, which computed its own checksum of the parts it holds, agrees
+        key = f"assets/bundle-001/{upload_id}/{name}"
+        head = s3.head_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
+        together = b"".join(crc.to_bytes(4, "big") for crc in expected)
+        assert head["ChecksumCRC32"].split("-")[0] == crc32_header(zlib.crc32(together))
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
 
 
 def test_duplicate_delivery_is_harmless(s3: Any) -> None:

@@ -40,6 +40,7 @@ class Settings(BaseModel):
     bundle_max_ratio: int = Field(default=100, ge=1)
     ingest_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB)
     ingest_copy_min_bytes: int = Field(default=5 * MIB, ge=5 * MIB)
+    ingest_copy_part_bytes: int = Field(default=512 * MIB, ge=5 * MIB, le=5 * 1024 * MIB)
     ingest_upload_threads: int = Field(default=3, ge=1, le=16)
     # Assets DB (spec 001): this deployment's id and the base of asset_public_url.
     assets_db_id: str = "assets-db-local"

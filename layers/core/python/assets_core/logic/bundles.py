@@ -8,6 +8,7 @@ import json
 import logging
 import mimetypes
 import re
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from assets_core.logic.zipreader import (
 )
 from assets_core.models.asset import Asset, is_asset_id
 from assets_core.stores.documents import DocumentStore
-from assets_core.stores.objects import ObjectStore
+from assets_core.stores.objects import ObjectStore, Part
 from assets_core.stores.status import StatusStore
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Limits:
     max_ratio: int = 100
     part_bytes: int = 8 * MIB
     copy_min_bytes: int = 5 * MIB
+    copy_part_bytes: int = 512 * MIB
     upload_threads: int = 3
     lock_seconds: int = 15 * 60
 
@@ -297,52 +299,84 @@ class _Writer:
             return digest.hexdigest()
         upload = self.objects.start_multipart(key, content_type)
         self.open_uploads.append((key, upload))
-        futures: list[Future[str]] = []
         if member.method == STORED and member.size >= self.limits.copy_min_bytes:
-            part = max(self.limits.part_bytes, 512 * MIB, -(-member.size // 10_000))
-            for number, start in enumerate(range(0, member.size, part), start=1):
-                end = min(member.size, start + part)
-                copy = (
-                    self.objects.copy_part,
-                    key,
-                    upload,
-                    number,
-                    self.bundle_key,
-                    data_offset + start,
-                    data_offset + end,
-                )
-                futures.append(self._submit(0, *copy))  # server-side: no bytes held here
-            for chunk in chunks:  # the bytes are read once, for the checksum and CRC only
-                digest.update(chunk)
+            parts = self._copy(key, upload, member, data_offset, chunks, digest)
         else:
-            buffer = bytearray()
-            size = self.limits.part_bytes
-            for chunk in chunks:
-                digest.update(chunk)
-                buffer += chunk
-                if len(buffer) >= size:
-                    part_data = bytes(buffer[:size])
-                    del buffer[:size]
-                    number = len(futures) + 1
-                    futures.append(
-                        self._submit(size, self.objects.upload_part, key, upload, number, part_data)
-                    )
-            if buffer or not futures:
-                part_data = bytes(buffer)
-                futures.append(
-                    self._submit(
-                        len(part_data),
-                        self.objects.upload_part,
-                        key,
-                        upload,
-                        len(futures) + 1,
-                        part_data,
-                    )
-                )
-        etags = [future.result() for future in futures]
-        self.objects.complete_multipart(key, upload, etags)
+            parts = self._upload(key, upload, chunks, digest)
+        self.objects.complete_multipart(key, upload, parts)
         self.open_uploads.remove((key, upload))
         return digest.hexdigest()
+
+    def _copy(
+        self,
+        key: str,
+        upload: str,
+        member: Member,
+        data_offset: int,
+        chunks: Iterator[bytes],
+        digest: Any,
+    ) -> list[Part]:
+        """Server-side part copies of a stored member; its bytes are read once here, for the
+        SHA-256, the member's CRC and each part's CRC32 (which completing the upload checks
+        against what the store copied)."""
+        size = max(self.limits.copy_part_bytes, -(-member.size // 10_000))
+        bounds = [(start, min(member.size, start + size)) for start in range(0, member.size, size)]
+        etags = [
+            self._submit(
+                0,  # server-side: no bytes held here
+                self.objects.copy_part,
+                key,
+                upload,
+                number,
+                self.bundle_key,
+                data_offset + start,
+                data_offset + end,
+            )
+            for number, (start, end) in enumerate(bounds, start=1)
+        ]
+        crcs: list[int] = []
+        crc, left = 0, bounds[0][1]
+        for chunk in chunks:
+            digest.update(chunk)
+            view = memoryview(chunk)
+            while len(view) >= left > 0:  # the chunk ends a part
+                crcs.append(zlib.crc32(view[:left], crc))
+                view = view[left:]
+                crc, left = 0, size
+            crc = zlib.crc32(view, crc)
+            left -= len(view)
+        if len(crcs) < len(bounds):  # the last part ended with the last chunk's remainder
+            crcs.append(crc)
+        return [Part(future.result(), crc) for future, crc in zip(etags, crcs, strict=True)]
+
+    def _upload(self, key: str, upload: str, chunks: Iterator[bytes], digest: Any) -> list[Part]:
+        """Parts of ``part_bytes`` uploaded on the pool while the member is read on."""
+        futures: list[Future[Part]] = []
+        buffer = bytearray()
+        size = self.limits.part_bytes
+        for chunk in chunks:
+            digest.update(chunk)
+            buffer += chunk
+            if len(buffer) >= size:
+                part_data = bytes(buffer[:size])
+                del buffer[:size]
+                number = len(futures) + 1
+                futures.append(
+                    self._submit(size, self.objects.upload_part, key, upload, number, part_data)
+                )
+        if buffer or not futures:
+            part_data = bytes(buffer)
+            futures.append(
+                self._submit(
+                    len(part_data),
+                    self.objects.upload_part,
+                    key,
+                    upload,
+                    len(futures) + 1,
+                    part_data,
+                )
+            )
+        return [future.result() for future in futures]
 
 
 # -- ingest ----------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +16,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.config import get_settings
 from assets_core.errors import NotFound, StoreUnavailable
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multipart upload as completing it needs: its ETag and its CRC32."""
+
+    etag: str
+    crc32: int
+
+
+def crc32_header(crc: int) -> str:
+    """A CRC32 as S3's checksum headers carry it: base64 of the 4 big-endian bytes."""
+    return base64.b64encode(crc.to_bytes(4, "big")).decode()
 
 
 @dataclass(frozen=True)
@@ -32,11 +47,11 @@ class ObjectStore(Protocol):
     def read_range(self, key: str, start: int, end: int) -> bytes: ...
     def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Iterator[bytes]: ...
     def start_multipart(self, key: str, content_type: str) -> str: ...
-    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str: ...
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> Part: ...
     def copy_part(
         self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
     ) -> str: ...
-    def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None: ...
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None: ...
     def abort_multipart(self, key: str, upload_id: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def delete(self, keys: Iterable[str]) -> None: ...
@@ -128,14 +143,30 @@ class S3ObjectStore:
             body.close()
 
     def start_multipart(self, key: str, content_type: str) -> str:
-        answer = self._call("create_multipart_upload", key, Key=key, ContentType=content_type)
+        """A multipart upload whose parts each carry a CRC32 that the store checks: a part
+        damaged on the way is refused, and completing names every part's CRC32, so the
+        object is assembled from exactly the bytes this process read."""
+        answer = self._call(
+            "create_multipart_upload",
+            key,
+            Key=key,
+            ContentType=content_type,
+            ChecksumAlgorithm="CRC32",
+        )
         return str(answer["UploadId"])
 
-    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> Part:
+        crc = zlib.crc32(body)
         answer = self._call(
-            "upload_part", key, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+            "upload_part",
+            key,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumCRC32=crc32_header(crc),
         )
-        return str(answer["ETag"])
+        return Part(str(answer["ETag"]), crc)
 
     def copy_part(
         self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
@@ -153,14 +184,18 @@ class S3ObjectStore:
         )
         return str(answer["CopyPartResult"]["ETag"])
 
-    def complete_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
-        parts = [{"ETag": etag, "PartNumber": n} for n, etag in enumerate(etags, start=1)]
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None:
+        """Assemble the parts in order; each part's CRC32 must match what the store holds."""
+        listed = [
+            {"ETag": part.etag, "PartNumber": n, "ChecksumCRC32": crc32_header(part.crc32)}
+            for n, part in enumerate(parts, start=1)
+        ]
         self._call(
             "complete_multipart_upload",
             key,
             Key=key,
             UploadId=upload_id,
-            MultipartUpload={"Parts": parts},
+            MultipartUpload={"Parts": listed},
         )
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
