@@ -3,6 +3,7 @@ the same run; printed as ``name: value`` lines and written to bench/results.json
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -120,12 +121,45 @@ def ingest_case(
     return put_seconds, result, document
 
 
-def import_ratio(env: dict[str, str]) -> tuple[float, dict[str, float], float]:
-    """Each handler's cold import (fresh interpreter, median of 5) against ``import boto3``.
+def shipped_environment(scratch: Path) -> tuple[str, str]:
+    """Import paths as a deployed function has them: the functions and the core layer, and
+    the locked runtime dependencies exported exactly as ``make layer`` exports them (installed
+    for this machine's Python, as the layer's arm64 wheels cannot load here), without the
+    development environment (moto, mongomock, cryptography...), whose packages change what
+    some libraries import (pymongo loads cryptography's X.509 support when it is present).
+    The baseline's boto3, at the version of uv.lock, gets a folder of its own."""
+    uv = str(ROOT / ".uv" / "bin" / "uv")
+    requirements = scratch / "requirements.txt"
+    export = ["--frozen", "--no-hashes", "--no-emit-project", "--quiet"]
+    subprocess.run(
+        [uv, "export", *export, "--no-default-groups", "-o", str(requirements)],
+        cwd=ROOT,
+        check=True,
+    )
+    deps, boto3_dir = scratch / "deps", scratch / "boto3"
+    install = [uv, "pip", "install", "--quiet", "--python", sys.executable, "--target"]
+    subprocess.run([*install, str(deps), "-r", str(requirements)], cwd=ROOT, check=True)
+    boto3_version = importlib.metadata.version("boto3")
+    subprocess.run([*install, str(boto3_dir), f"boto3=={boto3_version}"], cwd=ROOT, check=True)
+    functions = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "core" / "python"), str(deps)])
+    return functions, str(boto3_dir)
+
+
+def import_ratio(
+    env: dict[str, str], scratch: Path, rounds: int = 5
+) -> tuple[float, dict[str, float], float]:
+    """Each handler's cold import (fresh interpreter, median of 5) against ``import boto3``,
+    both from what is shipped (see ``shipped_environment``), with ``-S`` so that nothing of
+    this machine's site-packages is on the path. The modules are timed in rounds, one import
+    of each per round, so the machine's drift touches the baseline and the handlers alike.
     Both import from cached bytecode, as a deployed function should: a first run writes the
     .pyc files. (This machine sets PYTHONDONTWRITEBYTECODE, and uv installs no bytecode, so
     without it every run would time compiling each module from source, not importing it.)"""
+    functions_path, boto3_path = shipped_environment(scratch)
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    modules = {"boto3": boto3_path} | {
+        f"functions.{name}.handler": functions_path for name in HANDLERS
+    }
 
     def cold(module: str) -> float:
         code = (
@@ -133,24 +167,24 @@ def import_ratio(env: dict[str, str]) -> tuple[float, dict[str, float], float]:
             + module
             + "; print(time.perf_counter() - t)"
         )
-        subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True
+        out = subprocess.run(
+            [sys.executable, "-S", "-c", code],
+            cwd=ROOT,
+            env={**env, "PYTHONPATH": modules[module]},
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        times = []
-        for _ in range(5):
-            out = subprocess.run(
-                [sys.executable, "-c", code],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            times.append(float(out.stdout.strip()))
-        return statistics.median(times)
+        return float(out.stdout.strip())
 
-    baseline = cold("boto3")
-    handlers = {name: cold(f"functions.{name}.handler") for name in HANDLERS}
+    for module in modules:  # writes the bytecode
+        cold(module)
+    times: dict[str, list[float]] = {module: [] for module in modules}
+    for _ in range(rounds):
+        for module in modules:
+            times[module].append(cold(module))
+    baseline = statistics.median(times.pop("boto3"))
+    handlers = {module.split(".")[1]: statistics.median(values) for module, values in times.items()}
     return max(handlers.values()) / baseline, handlers, baseline
 
 
@@ -306,7 +340,7 @@ def main() -> None:
         figures["download_peak_rss_mib_1gib"] = round(download["peak_rss_mib"], 1)
 
         log("handler imports")
-        ratio, handlers, boto3_seconds = import_ratio(env)
+        ratio, handlers, boto3_seconds = import_ratio(env, scratch)
         figures["import_boto3_ms"] = round(boto3_seconds * 1000, 1)
         figures["handler_import_ms"] = {k: round(v * 1000, 1) for k, v in handlers.items()}
         figures["handler_import_ratio_max"] = round(ratio, 3)

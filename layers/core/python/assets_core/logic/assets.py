@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound
 from assets_core.filters import validate_filter
-from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.pagination import Page, PageRequest
 from assets_core.stores.documents import DocumentStore
+
+if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
+    from assets_core.models.asset import Asset, AssetUpdate
 
 # The paths the typed queries use; each gets an index.
 TYPE_PATH = "profiles.asset_type"
@@ -66,6 +68,8 @@ def update(asset_id: str, patch: AssetUpdate, *, store: DocumentStore) -> dict[s
         )
     if not changes:
         raise InvalidInput("The update is empty; send at least one field to change.")
+    from assets_core.models.asset import Asset
+
     current = get(asset_id, store=store)
     try:
         merged = Asset.model_validate({**current, **changes})

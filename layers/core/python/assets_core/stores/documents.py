@@ -7,11 +7,11 @@ Driver errors become domain errors here.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-import regex
 from bson.objectid import ObjectId
 from bson.regex import Regex
 from pymongo import ASCENDING, MongoClient
@@ -85,14 +85,17 @@ class DeadlineRegex(Regex):
     deadline: _Deadline
 
     def try_compile(self) -> Any:
+        import regex  # only mongomock compiles patterns here; a real server matches them itself
+
         return _DeadlinePattern(regex.compile(self.pattern, self.flags), self.deadline)
 
 
+# The ``regex`` module takes ``re``'s flag values.
 _FLAG_OF_OPTION = {
-    "i": regex.IGNORECASE,
-    "m": regex.MULTILINE,
-    "s": regex.DOTALL,
-    "x": regex.VERBOSE,
+    "i": re.IGNORECASE,
+    "m": re.MULTILINE,
+    "s": re.DOTALL,
+    "x": re.VERBOSE,
 }
 
 
