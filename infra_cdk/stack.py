@@ -9,8 +9,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from assets_core.keys import ASSETS_PREFIX, INCOMING_PREFIX
-from assets_core.logic.assetdb import KEY_PREFIX as ASSETDB_PREFIX
+from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX, INCOMING_PREFIX
 from assets_core.routes import INGEST
 from infra_cdk import constants
 from infra_cdk.constructs.api import ApiConstruct

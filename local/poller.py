@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from assets_core.keys import ASSETDB_PREFIX, INCOMING_PREFIX
 from local.apigw import LocalContext
 
 log = logging.getLogger("local.poller")
@@ -50,8 +51,8 @@ def configure_pipeline(endpoint: str, bucket: str, visibility_timeout: int = 30)
         Bucket=bucket,
         NotificationConfiguration={
             "QueueConfigurations": [
-                on_created(("prefix", "incoming/"), ("suffix", ".zip")),
-                on_created(("prefix", "assetdb/")),
+                on_created(("prefix", INCOMING_PREFIX), ("suffix", ".zip")),
+                on_created(("prefix", ASSETDB_PREFIX)),
             ]
         },
     )

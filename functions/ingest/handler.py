@@ -15,8 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
-from assets_core.keys import upload_id_of
-from assets_core.logic import assetdb
+from assets_core.keys import ASSETDB_PREFIX, upload_id_of
 from assets_core.logic.bundles import Limits, Stores, ingest_upload
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assetdb_store, assets_store
@@ -62,7 +61,10 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
 
     def handle(record: SQSRecord) -> None:
         for bucket, key in s3_objects(record):
-            if key.startswith(assetdb.KEY_PREFIX):
+            if key.startswith(ASSETDB_PREFIX):
+                # Loaded on the first Assets DB object: bundle batches never need it.
+                from assets_core.logic import assetdb
+
                 finished = assetdb.finish_upload(key, files=chosen.objects, store=assetdb_store())
                 logger.info("Assets DB upload", extra={"key": key, "finished": bool(finished)})
                 continue

@@ -10,8 +10,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from assets_core.keys import INCOMING_PREFIX
-from assets_core.logic.assetdb import KEY_PREFIX as ASSETDB_PREFIX
+from assets_core.keys import ASSETDB_PREFIX, INCOMING_PREFIX
 
 
 class StorageConstruct(Construct):

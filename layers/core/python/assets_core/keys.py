@@ -6,6 +6,7 @@ import re
 
 INCOMING_PREFIX = "incoming/"
 ASSETS_PREFIX = "assets/"
+ASSETDB_PREFIX = "assetdb/"  # Assets DB objects, uploaded straight to the bucket
 UPLOAD_KEY = re.compile(
     r"^incoming/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.zip$"
 )

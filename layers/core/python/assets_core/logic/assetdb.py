@@ -10,11 +10,12 @@ from typing import Any, Protocol
 
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound
 from assets_core.filters import validate_filter
+from assets_core.keys import ASSETDB_PREFIX
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
 from assets_core.stores.documents import DocumentStore
 
-KEY_PREFIX = "assetdb/"
+KEY_PREFIX = ASSETDB_PREFIX
 INDEXED_PATHS = ("asset_name", "asset_tags", "asset_version.version", "assets_db_id")
 UNIQUE_PATHS = ("asset_uri",)
 OBJECT_KEY = re.compile(r"^assetdb/([0-9a-f-]{36})/[0-9a-f-]{36}(\.[A-Za-z0-9]{1,16})?$")
