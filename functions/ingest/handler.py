@@ -39,6 +39,7 @@ def limits() -> Limits:
         copy_min_bytes=settings.ingest_copy_min_bytes,
         copy_part_bytes=settings.ingest_copy_part_bytes,
         upload_threads=settings.ingest_upload_threads,
+        read_streams=settings.ingest_read_streams,
     )
 
 

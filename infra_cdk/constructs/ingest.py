@@ -26,6 +26,7 @@ class IngestConstruct(Construct):
             description=INGEST.description,
             memory_mb=INGEST.memory_mb,
             timeout_s=INGEST.timeout_s,
+            environment=INGEST.environment,
         )
         self.function.add_event_source(
             sources.SqsEventSource(

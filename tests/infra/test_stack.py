@@ -59,6 +59,12 @@ def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
     assert functions[INGEST.name][1]["EphemeralStorage"] == {"Size": 512}
 
 
+def test_ingest_runs_with_a_fixed_mmap_threshold(synthesized: Synthesized) -> None:
+    # glibc reads it when the process starts: it has to be in the function's environment
+    env = app_functions(synthesized)[INGEST.name][1]["Environment"]["Variables"]
+    assert env["MALLOC_MMAP_THRESHOLD_"] == "262144"
+
+
 def test_log_groups_keep_a_month(synthesized: Synthesized) -> None:
     groups = synthesized.resources("AWS::Logs::LogGroup")
     assert groups

@@ -198,7 +198,19 @@ def duplicate_names() -> bytes:
     return data.replace(b"b.txt", b"a.txt")
 
 
+def overlapping_members() -> bytes:
+    """Two directory entries pointing at one member's bytes (read on separate streams)."""
+    data = bytearray(
+        zip_bytes({"a.bin": os.urandom(4000), "b.bin": os.urandom(4000)}, asset=bundle_asset())
+    )
+    entries = [i for i in range(len(data) - 3) if data[i : i + 4] == b"PK\x01\x02"]
+    first = struct.unpack_from("<I", data, entries[1] + 42)[0]
+    struct.pack_into("<I", data, entries[2] + 42, first)  # b.bin points at a.bin's header
+    return bytes(data)
+
+
 HOSTILE = {
+    "overlapping members": (overlapping_members, "overlap"),
     "not a zip": (lambda: b"this is not a zip file" * 100, "not a ZIP"),
     "truncated": (lambda: zip_bytes({"a": os.urandom(20_000)}, asset=bundle_asset())[:-100], "ZIP"),
     "no asset.json": (lambda: zip_bytes({"a.txt": b"x"}), "no asset.json"),

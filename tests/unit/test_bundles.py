@@ -16,6 +16,7 @@ from assets_core.logic.bundles import (
     check_members,
     check_name,
     plan_files,
+    read_groups,
 )
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
 from assets_core.signing import check_link, signed_link
@@ -146,3 +147,35 @@ def test_download_links_are_signed_and_expire() -> None:
         check_link({**params, "expires": "99999999"}, key="k", now=1000)
     with pytest.raises(Forbidden, match="incomplete"):
         check_link({"asset_id": "asset-1"}, key="k", now=1000)
+
+
+def at(name: str, offset: int, compressed: int) -> Member:
+    return Member(name, offset, STORED, compressed, compressed, 0, 0)
+
+
+def test_large_members_get_a_read_of_their_own_and_small_ones_share_one() -> None:
+    big_a, big_b = at("a", 100, 400 * MIB), at("b", 100 + 400 * MIB + 50, 400 * MIB)
+    smalls = [at(f"s{n}", 100 + 800 * MIB + 100 + n * MIB, MIB - 60) for n in range(100)]
+    end = 100 + 900 * MIB + 100
+    groups = read_groups([*smalls, big_b, big_a], end, streams=3)
+    assert [[m.name for m in run] for run, _ in groups] == [["a"], ["b"], [m.name for m in smalls]]
+    # each read ends where the next begins; the last at the central directory
+    assert [run_end for _, run_end in groups] == [big_b.offset, smalls[0].offset, end]
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=10 * MIB), min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=8),
+)
+def test_groups_cover_every_member_once_in_order(sizes: list[int], streams: int) -> None:
+    members, offset = [], 0
+    for n, size in enumerate(sizes):
+        members.append(at(f"m{n}", offset, size))
+        offset += 40 + size
+    groups = read_groups(list(reversed(members)), offset, streams)
+    assert 1 <= len(groups) <= streams
+    assert [m for run, _ in groups for m in run] == members
+    for (run, run_end), following in zip(groups, [*groups[1:], None], strict=True):
+        assert run, "no read is empty"
+        assert run_end == (following[0][0].offset if following else offset)
+        assert all(m.offset + m.compressed_size <= run_end for m in run)

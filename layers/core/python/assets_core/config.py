@@ -42,6 +42,7 @@ class Settings(BaseModel):
     ingest_copy_min_bytes: int = Field(default=5 * MIB, ge=5 * MIB)
     ingest_copy_part_bytes: int = Field(default=512 * MIB, ge=5 * MIB, le=5 * 1024 * MIB)
     ingest_upload_threads: int = Field(default=3, ge=1, le=16)
+    ingest_read_streams: int = Field(default=3, ge=1, le=8)
     # Assets DB (spec 001): this deployment's id and the base of asset_public_url.
     assets_db_id: str = "assets-db-local"
     public_base_url: str = ""

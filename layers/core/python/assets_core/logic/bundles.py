@@ -12,7 +12,8 @@ import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from threading import Condition
+from itertools import pairwise
+from threading import Condition, Event
 from typing import Any
 
 from pydantic import ValidationError
@@ -59,6 +60,7 @@ class Limits:
     copy_min_bytes: int = 5 * MIB
     copy_part_bytes: int = 512 * MIB
     upload_threads: int = 3
+    read_streams: int = 3
     lock_seconds: int = 15 * 60
 
 
@@ -358,7 +360,8 @@ class _Writer:
             digest.update(chunk)
             buffer += chunk
             if len(buffer) >= size:
-                part_data = bytes(buffer[:size])
+                with memoryview(buffer) as view:  # one copy of the part, not two
+                    part_data = view[:size].tobytes()
                 del buffer[:size]
                 number = len(futures) + 1
                 futures.append(
@@ -460,20 +463,9 @@ def _ingest(
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
     writer = _Writer(objects, bundle_key, limits)
     try:
-        for item in read_members(
-            objects, bundle_key, [files[p] for p in plan.keys], directory_start
-        ):
-            path = item.member.name
-            entries = plan.entries[path]
-            sha256 = writer.write(
-                plan.keys[path],
-                item.member,
-                item.data_offset,
-                item.chunks,
-                entries[0]["asset_file_mime_type"],
-            )
-            for entry in entries:
-                entry["asset_file_metadata"]["sha256"] = sha256
+        _store_members(
+            objects, bundle_key, plan, [files[p] for p in plan.keys], directory_start, writer
+        )
         writer.flush()
         assets.create(validate_document(document), store=stores.documents)
     except BadArchive as exc:
@@ -488,6 +480,74 @@ def _ingest(
     finally:
         writer.close()
     return asset_id
+
+
+def read_groups(members: list[Member], end: int, streams: int) -> list[tuple[list[Member], int]]:
+    """Split the members, in archive order, into at most ``streams`` runs of about equal
+    stored size, each read by one sequential ranged GET that ends where the next run starts
+    (the last at the central directory): a large member gets a read of its own while the
+    small ones after it are read beside it. A member is never split. Members whose bytes
+    overlap are refused here, before anything is read."""
+    ordered = sorted(members, key=lambda m: m.offset)
+    for member, following in pairwise(ordered):
+        if following.offset < member.offset + 30 + member.compressed_size:  # 30: its header
+            raise BadArchive(f"members '{member.name}' and '{following.name}' overlap (corrupt)")
+    total = sum(m.compressed_size for m in ordered)
+    target = total / max(1, streams)
+    runs: list[list[Member]] = []
+    size = 0.0
+    for member in ordered:
+        if (runs and size + member.compressed_size <= target) or len(runs) == streams:
+            runs[-1].append(member)
+            size += member.compressed_size
+        else:
+            runs.append([member])
+            size = member.compressed_size
+    ends = [run[0].offset for run in runs[1:]] + [end]
+    return list(zip(runs, ends, strict=True))
+
+
+def _store_members(
+    objects: ObjectStore,
+    bundle_key: str,
+    plan: FilePlan,
+    members: list[Member],
+    end: int,
+    writer: _Writer,
+) -> None:
+    """Read and store the members on up to ``read_streams`` concurrent sequential reads.
+    The first failure stops the other reads at their next member and is raised."""
+    stop = Event()
+
+    def store_run(run: list[Member], run_end: int) -> None:
+        try:
+            for item in read_members(objects, bundle_key, run, run_end):
+                if stop.is_set():
+                    return
+                path = item.member.name
+                entries = plan.entries[path]
+                sha256 = writer.write(
+                    plan.keys[path],
+                    item.member,
+                    item.data_offset,
+                    item.chunks,
+                    entries[0]["asset_file_mime_type"],
+                )
+                for entry in entries:
+                    entry["asset_file_metadata"]["sha256"] = sha256
+        except BaseException:
+            stop.set()
+            raise
+
+    groups = read_groups(members, end, writer.limits.read_streams)
+    if len(groups) == 1:
+        store_run(*groups[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(groups)) as readers:
+        futures = [readers.submit(store_run, run, run_end) for run, run_end in groups]
+        failures = [error for f in futures if (error := f.exception()) is not None]
+    if failures:  # an archive problem names the bundle's fault; any other error is retried
+        raise next((f for f in failures if isinstance(f, BadArchive)), failures[0])
 
 
 def _registered_by(document: dict[str, Any], prefix: str) -> bool:
