@@ -32,8 +32,7 @@ from assets_core.models.assetdb import (
 )
 from assets_core.pagination import PageRequest
 from assets_core.routes import ASSETDB
-from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assetdb_store
+from assets_core.stores.registry import assetdb_store, objects
 
 OBJECT_LINK_SECONDS = 300
 
@@ -85,7 +84,7 @@ def _upload_multipart(content_type: str, body: bytes, headers: dict[str, str]) -
         assets_db_id=settings.assets_db_id,
         public_base=public_base(headers),
         store=assetdb_store(),
-        files=object_store(),
+        files=objects(),
     )
 
 
@@ -117,7 +116,7 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         public_base=public_base(headers),
         store=assetdb_store(),
     )
-    post = object_store().presigned_post(
+    post = objects().presigned_post(
         record["asset_file_info"]["key"],
         max_bytes=settings.assetdb_max_bytes,
         expires_in=settings.upload_url_expiry_seconds,
@@ -169,7 +168,7 @@ def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
 
     @app.delete(f"{ASSETDB}/asset/<asset_uri>", summary="Delete an asset and its file", tags=tags)
     def delete_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
-        return assetdb.delete(unquote(asset_uri), store=assetdb_store(), files=object_store())
+        return assetdb.delete(unquote(asset_uri), store=assetdb_store(), files=objects())
 
     @app.post(f"{ASSETDB}/assets", summary="Query assets", tags=tags)
     def query_assets(
@@ -190,7 +189,7 @@ def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
         if info.get("key"):
             if info.get("status") != "available":
                 raise NotFound("The file has not been uploaded yet.", code="ASSET_OBJECT_PENDING")
-            location = object_store().presigned_get(
+            location = objects().presigned_get(
                 info["key"],
                 expires_in=OBJECT_LINK_SECONDS,
                 filename=info.get("original_filename"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -20,20 +20,8 @@ from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.routes import REGISTRY
 from assets_core.signing import signed_link, signing_key
-from assets_core.stores.registry import assets_store
+from assets_core.stores.registry import assets_store, objects
 from assets_core.stores.status import status_store
-
-if TYPE_CHECKING:
-    from assets_core.stores.objects import S3ObjectStore
-
-
-def _objects() -> S3ObjectStore:
-    """The object store, loaded by the upload routes only: status polls and download
-    redirects, most of this function's requests, never import botocore."""
-    from assets_core.stores.objects import object_store
-
-    return object_store()
-
 
 STREAM_PATH = f"{REGISTRY}/zip/stream"
 
@@ -62,7 +50,7 @@ def _direct_upload(content_type: str, body: bytes) -> dict[str, Any]:
         raise _too_large_for_direct()
     upload_id = str(uuid.uuid4())
     _queue(upload_id, {"filename": part.filename or "bundle.zip", "size": len(part.data)})
-    _objects().put(upload_key(upload_id), part.data, "application/zip")
+    objects().put(upload_key(upload_id), part.data, "application/zip")
     return {
         "success": True,
         "upload_id": upload_id,
@@ -87,7 +75,7 @@ def _presigned_upload(request: UploadRequest) -> dict[str, Any]:
         )
     upload_id = str(uuid.uuid4())
     expires = datetime.now(UTC) + timedelta(seconds=settings.upload_url_expiry_seconds)
-    post = _objects().presigned_post(
+    post = objects().presigned_post(
         upload_key(upload_id),
         max_bytes=settings.upload_max_bytes,
         expires_in=settings.upload_url_expiry_seconds,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from assets_core.stores.documents import MongoDocumentStore, collection_store
+
+if TYPE_CHECKING:
+    from assets_core.stores.objects import S3ObjectStore
 
 # Each factory imports its service's logic when first called, so a function imports only the
 # services it serves.
@@ -59,3 +63,11 @@ def dbregistry_store() -> MongoDocumentStore:
     store = collection_store("asset_registries", key_field=dbregistry.KEY)
     store.ensure_indexes(dbregistry.INDEXED_PATHS)
     return store
+
+
+def objects() -> S3ObjectStore:
+    """The object store, imported by the routes that use it: an API function's other routes
+    (status polls, queries, redirects) never load botocore, a third of its cold start."""
+    from assets_core.stores.objects import object_store
+
+    return object_store()
