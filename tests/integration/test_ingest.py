@@ -158,6 +158,40 @@ def test_parts_carry_the_crc32_of_the_bytes_they_hold(
         assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
 
 
+@pytest.mark.parametrize("manifest_first", [True, False])
+def test_asset_json_leading_the_archive_is_read_on_the_way(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, manifest_first: bool
+) -> None:
+    # Given one read per bundle, and asset.json first (as `assets upload` writes it) or last
+    monkeypatch.setattr(get_settings(), "ingest_read_streams", 1)
+    reads: list[tuple[int, int]] = []
+    original = S3ObjectStore.stream_range
+
+    def counting(self: S3ObjectStore, key: str, start: int, end: int, chunk: int = 1 << 20) -> Any:
+        reads.append((start, end))
+        return original(self, key, start, end, chunk)
+
+    monkeypatch.setattr(S3ObjectStore, "stream_range", counting)
+    members = {"a.bin": os.urandom(3000), "b.txt": b"text " * 1000}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if manifest_first:
+            archive.writestr("asset.json", json.dumps(bundle_asset()))
+        for name, data in members.items():
+            archive.writestr(name, data)
+        if not manifest_first:
+            archive.writestr("asset.json", json.dumps(bundle_asset()))
+    upload_id = upload(buffer.getvalue())
+    # When it is ingested
+    run(upload_id)
+    # Then every file is stored, and a leading asset.json cost no read of its own
+    assert status_of(upload_id)["status"] == "success"
+    for name, data in members.items():
+        key = f"assets/bundle-001/{upload_id}/{name}"
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
+    assert len(reads) == (1 if manifest_first else 2), reads
+
+
 def test_duplicate_delivery_is_harmless(s3: Any) -> None:
     upload_id = upload(zip_bytes({"a.txt": b"a"}, asset=bundle_asset()))
     assert run(upload_id, upload_id) == {"batchItemFailures": []}

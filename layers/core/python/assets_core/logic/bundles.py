@@ -9,8 +9,9 @@ import logging
 import mimetypes
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from threading import Condition, Event
@@ -26,6 +27,7 @@ from assets_core.logic.zipreader import (
     STORED,
     BadArchive,
     Member,
+    MemberData,
     read_directory,
     read_members,
 )
@@ -444,9 +446,44 @@ def _ingest(
         files = check_members(members, limits)
         if ASSET_JSON not in files:
             raise BundleRejected("the bundle has no asset.json at its root")
-        raw_json = _read_member(objects, bundle_key, files[ASSET_JSON], directory_start)
+        manifest = files[ASSET_JSON]
+        if manifest.size > ASSET_JSON_MAX_BYTES:
+            raise BundleRejected(f"asset.json is {manifest.size} bytes; at most 1 MiB is allowed")
+        groups = read_groups(list(files.values()), directory_start, limits.read_streams)
+        reads = [read_members(objects, bundle_key, run, run_end) for run, run_end in groups]
+        if groups[0][0][0] is manifest:  # it leads the archive, as the `assets` CLI writes it
+            head = next(reads[0])  # the first read starts here and goes on from asset.json
+            raw_json = b"".join(head.chunks)
+        else:
+            raw_json = _read_member(objects, bundle_key, manifest, directory_start)
     except BadArchive as exc:
         raise BundleRejected(str(exc)) from exc
+    with _closing_all(reads):
+        return _register(upload_id, bundle_key, stores, limits, record, raw_json, files, reads)
+
+
+@contextmanager
+def _closing_all(reads: list[Generator[MemberData, None, None]]) -> Iterator[None]:
+    """Close every read when ingest ends: one that was opened and not finished (a rejected
+    asset.json, a failure elsewhere) releases its connection."""
+    try:
+        yield
+    finally:
+        for read in reads:
+            read.close()
+
+
+def _register(
+    upload_id: str,
+    bundle_key: str,
+    stores: Stores,
+    limits: Limits,
+    record: dict[str, Any],
+    raw_json: bytes,
+    files: dict[str, Member],
+    reads: list[Generator[MemberData, None, None]],
+) -> str:
+    objects = stores.objects
     document = parse_asset_json(raw_json)
     asset_id = document.get("asset_id")
     if not isinstance(asset_id, str) or not is_asset_id(asset_id):
@@ -463,9 +500,7 @@ def _ingest(
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
     writer = _Writer(objects, bundle_key, limits)
     try:
-        _store_members(
-            objects, bundle_key, plan, [files[p] for p in plan.keys], directory_start, writer
-        )
+        _store_members(plan, reads, writer)
         writer.flush()
         assets.create(validate_document(document), store=stores.documents)
     except BadArchive as exc:
@@ -507,24 +542,19 @@ def read_groups(members: list[Member], end: int, streams: int) -> list[tuple[lis
     return list(zip(runs, ends, strict=True))
 
 
-def _store_members(
-    objects: ObjectStore,
-    bundle_key: str,
-    plan: FilePlan,
-    members: list[Member],
-    end: int,
-    writer: _Writer,
-) -> None:
-    """Read and store the members on up to ``read_streams`` concurrent sequential reads.
-    The first failure stops the other reads at their next member and is raised."""
+def _store_members(plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer: _Writer) -> None:
+    """Store the planned members from the reads, side by side. The first failure stops the
+    other reads at their next member and is raised."""
     stop = Event()
 
-    def store_run(run: list[Member], run_end: int) -> None:
+    def store_run(read: Iterator[MemberData]) -> None:
         try:
-            for item in read_members(objects, bundle_key, run, run_end):
+            for item in read:
                 if stop.is_set():
                     return
                 path = item.member.name
+                if path not in plan.keys:
+                    continue  # asset.json, when it was read on its own
                 entries = plan.entries[path]
                 sha256 = writer.write(
                     plan.keys[path],
@@ -539,12 +569,11 @@ def _store_members(
             stop.set()
             raise
 
-    groups = read_groups(members, end, writer.limits.read_streams)
-    if len(groups) == 1:
-        store_run(*groups[0])
+    if len(reads) == 1:
+        store_run(reads[0])
         return
-    with ThreadPoolExecutor(max_workers=len(groups)) as readers:
-        futures = [readers.submit(store_run, run, run_end) for run, run_end in groups]
+    with ThreadPoolExecutor(max_workers=len(reads)) as readers:
+        futures = [readers.submit(store_run, read) for read in reads]
         failures = [error for f in futures if (error := f.exception()) is not None]
     if failures:  # an archive problem names the bundle's fault; any other error is retried
         raise next((f for f in failures if isinstance(f, BadArchive)), failures[0])
@@ -564,8 +593,6 @@ def _clean_up(writer: _Writer, objects: ObjectStore, prefix: str) -> None:
 
 
 def _read_member(objects: ObjectStore, key: str, member: Member, end: int) -> bytes:
-    if member.size > ASSET_JSON_MAX_BYTES:
-        raise BundleRejected(f"asset.json is {member.size} bytes; at most 1 MiB is allowed")
     # Read only this member's extent: its local header (30 bytes, then a name and an extra
     # field of at most 64 KiB each) and its data, not the rest of the archive.
     end = min(end, member.offset + 30 + 2 * 65_535 + member.compressed_size)

@@ -12,7 +12,7 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -169,7 +169,7 @@ class MemberData:
 
 def read_members(
     source: RangeSource, key: str, members: list[Member], end: int
-) -> Iterator[MemberData]:
+) -> Generator[MemberData, None, None]:
     """Every member in archive order, from one sequential read of the archive. Each member's
     chunks must be consumed before the next member is asked for."""
     ordered = sorted(members, key=lambda m: m.offset)
