@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -65,3 +66,10 @@ class StoreUnavailable(AppError):
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "STORE_UNAVAILABLE"
+
+
+def where_and_why(error: Mapping[str, Any], subject: str) -> str:
+    """One pydantic error as ``<dotted location>: <message>``; ``subject`` names the whole
+    document when the error has no location."""
+    where = ".".join(str(part) for part in error.get("loc", ())) or subject
+    return f"{where}: {error.get('msg', 'is invalid')}"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from assets_core.errors import AlreadyExists, InvalidInput, NotFound
+from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
 from assets_core.pagination import Page, PageRequest
 from assets_core.stores.documents import DocumentStore
@@ -120,6 +120,4 @@ def list_all(page: PageRequest, *, store: DocumentStore) -> Page:
 
 
 def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "the asset"
-    return f"{where}: {error['msg']}."
+    return where_and_why(exc.errors()[0], "the asset") + "."

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assets_core.errors import AlreadyExists, AppError
+from assets_core.errors import AlreadyExists, AppError, where_and_why
 from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
 from assets_core.logic.zipreader import (
@@ -220,11 +220,10 @@ def validate_document(document: dict[str, Any]) -> Asset:
     except ValidationError as exc:
         problems = []
         for error in exc.errors()[:5]:
-            where = ".".join(str(part) for part in error["loc"]) or "asset"
             problems.append(
-                f"unknown field '{where}'"
+                f"unknown field '{'.'.join(str(part) for part in error['loc'])}'"
                 if error["type"] == "extra_forbidden"
-                else f"{where}: {error['msg']}"
+                else where_and_why(error, "asset")
             )
         raise BundleRejected("asset.json is not a valid Asset: " + "; ".join(problems)) from exc
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assets_core.errors import AlreadyExists, InvalidInput, NotFound
+from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import check_regex, validate_filter, validate_update
 from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Component
 from assets_core.pagination import Page, PageRequest
@@ -94,11 +94,9 @@ def update(uri: str, data: dict[str, Any], *, store: DocumentStore) -> dict[str,
         )
     except ValidationError as exc:
         store.replace(uri, before)
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "component"
+        problem = where_and_why(exc.errors()[0], "component")
         raise InvalidInput(
-            f"The update would make the component invalid ({where}: {error['msg']}); "
-            "nothing was changed."
+            f"The update would make the component invalid ({problem}); nothing was changed."
         ) from exc
     return public(after)
 
