@@ -111,20 +111,46 @@ def put_once(s3: Any, path: Path, key: str) -> float:
     return time.perf_counter() - started
 
 
+def delete_prefix(s3: Any, prefix: str) -> None:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=BUCKET, Delete={"Objects": keys, "Quiet": True})
+
+
 def ingest_case(
-    s3: Any, env: dict[str, str], bundle: Path, scratch: Path, floor: bool = False
+    s3: Any, env: dict[str, str], bundle: Path, scratch: Path, floor: bool = False, runs: int = 1
 ) -> tuple[float, dict[str, Any], Path, float | None]:
     """The baseline PUT of the bundle, then (when asked) the floor of its requests (see
-    ``bench.worker.floor``), then its ingest; the ingest's record and registered document."""
-    upload_id = str(uuid.uuid4())
-    key = f"incoming/{upload_id}.zip"
-    put_seconds = put_once(s3, bundle, key)
+    ``bench.worker.floor``), then its ingest, ``runs`` times: the median PUT, ingest and floor
+    times (this machine's speed moves by tens of percent between runs), the highest peak RSS,
+    and the document the last ingest registered (its files stay for the download figures; an
+    earlier run's are deleted, so the server holds one copy at a time)."""
+    puts, floors, ingests, peaks = [], [], [], []
     # Both workers run with the ingest function's own environment, as deployed.
     env = {**env, **INGEST.environment}
-    floor_seconds = run_worker(env, "floor", key)["seconds"] if floor else None
-    document = scratch / f"{upload_id}.json"
-    result = run_worker(env, "ingest", upload_id, key, str(document))
-    return put_seconds, result, document, floor_seconds
+    for run in range(runs):
+        upload_id = str(uuid.uuid4())
+        key = f"incoming/{upload_id}.zip"
+        puts.append(put_once(s3, bundle, key))
+        if floor:
+            floors.append(run_worker(env, "floor", key)["seconds"])
+            delete_prefix(s3, "floor/")
+        document = scratch / f"{upload_id}.json"
+        result = run_worker(env, "ingest", upload_id, key, str(document))
+        ingests.append(result["seconds"])
+        peaks.append(result["peak_rss_mib"])
+        if run < runs - 1:
+            asset_id = json.loads(document.read_text())["asset_id"]
+            delete_prefix(s3, f"assets/{asset_id}/{upload_id}/")
+    log(f"  PUT {puts}, floor {floors}, ingest {ingests} (s)")
+    summary = {"seconds": statistics.median(ingests), "peak_rss_mib": max(peaks)}
+    return (
+        statistics.median(puts),
+        summary,
+        document,
+        statistics.median(floors) if floors else None,
+    )
 
 
 def shipped_environment(scratch: Path) -> tuple[str, str]:
@@ -316,7 +342,7 @@ def main() -> None:
         os.sync()  # the bundles' pages are written back now, not during the measurements
 
         log("ingest, 1 GiB mixed")
-        put_1g, ingest_1g, document_1g, floor_1g = ingest_case(s3, env, big, scratch, True)
+        put_1g, ingest_1g, document_1g, floor_1g = ingest_case(s3, env, big, scratch, True, runs=3)
         assert floor_1g is not None
         figures["put_seconds_1gib"] = round(put_1g, 2)
         figures["ingest_seconds_1gib"] = round(ingest_1g["seconds"], 2)
@@ -334,7 +360,9 @@ def main() -> None:
         )
 
         log("ingest, 1 GiB of stored members")
-        put_stored, ingest_stored, _, floor_stored = ingest_case(s3, env, stored, scratch, True)
+        put_stored, ingest_stored, _, floor_stored = ingest_case(
+            s3, env, stored, scratch, True, runs=3
+        )
         assert floor_stored is not None
         figures["put_seconds_stored_1gib"] = round(put_stored, 2)
         figures["ingest_seconds_stored_1gib"] = round(ingest_stored["seconds"], 2)
@@ -352,8 +380,24 @@ def main() -> None:
         figures["naive_peak_rss_mib_1gib"] = round(naive["peak_rss_mib"], 1)
 
         log("download, 1 GiB mixed")
-        raw = run_worker(env, "get", str(document_1g))
-        download = run_worker(env, "download", str(document_1g))
+        # Three rounds of both, alternating, so a slow moment touches each side alike.
+        rounds = [
+            (
+                run_worker(env, "get", str(document_1g)),
+                run_worker(env, "download", str(document_1g)),
+            )
+            for _ in range(3)
+        ]
+        raw = {
+            "bytes": rounds[0][0]["bytes"],
+            "seconds": statistics.median(r["seconds"] for r, _ in rounds),
+        }
+        download = {
+            "seconds": statistics.median(d["seconds"] for _, d in rounds),
+            "ttfb_ms": statistics.median(d["ttfb_ms"] for _, d in rounds),
+            "peak_rss_mib": max(d["peak_rss_mib"] for _, d in rounds),
+        }
+        log(f"  GET {[r['seconds'] for r, _ in rounds]}, ZIP {[d['seconds'] for _, d in rounds]}")
         get_rate = raw["bytes"] / raw["seconds"]
         zip_rate = raw["bytes"] / download["seconds"]
         figures["get_mib_per_s_1gib"] = round(get_rate / MIB, 1)
