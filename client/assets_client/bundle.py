@@ -38,6 +38,9 @@ def scan_folder(folder: Path) -> list[FolderEntry]:
         modified = datetime.fromtimestamp(int(stat.st_mtime)).replace(microsecond=0)
         name = path.relative_to(folder).as_posix()
         entries.append(FolderEntry(path, name, stat.st_size, crc, modified))
+    # asset.json first: the registry reads it on its way into the archive instead of with a
+    # request of its own.
+    entries.sort(key=lambda entry: entry.name != "asset.json")
     return entries
 
 
