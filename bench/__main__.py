@@ -313,6 +313,17 @@ class Figures(dict[str, Any]):
         print(f"{name}: {value}", flush=True)
         RESULTS.write_text(json.dumps(self, indent=2) + "\n")
 
+    def ingest(self, case: str, put: float, ingest: float, floor: float | None) -> None:
+        """One ingest case's times and ratios: against the PUT, the floor against the PUT, and
+        ingest against the floor."""
+        assert floor is not None
+        self[f"put_seconds_{case}"] = round(put, 2)
+        self[f"ingest_seconds_{case}"] = round(ingest, 2)
+        self[f"ingest_copy_ratio_{case}"] = round(ingest / put, 3)
+        self[f"ingest_floor_seconds_{case}"] = round(floor, 2)
+        self[f"ingest_floor_ratio_{case}"] = round(floor / put, 3)
+        self[f"ingest_over_floor_{case}"] = round(ingest / floor, 3)
+
 
 def main() -> None:
     started = time.perf_counter()
@@ -343,13 +354,7 @@ def main() -> None:
 
         log("ingest, 1 GiB mixed")
         put_1g, ingest_1g, document_1g, floor_1g = ingest_case(s3, env, big, scratch, True, runs=3)
-        assert floor_1g is not None
-        figures["put_seconds_1gib"] = round(put_1g, 2)
-        figures["ingest_seconds_1gib"] = round(ingest_1g["seconds"], 2)
-        figures["ingest_copy_ratio_1gib"] = round(ingest_1g["seconds"] / put_1g, 3)
-        figures["ingest_floor_seconds_1gib"] = round(floor_1g, 2)
-        figures["ingest_floor_ratio_1gib"] = round(floor_1g / put_1g, 3)
-        figures["ingest_over_floor_1gib"] = round(ingest_1g["seconds"] / floor_1g, 3)
+        figures.ingest("1gib", put_1g, ingest_1g["seconds"], floor_1g)
         figures["ingest_peak_rss_mib_1gib"] = round(ingest_1g["peak_rss_mib"], 1)
 
         log("ingest, 64 MiB mixed")
@@ -363,13 +368,7 @@ def main() -> None:
         put_stored, ingest_stored, _, floor_stored = ingest_case(
             s3, env, stored, scratch, True, runs=3
         )
-        assert floor_stored is not None
-        figures["put_seconds_stored_1gib"] = round(put_stored, 2)
-        figures["ingest_seconds_stored_1gib"] = round(ingest_stored["seconds"], 2)
-        figures["ingest_copy_ratio_stored_1gib"] = round(ingest_stored["seconds"] / put_stored, 3)
-        figures["ingest_floor_seconds_stored_1gib"] = round(floor_stored, 2)
-        figures["ingest_floor_ratio_stored_1gib"] = round(floor_stored / put_stored, 3)
-        figures["ingest_over_floor_stored_1gib"] = round(ingest_stored["seconds"] / floor_stored, 3)
+        figures.ingest("stored_1gib", put_stored, ingest_stored["seconds"], floor_stored)
 
         log("naive ingest (BytesIO + zipfile), 1 GiB mixed")
         naive_key = f"incoming/{uuid.uuid4()}.zip"

@@ -45,12 +45,11 @@ def floor(key: str) -> dict[str, Any]:
     work (inflating, hashing, checking, ordering) costs; this time over the PUT baseline is
     what the endpoint's per-request and per-byte costs alone leave of a ratio target."""
     import os
-    import struct
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from assets_core.logic.bundles import _Writer
-    from assets_core.logic.zipreader import STORED, read_directory
+    from assets_core.logic.zipreader import LOCAL_HEADER, STORED, read_directory
     from assets_core.stores.objects import Part, object_store
     from functions.ingest.handler import limits
 
@@ -64,9 +63,11 @@ def floor(key: str) -> dict[str, Any]:
     }
     data_offset = {}  # where each copied member's bytes start (after its local header)
     for n, member in copied.items():
-        header = store.read_range(key, member.offset, member.offset + 30)
-        name_length, extra_length = struct.unpack("<HH", header[26:30])
-        data_offset[n] = member.offset + 30 + name_length + extra_length
+        header = LOCAL_HEADER.unpack(
+            store.read_range(key, member.offset, member.offset + LOCAL_HEADER.size)
+        )
+        name_length, extra_length = header[9], header[10]
+        data_offset[n] = member.offset + LOCAL_HEADER.size + name_length + extra_length
     filler = os.urandom(bounds.part_bytes)
     slots = threading.BoundedSemaphore(_Writer.MAX_REQUESTS)
     pool = ThreadPoolExecutor(max_workers=2 * _Writer.MAX_REQUESTS)

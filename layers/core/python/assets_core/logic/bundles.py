@@ -24,6 +24,7 @@ from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
 from assets_core.logic.zipreader import (
     DEFLATED,
+    LOCAL_HEADER,
     STORED,
     BadArchive,
     Member,
@@ -524,7 +525,7 @@ def read_groups(members: list[Member], end: int, streams: int) -> list[tuple[lis
     overlap are refused here, before anything is read."""
     ordered = sorted(members, key=lambda m: m.offset)
     for member, following in pairwise(ordered):
-        if following.offset < member.offset + 30 + member.compressed_size:  # 30: its header
+        if following.offset < member.offset + LOCAL_HEADER.size + member.compressed_size:
             raise BadArchive(f"members '{member.name}' and '{following.name}' overlap (corrupt)")
     total = sum(m.compressed_size for m in ordered)
     target = total / max(1, streams)
@@ -592,9 +593,9 @@ def _clean_up(writer: _Writer, objects: ObjectStore, prefix: str) -> None:
 
 
 def _read_member(objects: ObjectStore, key: str, member: Member, end: int) -> bytes:
-    # Read only this member's extent: its local header (30 bytes, then a name and an extra
+    # Read only this member's extent: its local header (then a name and an extra
     # field of at most 64 KiB each) and its data, not the rest of the archive.
-    end = min(end, member.offset + 30 + 2 * 65_535 + member.compressed_size)
+    end = min(end, member.offset + LOCAL_HEADER.size + 2 * 65_535 + member.compressed_size)
     for item in read_members(objects, key, [member], end):
         return b"".join(item.chunks)
     raise BundleRejected("asset.json could not be read")
