@@ -77,7 +77,17 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
                 )
                 continue
             result = ingest_upload(upload_id, key, chosen, bundle_limits)
-            logger.info("Ingested upload", extra={"upload_id": upload_id, **result})
+            # Named fields, never the record spread out: its "filename" is a LogRecord
+            # attribute, and logging refuses to overwrite one (the message then failed after
+            # ingest had finished, and went to the dead-letter queue).
+            logger.info(
+                "Ingested upload",
+                extra={
+                    "upload_id": upload_id,
+                    "upload_status": result.get("status"),
+                    "asset_id": result.get("asset_id"),
+                },
+            )
 
     # Report every failed message, even when all failed, rather than failing the invocation.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
