@@ -259,7 +259,11 @@ class MongoDocumentStore:
         """Documents matching a filter in a chosen order, after ``skip``, at most ``limit``;
         the key breaks ties so the order is stable."""
         prepared = self._prepare(query)
-        order = [*sort, (self.key_field, ASCENDING)] if sort else [(self.key_field, ASCENDING)]
+        # A sort that names a path twice is no sort MongoDB keeps (mongomock takes the first,
+        # a wire server the last): the key breaks ties only when the sort does not name it.
+        order = list(sort)
+        if all(path != self.key_field for path, _ in order):
+            order.append((self.key_field, ASCENDING))
 
         def fetch() -> list[dict[str, Any]]:
             cursor = self.collection.find(prepared, self.projection).sort(order).skip(skip)
@@ -294,11 +298,18 @@ class MongoDocumentStore:
         self._run(create)
 
 
+# MONGODB_URI=mongomock:// asks for the in-process emulator by name.
+MONGOMOCK_SCHEME = "mongomock://"
+
+
 @once
 def mongo_client() -> MongoClient[dict[str, Any]]:
-    """The process's one MongoDB client: ``MONGODB_URI``, else in-process mongomock."""
+    """The process's one MongoDB client: ``MONGODB_URI``, else (or for ``mongomock://``)
+    in-process mongomock."""
     settings = get_settings()
     uri, options = settings.mongodb_uri, dict[str, Any]()
+    if uri.startswith(MONGOMOCK_SCHEME):
+        uri = ""
     if not uri and settings.mongodb_secret_arn:
         from assets_core.stores.secrets import mongodb_uri_from_secret, secret_string
 
@@ -319,8 +330,10 @@ def mongo_client() -> MongoClient[dict[str, Any]]:
 
 
 def is_emulated() -> bool:
+    """True when the documents live in mongomock, in this process."""
     settings = get_settings()
-    return not (settings.mongodb_uri or settings.mongodb_secret_arn)
+    uri = settings.mongodb_uri
+    return not settings.mongodb_secret_arn and (not uri or uri.startswith(MONGOMOCK_SCHEME))
 
 
 def collection_store(name: str, *, key_field: str, show_id: bool = False) -> MongoDocumentStore:
