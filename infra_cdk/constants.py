@@ -6,7 +6,10 @@ ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "AssetsRegistry"
 SERVICE_NAME = "assets-registry"
 METRICS_NAMESPACE = "AssetsRegistry"
-CORE_LAYER_DIR = ROOT / "layers" / "core"
+CORE_LAYER_SOURCE_DIR = ROOT / "layers" / "core"
+# Built by `make layer` (the source with Python 3.13 bytecode); synthesis ships it when built,
+# and the source without bytecode otherwise (tests synthesize without building).
+CORE_LAYER_BUILD_DIR = ROOT / "layers" / "build" / "core"
 DEPS_LAYER_DIR = ROOT / "layers" / "deps"
 LOG_RETENTION_DAYS = 30
 FUNCTION_SG_PORTS = {"redis": 6379, "mongodb": 27017}

@@ -23,6 +23,15 @@ from infra_cdk.constructs.storage import StorageConstruct
 from infra_cdk.nag import suppress_findings
 
 
+def core_layer_code() -> lambda_.Code:
+    """The core layer as ``make layer`` built it (with 3.13 bytecode), else its source."""
+    if (constants.CORE_LAYER_BUILD_DIR / "python" / "assets_core").is_dir():
+        return lambda_.Code.from_asset(str(constants.CORE_LAYER_BUILD_DIR))
+    return lambda_.Code.from_asset(
+        str(constants.CORE_LAYER_SOURCE_DIR), exclude=["**/__pycache__", "*.pyc"]
+    )
+
+
 class AssetsRegistryStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -65,9 +74,7 @@ class AssetsRegistryStack(Stack):
             lambda_.LayerVersion(
                 self,
                 "CoreLayer",
-                code=lambda_.Code.from_asset(
-                    str(constants.CORE_LAYER_DIR), exclude=["**/__pycache__", "*.pyc"]
-                ),
+                code=core_layer_code(),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
                 description="assets_core: models, logic and stores shared by every function",

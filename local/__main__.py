@@ -9,6 +9,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local.backends import Backends
 
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT / "layers" / "core" / "python", ROOT):
@@ -29,8 +33,15 @@ def main() -> int:
     os.environ.setdefault("DOWNLOAD_URL", f"http://{host}:{port}/registry/zip/stream")
     # A locally run Assets DB can be registered and health-checked at 127.0.0.1.
     os.environ.setdefault("HEALTH_CHECK_ALLOW_LOOPBACK", "true")
+    print("Starting LocalStack (S3, SQS) and SecantusDB (MongoDB)...", flush=True)
     backends = start_backends()
+    try:
+        return _serve(host, port, backends)
+    finally:
+        backends.stop()
 
+
+def _serve(host: str, port: int, backends: Backends) -> int:
     from assets_core.config import get_settings
     from assets_core.routes import API_GROUPS, INGEST
     from local.gateway import serve
@@ -49,7 +60,8 @@ def main() -> int:
     lines += [
         f"  GraphQL: {base}/registry/graphql",
         f"  ZIP upload: {base}/registry/zip/upload (ingest queue {queue_url})",
-        f"Backends: S3 {backends.s3_endpoint}, MongoDB {backends.mongodb}, Redis {backends.redis}",
+        "Backends (the stack starts clean each time: nothing is kept across a restart):",
+        *backends.describe(),
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)
@@ -61,7 +73,6 @@ def main() -> int:
     print("Stopping.", flush=True)
     poller.stop()
     server.shutdown()
-    backends.stop()
     return 0
 
 

@@ -1,19 +1,20 @@
-"""The embedded backends of the local stack: moto's S3 (and SQS) server in a thread, Redis or
-fakeredis, and mongomock (created in-process by the document store)."""
+"""The backends of the local stack, the same stand-ins the tests use (local/stand_ins.py):
+SecantusDB for MongoDB, LocalStack for S3 and SQS, and Redis at 127.0.0.1:6379. Each starts
+unless its address is configured (``MONGODB_URI``, ``S3_ENDPOINT_URL``, ``REDIS_URL``).
+
+The stack starts clean each time: LocalStack's community edition keeps no objects across a
+restart, so the metadata is not kept either (never records without their objects)."""
 
 from __future__ import annotations
 
 import os
-import socket
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
+from local.stand_ins import Server, free_port, start_localstack, start_mongodb
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["Backends", "free_port", "start_backends"]
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+LOCALSTACK_KEY = "test"  # LocalStack's own default pair, not a secret
 
 
 @dataclass
@@ -21,35 +22,56 @@ class Backends:
     s3_endpoint: str
     mongodb: str
     redis: str
-    moto_server: Any | None = None
+    servers: list[Server] = field(default_factory=list)
+
+    def describe(self) -> list[str]:
+        started = {server.name: server for server in self.servers}
+        lines = []
+        for name, address in (("S3/SQS", self.s3_endpoint), ("MongoDB", self.mongodb)):
+            server = started.get("localstack" if name == "S3/SQS" else "mongodb")
+            how = f"started in {server.started_seconds:.1f} s, clean" if server else "configured"
+            lines.append(f"  {name}: {address} ({how})")
+        lines.append(f"  Redis: {self.redis}")
+        return lines
 
     def stop(self) -> None:
-        if self.moto_server is not None:
-            self.moto_server.stop()
+        for server in reversed(self.servers):
+            server.stop()
 
 
 def start_backends(environ: dict[str, str] | None = None) -> Backends:
     """Start what is not configured and export its address, before any settings are read."""
     env = os.environ if environ is None else environ
-    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    if not env.get("S3_ENDPOINT_URL"):
+        # LocalStack checks every signature, presigned URLs too, with the secret "test" for
+        # any access key it has not been given: the stack signs with that pair.
+        env.update({"AWS_ACCESS_KEY_ID": LOCALSTACK_KEY, "AWS_SECRET_ACCESS_KEY": LOCALSTACK_KEY})
+        env.pop("AWS_SESSION_TOKEN", None)
+    env.setdefault("AWS_ACCESS_KEY_ID", LOCALSTACK_KEY)
+    env.setdefault("AWS_SECRET_ACCESS_KEY", LOCALSTACK_KEY)
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    moto_server = None
-    if not env.get("S3_ENDPOINT_URL"):
-        from moto.server import ThreadedMotoServer
-
-        port = free_port()
-        moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        moto_server.start()
-        env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-    _ensure_bucket(env["S3_ENDPOINT_URL"], env.get("BUCKET_NAME", "assets-registry"))
-    mongodb = env.get("MONGODB_URI") or "mongomock (in-process)"
-    redis = env.get("REDIS_URL") or "fakeredis (in-process)"
-    if env.get("REDIS_URL"):
+    env.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # what the stack sets
+    servers: list[Server] = []
+    try:
+        if not env.get("S3_ENDPOINT_URL"):
+            server = start_localstack()
+            servers.append(server)
+            env["S3_ENDPOINT_URL"] = server.address
+        if not env.get("MONGODB_URI"):
+            server = start_mongodb()
+            servers.append(server)
+            env["MONGODB_URI"] = server.address
+        _ensure_bucket(env["S3_ENDPOINT_URL"], env.get("BUCKET_NAME", "assets-registry"))
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = DEFAULT_REDIS_URL
         _check_redis(env["REDIS_URL"])
-    return Backends(env["S3_ENDPOINT_URL"], mongodb, redis, moto_server)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return Backends(env["S3_ENDPOINT_URL"], env["MONGODB_URI"], env["REDIS_URL"], servers)
 
 
 def _ensure_bucket(endpoint: str, bucket: str) -> None:
@@ -69,5 +91,6 @@ def _check_redis(url: str) -> None:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         raise SystemExit(
-            f"REDIS_URL={url} does not answer ({exc}); unset it to use fakeredis."
+            f"Redis at {url} does not answer ({exc}): start a Redis server there "
+            "(apt-get install redis-server) or set REDIS_URL to one."
         ) from exc

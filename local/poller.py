@@ -1,6 +1,6 @@
 """The local stand-in for the SQS event source mapping: the bucket notifies a queue of every
-bundle under incoming/ (moto delivers it for real), and this poller drains the queue into the
-ingest handler, deleting what it ingested and leaving failed messages for redelivery."""
+bundle under incoming/ (LocalStack delivers it as S3 does), and this poller drains the queue
+into the ingest handler, deleting what it ingested and leaving failed messages for redelivery."""
 
 from __future__ import annotations
 
@@ -19,17 +19,24 @@ QUEUE = "assets-ingest"
 DEAD_LETTER_QUEUE = "assets-ingest-dlq"
 
 
-def configure_pipeline(endpoint: str, bucket: str, visibility_timeout: int = 30) -> str:
+def configure_pipeline(
+    endpoint: str,
+    bucket: str,
+    visibility_timeout: int = 30,
+    *,
+    queue: str = QUEUE,
+    dead_letter_queue: str = DEAD_LETTER_QUEUE,
+) -> str:
     """Create the queue (with a dead-letter queue after 3 receives) and the bucket's
     ObjectCreated notification on incoming/*.zip; the queue's URL."""
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     s3 = boto3.client("s3", endpoint_url=endpoint)
-    dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=dead_letter_queue)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     queue_url = sqs.create_queue(
-        QueueName=QUEUE,
+        QueueName=queue,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": "3"}}',

@@ -1,5 +1,5 @@
-"""The local stack, started as ``make run`` starts it, on a free port, with moto's S3 server
-in a process of its own so tests can reach the stored objects directly."""
+"""The local stack, started as ``make run`` starts it, on a free port, on the session's
+LocalStack so tests can reach the stored objects directly."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 from local.backends import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+E2E_BUCKET = "assets-e2e"
 
 
 def _wait(process: subprocess.Popen[str], url: str, what: str) -> None:
@@ -42,25 +43,19 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    _wait(process, endpoint, "moto's server")
-    yield endpoint
-    _stop(process)
+def s3_endpoint() -> str:
+    """The session's LocalStack (tests/conftest.py started it); the stack keeps its objects in
+    a bucket of its own, so the integration tests' bucket resets never touch them."""
+    return os.environ["S3_ENDPOINT_URL"]
 
 
 @pytest.fixture(scope="session")
 def stack_url(s3_endpoint: str) -> Iterator[str]:
+    """The stack as `make run` starts it: its own SecantusDB (the tests' database is dropped
+    between tests, and the stack's stores keep their indexes), the session's LocalStack."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-    env.update({"PORT": str(port), "S3_ENDPOINT_URL": s3_endpoint})
+    env.update({"PORT": str(port), "S3_ENDPOINT_URL": s3_endpoint, "BUCKET_NAME": E2E_BUCKET})
     process = subprocess.Popen(
         [sys.executable, "-m", "local"],
         cwd=ROOT,

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
 
 
-class once(Generic[T]):
+class once[T]:
     """Decorate a zero-argument factory so it builds one value per process.
 
     ``functools.lru_cache`` lets two threads that miss together both build; that is harmless

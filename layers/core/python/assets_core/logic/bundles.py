@@ -463,7 +463,7 @@ def _ingest(
 
 
 @contextmanager
-def _closing_all(reads: list[Generator[MemberData, None, None]]) -> Iterator[None]:
+def _closing_all(reads: list[Generator[MemberData]]) -> Iterator[None]:
     """Close every read when ingest ends: one that was opened and not finished (a rejected
     asset.json, a failure elsewhere) releases its connection."""
     try:
@@ -481,7 +481,7 @@ def _register(
     record: dict[str, Any],
     raw_json: bytes,
     files: dict[str, Member],
-    reads: list[Generator[MemberData, None, None]],
+    reads: list[Generator[MemberData]],
 ) -> str:
     objects = stores.objects
     document = parse_asset_json(raw_json)

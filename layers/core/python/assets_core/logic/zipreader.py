@@ -169,7 +169,7 @@ class MemberData:
 
 def read_members(
     source: RangeSource, key: str, members: list[Member], end: int
-) -> Generator[MemberData, None, None]:
+) -> Generator[MemberData]:
     """Every member in archive order, from one sequential read of the archive. Each member's
     chunks must be consumed before the next member is asked for."""
     ordered = sorted(members, key=lambda m: m.offset)
