@@ -8,7 +8,15 @@ import re
 
 import pytest
 
-from assets_core.routes import API_GROUPS, ApiGroup, Route, all_routes, find_route
+from assets_core import routes
+from assets_core.routes import (
+    API_GROUPS,
+    REGISTRY,
+    ApiGroup,
+    Route,
+    all_routes,
+    find_route,
+)
 from local.apigw import http_api_event
 from tests.support import invoke
 
@@ -65,9 +73,44 @@ def test_route_keys_are_unique_and_prefixed() -> None:
         assert all(route.path.startswith(group.prefix + "/") for route in group.routes)
 
 
-def test_literal_routes_win_over_parameters() -> None:
-    found = find_route("GET", "/registry/query/by-api-route/x/y")
-    assert found is not None
-    assert found[2] == {"route": "x/y"}
+def resolved(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    found = find_route(method, path)
+    return None if found is None else (found[1], found[2])
+
+
+@pytest.mark.parametrize("literal_first", [True, False], ids=["literal first", "literal last"])
+def test_literal_routes_win_over_parameters(
+    monkeypatch: pytest.MonkeyPatch, literal_first: bool
+) -> None:
+    # Given a table where a literal segment, a parameter and a greedy parameter all match
+    # GET /registry/assets/search, listed in either order
+    literal = Route("GET", "/registry/assets/search")
+    parameter = Route("GET", "/registry/assets/{asset_id}")
+    greedy = Route("GET", "/registry/assets/{rest+}")
+    colliding = (literal, parameter, greedy) if literal_first else (greedy, parameter, literal)
+    group = ApiGroup(name="colliding", prefix=REGISTRY, routes=colliding)
+    monkeypatch.setattr(routes, "API_GROUPS", (group,))
+    assert all(route.match("GET", "/registry/assets/search") is not None for route in colliding)
+    # Then the literal route serves its path, the parameter every other single segment, and
+    # the greedy route only what the others cannot
+    assert resolved("GET", "/registry/assets/search") == (literal, {})
+    assert resolved("GET", "/registry/assets/a-1") == (parameter, {"asset_id": "a-1"})
+    assert resolved("GET", "/registry/assets/search/x") == (greedy, {"rest": "search/x"})
+    assert resolved("POST", "/registry/assets/search") is None
+    # and without the literal route, the same path is the parameter's
+    group = ApiGroup(name="distinct", prefix=REGISTRY, routes=(parameter, greedy))
+    monkeypatch.setattr(routes, "API_GROUPS", (group,))
+    assert resolved("GET", "/registry/assets/search") == (parameter, {"asset_id": "search"})
+
+
+def test_the_real_table_resolves_literals_and_refuses_the_unknown() -> None:
+    assert resolved("GET", "/registry/query/by-api-route/x/y") == (
+        Route("GET", "/registry/query/by-api-route/{route+}"),
+        {"route": "x/y"},
+    )
+    assert resolved("GET", "/registry/assets/x") == (
+        Route("GET", "/registry/assets/{asset_id}"),
+        {"asset_id": "x"},
+    )
     assert find_route("GET", "/registry/nowhere") is None
     assert find_route("PATCH", "/registry/assets/x") is None

@@ -110,13 +110,29 @@ def test_bundle_is_stored_and_registered(s3: Any) -> None:
     assert stored_keys(s3, "incoming/") == [], "the bundle is removed once ingested"
 
 
+def multipart_etag(data: bytes, part_bytes: int) -> str:
+    """The ETag S3 gives an object assembled from parts of ``part_bytes``: the MD5 of the
+    parts' MD5s, then a dash and the number of parts (a single PUT has no dash)."""
+    parts = [data[start : start + part_bytes] for start in range(0, len(data), part_bytes)]
+    together = b"".join(hashlib.md5(part).digest() for part in parts)
+    return f'"{hashlib.md5(together).hexdigest()}-{len(parts)}"'
+
+
 def test_large_deflated_member_goes_up_in_parts(s3: Any) -> None:
+    # Given a deflated member of 20 MiB, more than two of the configured parts
     data = os.urandom(10 * 1024 * 1024).hex().encode()  # 20 MiB that deflates about 2:1
+    part_bytes = get_settings().ingest_part_bytes
+    assert len(data) > 2 * part_bytes
     upload_id = upload(zip_bytes({"big.txt": data}, asset=bundle_asset()))
+    # When it is ingested
     run(upload_id)
+    # Then the store assembled the object from parts of the configured size, in order
     assert status_of(upload_id)["status"] == "success"
     key = f"assets/bundle-001/{upload_id}/big.txt"
-    assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(data)
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentLength"] == len(data)
+    assert head["ETag"] == multipart_etag(data, part_bytes)
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
 
 
 def test_parts_carry_the_crc32_of_the_bytes_they_hold(
@@ -345,21 +361,36 @@ def test_asset_registered_by_rest_blocks_the_bundle(s3: Any) -> None:
 def test_one_bad_message_does_not_retry_the_others(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    good = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("good-1")))
+    from assets_core.errors import StoreUnavailable
+    from assets_core.stores.documents import MongoDocumentStore
+
+    # Given two bundles, the first of which meets a metadata store that does not answer
     flaky = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("flaky-1")))
-    original = ingest_module.ingest_upload
+    good = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("good-1")))
+    insert = MongoDocumentStore.insert
 
-    def failing_for_flaky(upload_id: str, *args: Any) -> dict[str, Any]:
-        if upload_id == flaky:
-            from assets_core.errors import StoreUnavailable
-
+    def refusing_flaky(self: MongoDocumentStore, document: Any) -> None:
+        if document["asset_id"] == "flaky-1":
             raise StoreUnavailable("The metadata store did not answer; try again.")
-        return original(upload_id, *args)
+        insert(self, document)
 
-    monkeypatch.setattr(ingest_module, "ingest_upload", failing_for_flaky)
-    assert run(good, flaky) == {"batchItemFailures": [{"itemIdentifier": flaky}]}
+    monkeypatch.setattr(MongoDocumentStore, "insert", refusing_flaky)
+    # When both arrive in one batch
+    result = run(flaky, good)
+    # Then only the flaky message is handed back, ingest went on to the good one, and the
+    # flaky one is queued again with what it had written removed
+    assert result == {"batchItemFailures": [{"itemIdentifier": flaky}]}
     assert status_of(good)["status"] == "success"
+    assert assets.get("good-1", store=assets_store())["asset_id"] == "good-1"
     assert status_of(flaky)["status"] == "queued"
+    assert assets_store().count({"asset_id": "flaky-1"}) == 0
+    assert stored_keys(s3) == [f"assets/good-1/{good}/a.txt"]
+    assert stored_keys(s3, "incoming/") == [upload_key(flaky)], "kept for the retry"
+    # and once the store answers, the message delivered again is ingested
+    monkeypatch.setattr(MongoDocumentStore, "insert", insert)
+    assert run(flaky) == {"batchItemFailures": []}
+    assert status_of(flaky)["status"] == "success"
+    assert stored_keys(s3) == [f"assets/flaky-1/{flaky}/a.txt", f"assets/good-1/{good}/a.txt"]
 
 
 def test_transient_failure_is_retried_and_leaves_nothing(
@@ -394,13 +425,27 @@ def test_message_being_processed_elsewhere_is_retried_later(s3: Any) -> None:
 
 
 def test_objects_outside_incoming_and_test_events_are_ignored(s3: Any) -> None:
-    event = sqs_event(str(uuid.uuid4()))
-    body = json.loads(event["Records"][0]["body"])
-    body["Records"][0]["s3"]["object"]["key"] = "assets/whatever.zip"
-    event["Records"][0]["body"] = json.dumps(body)
+    from assets_core.stores.objects import object_store
+    from assets_core.stores.status import status_store
+
+    # Given valid bundles named by an upload id but stored outside incoming/<upload_id>.zip
+    upload_id = str(uuid.uuid4())
+    outside = [f"assets/{upload_id}.zip", f"incoming/{upload_id}.zip.tmp", "assets/whatever.zip"]
+    for key in outside:
+        object_store().put(key, zip_bytes({"a.txt": b"x"}, asset=bundle_asset()))
+    event = sqs_event(*(str(uuid.uuid4()) for _ in outside), str(uuid.uuid4()))
+    for record, key in zip(event["Records"][:-1], outside, strict=True):
+        body = json.loads(record["body"])
+        body["Records"][0]["s3"]["object"]["key"] = key
+        record["body"] = json.dumps(body)
+    # and S3's test event, sent when the notification is set up
+    event["Records"][-1]["body"] = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})
+    # When the ingest function receives them
     assert ingest_module.ingest(event, LocalContext("ingest")) == {"batchItemFailures": []}
-    event["Records"][0]["body"] = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})
-    assert ingest_module.ingest(event, LocalContext("ingest")) == {"batchItemFailures": []}
+    # Then nothing was ingested, recorded, registered or removed
+    assert status_store().get(upload_id) is None
+    assert assets_store().count({}) == 0
+    assert stored_keys(s3, "") == sorted(outside)
 
 
 def test_lying_directory_sizes_are_caught_while_streaming(s3: Any) -> None:
