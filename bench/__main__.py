@@ -27,7 +27,8 @@ for path in (ROOT / "layers" / "core" / "python", ROOT):
 
 from assets_core.routes import INGEST  # noqa: E402
 from bench.bundles import mixed_bundle, stored_bundle  # noqa: E402
-from local.backends import free_port  # noqa: E402
+from local.backends import LOCALSTACK_KEY  # noqa: E402
+from local.stand_ins import Server, start_localstack  # noqa: E402
 
 MIB, GIB = 1024 * 1024, 1024**3
 BUCKET = "bench"
@@ -49,22 +50,11 @@ def log(message: str) -> None:
     print(f"# {message}", file=sys.stderr, flush=True)
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint)
-    for _ in range(100):
-        try:
-            s3.create_bucket(Bucket=BUCKET)
-            return process, endpoint
-        except Exception:  # the server is still starting
-            time.sleep(0.1)
-    raise SystemExit("moto's server did not start")
+def start_s3() -> tuple[Server, str]:
+    """LocalStack's S3, as the tests and make run use it, with the benchmark's bucket."""
+    server = start_localstack(services="s3")
+    boto3.client("s3", endpoint_url=server.address).create_bucket(Bucket=BUCKET)
+    return server, server.address
 
 
 def worker_env(endpoint: str) -> dict[str, str]:
@@ -73,8 +63,8 @@ def worker_env(endpoint: str) -> dict[str, str]:
         {
             "S3_ENDPOINT_URL": endpoint,
             "BUCKET_NAME": BUCKET,
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_ACCESS_KEY_ID": LOCALSTACK_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCALSTACK_KEY,
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -329,16 +319,16 @@ def main() -> None:
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ[name] = "bench"
+        os.environ[name] = LOCALSTACK_KEY
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    moto, endpoint = start_moto()
+    s3_server, endpoint = start_s3()
     env = worker_env(endpoint)
     os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
     s3 = boto3.client("s3", endpoint_url=endpoint)
     figures = Figures()
     try:
-        # First, while the machine is quiet: later, moto holds gigabytes and the kernel writes
-        # its spooled objects back, which slows every file read an import makes.
+        # First, while the machine is quiet: later, the S3 server holds gigabytes and the
+        # kernel writes its objects back, which slows every file read an import makes.
         log("handler imports")
         ratio, handlers, boto3_seconds = import_ratio(env, scratch)
         figures["import_boto3_ms"] = round(boto3_seconds * 1000, 1)
@@ -414,7 +404,7 @@ def main() -> None:
         figures["query_p99_ms_10k_by_id"] = round(by_id, 2)
         figures["query_p99_ms_10k_search"] = round(search, 2)
     finally:
-        moto.terminate()
+        s3_server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
     figures["machine"] = (
