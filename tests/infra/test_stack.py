@@ -281,7 +281,7 @@ def test_layers_do_not_ship_the_local_backends(synthesized: Synthesized) -> None
     shipped = [p for p in synthesized.directory.glob("asset.*/python/*") if p.is_dir()]
     names = {p.name for p in shipped}
     assert "assets_core" in names
-    assert not names & {"mongomock", "moto", "fakeredis"}
+    assert not names & {"mongomock", "moto", "fakeredis", "secantusdb", "localstack"}
 
 
 def test_cdk_nag_has_no_unsuppressed_finding(synthesized: Synthesized) -> None:
@@ -309,3 +309,19 @@ def test_cfn_lint_reports_no_error(synthesized: Synthesized) -> None:
     results = json.loads(run.stdout or "[]")
     errors = [r for r in results if r["Level"] == "Error"]
     assert errors == [], errors
+
+
+def test_the_built_layers_ship_313_bytecode_for_every_module(synthesized: Synthesized) -> None:
+    """make layer (run by make test) compiled both layers with 3.13, unchecked-hash, and the
+    synthesized core layer is that build, bytecode included."""
+    from infra_cdk.constants import CORE_LAYER_BUILD_DIR, DEPS_LAYER_DIR
+    from infra_cdk.layers import missing_bytecode
+
+    for built in (CORE_LAYER_BUILD_DIR / "python", DEPS_LAYER_DIR / "python"):
+        assert built.is_dir(), f"{built} is not built: run make layer"
+        assert missing_bytecode(built) == []
+    shipped = next(
+        p.parent for p in synthesized.directory.glob("asset.*/python/assets_core") if p.is_dir()
+    )
+    assert missing_bytecode(shipped) == []
+    assert any(shipped.rglob("*.cpython-313.pyc"))
