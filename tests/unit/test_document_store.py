@@ -90,3 +90,21 @@ def test_regex_options_apply_on_both_stores(collection_store: StoreFactory) -> N
     store.insert({"key": "A", "name": "Llama"})
     found = store.find_page({"name": {"$regex": "^llama$", "$options": "i"}}, PageRequest())
     assert [item["key"] for item in found.items] == ["A"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "emulated"),
+    [
+        ("", True),
+        ("mongomock://", True),
+        ("mongodb://127.0.0.1:27017/?directConnection=true", False),
+    ],
+)
+def test_mongomock_is_chosen_by_name_or_by_no_uri(
+    uri: str, emulated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets_core.config import from_environment
+    from assets_core.stores import documents
+
+    monkeypatch.setattr(documents, "get_settings", lambda: from_environment({"MONGODB_URI": uri}))
+    assert documents.is_emulated() is emulated
