@@ -33,6 +33,7 @@ from assets_core.logic.zipreader import (
     read_members,
 )
 from assets_core.models.asset import Asset, is_asset_id
+from assets_core.storable import MAX_DEPTH, NotStorable, check_storable
 from assets_core.stores.documents import DocumentStore
 from assets_core.stores.objects import ObjectStore, Part
 from assets_core.stores.status import StatusStore
@@ -149,8 +150,14 @@ def parse_asset_json(raw: bytes) -> dict[str, Any]:
         document = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleRejected(f"asset.json is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise BundleRejected(f"asset.json is nested deeper than {MAX_DEPTH} levels") from exc
     if not isinstance(document, dict):
         raise BundleRejected("asset.json must hold a JSON object (an Asset document)")
+    try:
+        check_storable(document)
+    except NotStorable as exc:  # checked before any member is stored
+        raise BundleRejected(f"asset.json: {exc.message}") from exc
     return document
 
 

@@ -28,6 +28,7 @@ from assets_core.config import get_settings
 from assets_core.errors import AlreadyExists, InvalidFilter, QueryTimeout, StoreUnavailable
 from assets_core.once import once
 from assets_core.pagination import Page, PageRequest, encode_cursor
+from assets_core.storable import check_storable, check_update_storable
 
 
 class DocumentStore(Protocol):
@@ -185,6 +186,7 @@ class MongoDocumentStore:
 
     def insert(self, document: Mapping[str, Any]) -> None:
         """Insert a document; ``AlreadyExists`` when its key is taken."""
+        check_storable(document)
         self._run(lambda: self.collection.insert_one(dict(document)))
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -202,7 +204,9 @@ class MongoDocumentStore:
         return self._out(found)
 
     def replace(self, key: str, document: Mapping[str, Any]) -> bool:
-        """Replace the whole document with this key; False when there is none."""
+        """Replace the whole document with this key; False when there is none. A document the
+        database cannot store is refused before the write, so the stored one stays whole."""
+        check_storable(document)
         result = self._run(
             lambda: self.collection.replace_one({self.key_field: key}, dict(document))
         )
@@ -212,6 +216,7 @@ class MongoDocumentStore:
         """Apply update operators to the document with this key; the result, or None."""
         from pymongo import ReturnDocument
 
+        check_update_storable(update)
         updated: dict[str, Any] | None = self._run(
             lambda: self.collection.find_one_and_update(
                 {self.key_field: key},
