@@ -48,7 +48,7 @@ type Query {{
   "Assets defining an API on this route."
   getAssetsByApiRoute(route: String!, limit: Int = {DEFAULT_LIMIT}): [Asset!]!
   "Assets matching a MongoDB-style filter; pass it as a variable of type GenericScalar."
-  searchAssets(filters: GenericScalar!, limit: Int = {DEFAULT_LIMIT}): [Asset!]!
+  searchAssets(filters: GenericScalar, limit: Int = {DEFAULT_LIMIT}): [Asset!]!
 }}
 """
 )
@@ -100,8 +100,11 @@ def resolve_by_api_route(_: Any, __: Any, route: str, limit: int) -> list[dict[s
 
 
 @query.field("searchAssets")
-def resolve_search(_: Any, __: Any, filters: Any, limit: int) -> list[dict[str, Any]]:
-    return assets.search(filters, _page(limit), store=assets_store()).items
+def resolve_search(_: Any, __: Any, limit: int, filters: Any = None) -> list[dict[str, Any]]:
+    """Spec 000 and the contract make ``filters`` optional: none (or null) matches every asset."""
+    return assets.search(
+        {} if filters is None else filters, _page(limit), store=assets_store()
+    ).items
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -13,8 +14,24 @@ SYSTEM_FIELDS = ("asset_id", "asset_uri", "assets_db_id")
 
 
 def _http_url(value: str) -> str:
-    if value and not value.lower().startswith(("http://", "https://")):
+    """An absolute http(s) URL with a host and a valid port, and no control characters or
+    spaces: the URL goes into a Location header (a CR LF would start a header of its own)
+    and is fetched by health checks (a port past 65535 would fail only then)."""
+    if not value:
+        return value
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        raise ValueError("must not hold spaces or control characters")
+    if not value.lower().startswith(("http://", "https://")):
         raise ValueError("must be an http:// or https:// URL")
+    parts = urlsplit(value)
+    try:
+        port = parts.port  # urlsplit checks the port's range when it is read
+    except ValueError as exc:
+        raise ValueError("has an invalid port (1-65535)") from exc
+    if port == 0:
+        raise ValueError("has an invalid port (1-65535)")
+    if not parts.hostname:
+        raise ValueError("must name a host")
     return value
 
 
