@@ -1,3 +1,3 @@
-from assets_client.cli import main
+from assets_client.entry import main
 
 main()

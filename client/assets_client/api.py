@@ -45,6 +45,22 @@ class UploadFailed(Exception):
     """The service refused an uploaded bundle; the message is its reason."""
 
 
+class BadResponse(Exception):
+    """The service answered something that is not the JSON it should send (a proxy's error
+    page, a wrong endpoint)."""
+
+
+def _decoded(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        kind = response.headers.get("content-type", "no content type")
+        raise BadResponse(
+            f"{response.request.url} answered HTTP {response.status_code} with {kind}, "
+            f"not JSON: {response.text[:120]!r}"
+        ) from exc
+
+
 def _nothing(_: int) -> None:
     pass
 
@@ -77,7 +93,7 @@ class AssetsClient:
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._send(method, path, **kwargs)
         _raise_for(response)
-        return response.json()
+        return _decoded(response)
 
     def pages(self, path: str, body: Any, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a paginated POST query, following next_cursor."""
@@ -112,7 +128,7 @@ class AssetsClient:
     ) -> dict[str, Any]:
         response = self._send("POST", path, json={"query": query, "variables": variables or {}})
         _raise_for(response)
-        result: dict[str, Any] = response.json()
+        result: dict[str, Any] = _decoded(response)
         return result
 
     def upload(
@@ -400,6 +416,7 @@ def _raise_for(response: httpx.Response) -> None:
 __all__ = [
     "ApiError",
     "AssetsClient",
+    "BadResponse",
     "NetworkError",
     "UploadFailed",
     "VerificationError",

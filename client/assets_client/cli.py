@@ -20,6 +20,7 @@ from tqdm import tqdm
 from assets_client.api import (
     ApiError,
     AssetsClient,
+    BadResponse,
     NetworkError,
     UploadFailed,
     VerificationError,
@@ -82,6 +83,8 @@ def reported() -> Iterator[None]:
         fail(f"{exc.code}: {exc.message} (HTTP {exc.status})", code)
     except NetworkError as exc:
         fail(str(exc), EXIT_NETWORK)
+    except BadResponse as exc:
+        fail(str(exc), EXIT_SERVER)
     except UploadFailed as exc:
         fail(f"upload failed: {exc}", EXIT_REFUSED)
     except VerificationError as exc:
@@ -133,15 +136,15 @@ def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
             options.emit({"upload_id": upload_id, "status": "queued"}, upload_id)
             return
         with tqdm(
-            desc="ingest",
-            bar_format="{desc}: {postfix} [{elapsed}]",
+            desc="ingest: queued",
+            bar_format="{desc} [{elapsed}]",
             disable=options.as_json or None,
             file=sys.stderr,
             leave=False,
         ) as spinner:
 
             def show(state: str) -> None:
-                spinner.set_postfix_str(state)
+                spinner.set_description_str(f"ingest: {state}")
                 spinner.update(0)
 
             record = options.client.wait(upload_id, timeout=timeout, on_status=show)
@@ -316,3 +319,30 @@ def component_query(options: Options, filter_json: str) -> None:
     """Query components with a MongoDB-style filter."""
     with reported():
         options.emit(list(options.client.component_query(parse_json(filter_json, "FILTER_JSON"))))
+
+
+def _json_anywhere(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    options = ctx.find_object(Options)
+    if value and options is not None:
+        options.as_json = True
+
+
+def _accept_json_after(group: click.Group) -> None:
+    """``--json`` also after a subcommand (``assets upload DIR --json``), as people type it."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_json_after(command)
+        elif not any("--json" in param.opts for param in command.params):
+            command.params.append(
+                click.Option(
+                    ["--json"],
+                    is_flag=True,
+                    expose_value=False,
+                    is_eager=True,
+                    callback=_json_anywhere,
+                    help="Machine-readable output, no progress bars.",
+                )
+            )
+
+
+_accept_json_after(main)
