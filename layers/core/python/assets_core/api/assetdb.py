@@ -170,6 +170,30 @@ def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
     def delete_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
         return assetdb.delete(unquote(asset_uri), store=assetdb_store(), files=objects())
 
+    # The same by asset_id: every record has one, while a record registered without a name
+    # (a presigned upload with no metadata) has no URI to be reached by.
+    @app.get(f"{ASSETDB}/asset-by-id/<asset_id>", summary="Get an asset by id", tags=tags)
+    def get_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
+        return assetdb.get_by_id(unquote(asset_id), store=assetdb_store())
+
+    @app.put(f"{ASSETDB}/asset-by-id/<asset_id>", summary="Update an asset by id", tags=tags)
+    def update_asset_by_id(
+        asset_id: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
+    ) -> dict[str, Any]:
+        store = assetdb_store()
+        current = assetdb.get_by_id(unquote(asset_id), store=store)
+        return assetdb.update_record(current, patch, store=store)
+
+    @app.delete(
+        f"{ASSETDB}/asset-by-id/<asset_id>",
+        summary="Delete an asset by id, and its file",
+        tags=tags,
+    )
+    def delete_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
+        store = assetdb_store()
+        current = assetdb.get_by_id(unquote(asset_id), store=store)
+        return assetdb.delete_record(current, store=store, files=objects())
+
     @app.post(f"{ASSETDB}/assets", summary="Query assets", tags=tags)
     def query_assets(
         body: Annotated[dict[str, Any], Body()], limit: Limit = None, cursor: Cursor = None

@@ -211,9 +211,15 @@ def get_by_id(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
 
 
 def update(uri: str, patch: AssetObjectUpdate, *, store: DocumentStore) -> dict[str, Any]:
+    """Change the fields sent of the record with this URI (see ``update_record``)."""
+    return update_record(get_by_uri(uri, store=store), patch, store=store)
+
+
+def update_record(
+    current: dict[str, Any], patch: AssetObjectUpdate, *, store: DocumentStore
+) -> dict[str, Any]:
     """Change the fields sent; a changed name, version or tag recomputes the URI, which must
     stay unique."""
-    current = get_by_uri(uri, store=store)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if not changes:
         raise InvalidInput("The update is empty; send at least one field to change.")
@@ -234,13 +240,24 @@ def update(uri: str, patch: AssetObjectUpdate, *, store: DocumentStore) -> dict[
 
 
 def delete(uri: str, *, store: DocumentStore, files: FileStore) -> dict[str, Any]:
+    """Delete the record with this URI and its stored file."""
+    return delete_record(get_by_uri(uri, store=store), store=store, files=files)
+
+
+def delete_record(
+    current: dict[str, Any], *, store: DocumentStore, files: FileStore
+) -> dict[str, Any]:
     """Delete the record and its stored file."""
-    current = get_by_uri(uri, store=store)
     store.delete(current["asset_id"])
     key = current.get("asset_file_info", {}).get("key")
     if key:
         files.delete([key])
-    return {"success": True, "asset_uri": uri, "asset_id": current["asset_id"], "deleted": True}
+    return {
+        "success": True,
+        "asset_uri": current.get("asset_uri", ""),
+        "asset_id": current["asset_id"],
+        "deleted": True,
+    }
 
 
 def plain_query(body: Any) -> dict[str, Any]:
