@@ -5,10 +5,30 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 # Parts of an asset_uri (<name>:<version>-<tag>) appear in URL paths: no slashes, no colons.
 UriPart = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^/:\x00]*$")]
+
+
+def _no_dash(value: str) -> str:
+    if "-" in value:
+        raise ValueError(
+            "may not contain '-': it separates version and tag in asset_uri "
+            "(<name>:<version>-<tag>), so that every record has one URI"
+        )
+    return value
+
+
+# The tag ends the URI after its last '-', so a version may hold '-' and a tag may not.
+TagPart = Annotated[UriPart, AfterValidator(_no_dash)]
 Url = Annotated[str, StringConstraints(max_length=2048)]
 SYSTEM_FIELDS = ("asset_id", "asset_uri", "assets_db_id")
 
@@ -45,7 +65,7 @@ class _Strict(BaseModel):
 
 class AssetVersion(_Strict):
     version: UriPart = ""
-    tag: UriPart = ""
+    tag: TagPart = ""
 
 
 class AssetObjectFields(_Strict):

@@ -4,9 +4,39 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+def _refusing(characters: str, role: str) -> AfterValidator:
+    def check(value: str) -> str:
+        found = sorted({c for c in value if c in characters})
+        if found:
+            shown = ", ".join(repr(c) for c in found)
+            raise ValueError(
+                f"may not contain {shown}: {role} in componentURI "
+                "(<componentType>.<name>:<version>-<releaseTag>), so that every component "
+                "has one URI"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+# componentURI is read as: the type up to the first '.', the name up to the first ':', the
+# release tag after the last '-', the version between; '/' and NUL never (URIs are paths).
+ComponentType = Annotated[Name, _refusing("./:\x00", "'.' separates type and name")]
+ComponentName = Annotated[Name, _refusing("/:\x00", "':' separates name and version")]
+ComponentVersion = Annotated[Name, _refusing("/:\x00", "'/' and ':' are separators")]
+ReleaseTag = Annotated[Name, _refusing("-/:\x00", "'-' separates version and release tag")]
 Mixed = dict[str, Any]
 SYSTEM_FIELDS = ("componentURI", "createdAt", "lastModifiedAt", "_id")
 IDENTITY_FIELDS = ("componentId", "componentType")
@@ -29,9 +59,9 @@ class _Strict(BaseModel):
 
 
 class ComponentId(_Strict):
-    name: Name
-    version: Name
-    releaseTag: Name
+    name: ComponentName
+    version: ComponentVersion
+    releaseTag: ReleaseTag
 
 
 class ContainerRegistryInfo(_Strict):
@@ -52,7 +82,7 @@ class Component(_Strict):
     """A component as registered; ``componentURI`` and the timestamps are the server's."""
 
     componentId: ComponentId
-    componentType: Name
+    componentType: ComponentType
     componentURI: str | None = None
     containerRegistryInfo: ContainerRegistryInfo | None = None
     componentMetadata: Mixed = Field(default_factory=dict)
