@@ -9,10 +9,12 @@ and each hop checked again; the whole probe has one deadline.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -38,24 +40,43 @@ class ProbeResult:
     error: str | None = None
 
 
-def check_address(address: str, *, allow_loopback: bool) -> None:
-    """Refuse an address a health check must not reach."""
-    ip = ipaddress.ip_address(address)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[Any]:
+    """The address and every IPv4 address it carries (IPv4-mapped, 6to4, NAT64, Teredo):
+    ``2002:a9fe:a9fe::1`` reaches 169.254.169.254 as surely as that address itself."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        if allow_loopback:
-            return
-        raise TargetRefused(f"The health URL resolves to a loopback address ({address}).")
-    for kind, flagged in (
-        ("link-local", ip.is_link_local),
-        ("private", ip.is_private),
-        ("multicast", ip.is_multicast),
-        ("reserved", ip.is_reserved),
-        ("unspecified", ip.is_unspecified),
-    ):
-        if flagged:
-            raise TargetRefused(f"The health URL resolves to a {kind} address ({address}).")
+        return [ip.ipv4_mapped]  # the IPv4 address itself, on a dual-stack socket
+    found: list[Any] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.sixtofour is not None:
+            found.append(ip.sixtofour)
+        if ip.teredo is not None:
+            found.extend(ip.teredo)
+        if ip in NAT64:
+            found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def check_address(address: str, *, allow_loopback: bool) -> None:
+    """Refuse an address a health check must not reach: anything but a global unicast
+    address (loopback only where allowed, for the local stack)."""
+    for ip in _embedded(ipaddress.ip_address(address)):
+        if ip.is_loopback and allow_loopback:
+            continue
+        if ip.is_loopback:
+            raise TargetRefused(f"The health URL resolves to a loopback address ({address}).")
+        for kind, flagged in (
+            ("link-local", ip.is_link_local),
+            ("private", ip.is_private),
+            ("multicast", ip.is_multicast),
+            ("reserved", ip.is_reserved),
+            ("unspecified", ip.is_unspecified),
+            ("non-global", not ip.is_global),
+        ):
+            if flagged:
+                raise TargetRefused(f"The health URL resolves to a {kind} address ({address}).")
 
 
 def _resolve(host: str, port: int, timeout: float) -> list[str]:
@@ -84,6 +105,14 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     def connect(self) -> None:
         raw = socket.create_connection((self.address, self.port), self.timeout)
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def _abort(connection: Any) -> None:
+    """End a probe's connection at its deadline: every blocked read or write then fails."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _target(url: str) -> tuple[str, str, int, str]:
@@ -121,6 +150,11 @@ def probe(url: str, *, timeout: float, allow_loopback: bool) -> ProbeResult:
             return ProbeResult(False, None, elapsed(), "timed out")
         kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
         connection: Any = kind(host, port, addresses[0], left)
+        # The socket timeout bounds each operation; a server that drips a byte at a time
+        # would pass every one of them. The watchdog holds the whole probe to its deadline.
+        watchdog = threading.Timer(left, _abort, [connection])
+        watchdog.daemon = True
+        watchdog.start()
         try:
             connection.request(
                 "GET",
@@ -131,9 +165,14 @@ def probe(url: str, *, timeout: float, allow_loopback: bool) -> ProbeResult:
             answer.read(64 * 1024)
             status, location = answer.status, answer.getheader("Location")
         except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            if time.monotonic() >= deadline:
+                return ProbeResult(False, None, elapsed(), f"timed out after {timeout:g} s")
             return ProbeResult(False, None, elapsed(), f"{type(exc).__name__}: {exc}")
         finally:
+            watchdog.cancel()
             connection.close()
+        if time.monotonic() >= deadline:
+            return ProbeResult(False, None, elapsed(), f"timed out after {timeout:g} s")
         if status in (301, 302, 303, 307, 308) and location:
             url = urljoin(url, location)
             continue
