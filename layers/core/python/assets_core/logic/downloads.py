@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from stream_zip import NO_COMPRESSION_64, ZIP_64, MemberFile, stream_zip
 
+from assets_core.logic.names import unsafe_name
+
 ZIP_CHUNK = 1024 * 1024
 
 
@@ -31,6 +33,8 @@ def stored_files(asset: dict[str, Any], objects: ReadableObjects) -> list[dict[s
         path = metadata.get("path") or entry.get("asset_file_id")
         if not isinstance(path, str) or path == "asset.json" or path in found:
             continue
+        if unsafe_name(path) is not None:
+            continue  # never a member that could escape the folder it is extracted into
         found[path] = {
             "path": path,
             "key": key,
