@@ -73,3 +73,15 @@ def where_and_why(error: Mapping[str, Any], subject: str) -> str:
     document when the error has no location."""
     where = ".".join(str(part) for part in error.get("loc", ())) or subject
     return f"{where}: {error.get('msg', 'is invalid')}"
+
+
+class ObjectRefused(InvalidInput):
+    """The object store refused a request for what it asks (a key too long, an invalid
+    argument, an entity too large): sending it again would be refused the same way."""
+
+    code = "OBJECT_REFUSED"
+
+    def __init__(self, message: str, *, key: str, reason: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason

@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import mimetypes
-import re
 import zlib
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,9 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assets_core.errors import AlreadyExists, AppError, where_and_why
+from assets_core.errors import AlreadyExists, AppError, ObjectRefused, where_and_why
 from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
+from assets_core.logic.names import unsafe_name
 from assets_core.logic.zipreader import (
     DEFLATED,
     LOCAL_HEADER,
@@ -35,7 +35,7 @@ from assets_core.logic.zipreader import (
 from assets_core.models.asset import Asset, is_asset_id
 from assets_core.storable import MAX_DEPTH, NotStorable, check_storable
 from assets_core.stores.documents import DocumentStore
-from assets_core.stores.objects import ObjectStore, Part
+from assets_core.stores.objects import MAX_KEY_BYTES, ObjectStore, Part
 from assets_core.stores.status import StatusStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class Limits:
     upload_threads: int = 3
     read_streams: int = 3
     lock_seconds: int = 15 * 60
+    max_key_bytes: int = MAX_KEY_BYTES
 
 
 @dataclass
@@ -80,16 +81,9 @@ class Stores:
 
 def check_name(name: str) -> None:
     """Refuse member names that could escape a folder or be ambiguous."""
-    if not name or "\x00" in name:
-        raise BundleRejected("a member name is empty or contains a NUL byte")
-    if "\\" in name:
-        raise BundleRejected(f"member name '{name}' contains a backslash")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise BundleRejected(f"member name '{name}' is an absolute path")
-    if ".." in name.split("/"):
-        raise BundleRejected(f"member name '{name}' contains '..'")
-    if any(part in ("", ".") for part in name.rstrip("/").split("/")):
-        raise BundleRejected(f"member name '{name}' has an empty or '.' path segment")
+    reason = unsafe_name(name)
+    if reason is not None:
+        raise BundleRejected(reason)
 
 
 def check_members(members: list[Member], limits: Limits) -> dict[str, Member]:
@@ -219,6 +213,17 @@ def _attach(
     metadata = dict(entry.get("asset_file_metadata") or {})
     metadata.update({"path": path, "size": member.size, "crc32": member.crc})
     entry["asset_file_metadata"] = metadata
+
+
+def check_keys(plan: FilePlan, max_key_bytes: int) -> None:
+    """Refuse a member whose object key the store could not hold (its bytes of UTF-8)."""
+    for path, key in plan.keys.items():
+        size = len(key.encode())
+        if size > max_key_bytes:
+            raise BundleRejected(
+                f"member '{path}' would be stored under a key of {size} bytes; the object "
+                f"store allows at most {max_key_bytes} (shorten its path)"
+            )
 
 
 def validate_document(document: dict[str, Any]) -> Asset:
@@ -400,8 +405,9 @@ def ingest_upload(
     """Ingest one uploaded bundle, once: the upload's final status record.
 
     A second delivery of the same upload finds the status final and changes nothing. A bundle
-    that breaks a rule ends in ``failed: <reason>`` with nothing stored; a store that does not
-    answer raises, so the message is delivered again.
+    that breaks a rule, or that the object store refuses (a 4xx that is the request's fault),
+    ends in ``failed: <reason>`` with nothing stored; a store that does not answer, throttles
+    or fails raises, so the message is delivered again.
     """
     token = stores.status.lock(upload_id, limits.lock_seconds)
     if token is None:
@@ -414,7 +420,8 @@ def ingest_upload(
         stores.status.put(upload_id, {**current, "status": "processing"})
         try:
             asset_id = _ingest(upload_id, bundle_key, stores, limits, current)
-        except BundleRejected as exc:
+        except (BundleRejected, ObjectRefused) as exc:
+            # A refusal names the bundle's fault: delivering it again would end the same way.
             record = {**current, "status": f"failed: {exc}"}
             stores.status.put(upload_id, record)
             _discard_bundle(stores.objects, bundle_key)
@@ -498,6 +505,7 @@ def _register(
         raise BundleRejected("asset.json: asset_id is invalid")
     prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
     plan = plan_files(document, files, lambda path: prefix + path, objects.url_of)
+    check_keys(plan, limits.max_key_bytes)
     validate_document(document)
     record["asset_id"] = asset_id
     existing = stores.documents.get(asset_id)
@@ -516,6 +524,14 @@ def _register(
     except AlreadyExists as exc:
         _clean_up(writer, objects, prefix)
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
+    except ObjectRefused as exc:
+        _clean_up(writer, objects, prefix)
+        paths = {key: path for path, key in plan.keys.items()}
+        if exc.key in paths:
+            raise BundleRejected(
+                f"the object store refused member '{paths[exc.key]}': {exc.reason}"
+            ) from exc
+        raise BundleRejected(f"the object store refused the bundle: {exc.reason}") from exc
     except BaseException:
         _clean_up(writer, objects, prefix)
         raise
@@ -582,8 +598,9 @@ def _store_members(plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer
     with ThreadPoolExecutor(max_workers=len(reads)) as readers:
         futures = [readers.submit(store_run, read) for read in reads]
         failures = [error for f in futures if (error := f.exception()) is not None]
-    if failures:  # an archive problem names the bundle's fault; any other error is retried
-        raise next((f for f in failures if isinstance(f, BadArchive)), failures[0])
+    if failures:  # an archive problem or a refusal names the bundle's fault; others are retried
+        bundle_faults = (BadArchive, ObjectRefused)
+        raise next((f for f in failures if isinstance(f, bundle_faults)), failures[0])
 
 
 def _registered_by(document: dict[str, Any], prefix: str) -> bool:

@@ -13,8 +13,10 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # An asset id is part of URLs and object keys, so it is kept to a safe alphabet.
 AssetId = Annotated[
@@ -122,6 +124,30 @@ class Asset(_AssetFields):
     files: list[AssetFile] = Field(default_factory=list)
     apis: list[AssetAPI] = Field(default_factory=list)
     index_mappings: list[IndexMapping] = Field(default_factory=list)
+
+    @field_validator("files")
+    @classmethod
+    def _file_ids_are_unique(cls, files: list[AssetFile]) -> list[AssetFile]:
+        """Each file has its own asset_file_id: the id is how a file is named and found."""
+        seen: set[str] = set()
+        repeated: dict[str, None] = {}
+        for file in files:
+            if file.asset_file_id in seen:
+                repeated[file.asset_file_id] = None
+            seen.add(file.asset_file_id)
+        if repeated:
+            names = ", ".join(f"'{file_id}'" for file_id in repeated)
+            message = (
+                "asset_file_id {names} is used by more than one file"
+                if len(repeated) == 1
+                else "asset_file_ids {names} are each used by more than one file"
+            )
+            raise PydanticCustomError(
+                "duplicate_asset_file_id",
+                message + "; each file needs an id of its own",
+                {"names": names},
+            )
+        return files
 
     @model_validator(mode="after")
     def _children_belong_to_this_asset(self) -> Asset:

@@ -15,7 +15,53 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.config import get_settings
-from assets_core.errors import NotFound, StoreUnavailable
+from assets_core.errors import NotFound, ObjectRefused, StoreUnavailable
+
+MAX_KEY_BYTES = 1024  # S3's limit on an object key, in bytes of UTF-8
+
+# 4xx answers that are not the request's fault: the same request can succeed later.
+_TRANSIENT_CODES = frozenset(
+    {
+        # throttling (botocore's standard retry mode treats these as such)
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        # a request cut short or damaged on the way, or crossing another one
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "IncompleteBody",
+        "BadDigest",
+        "OperationAborted",
+        # credentials, which the process renews
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "TokenRefreshRequired",
+        "InvalidToken",
+        "RequestTimeTooSkewed",
+    }
+)
+# 403 (access), 404 (not found, or a missing bucket), 408 (timeout), 409 (conflict), 429.
+_TRANSIENT_STATUSES = frozenset({403, 404, 408, 409, 429})
+
+
+def is_request_fault(exc: ClientError) -> bool:
+    """Whether S3's answer blames the request itself: a 4xx that is not about access,
+    existence, throttling, timing or credentials."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = exc.response.get("Error", {}).get("Code", "")
+    return (
+        isinstance(status, int)
+        and 400 <= status < 500
+        and status not in _TRANSIENT_STATUSES
+        and code not in _TRANSIENT_CODES
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +117,14 @@ class S3ObjectStore:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
                 raise NotFound(f"No stored object '{key}'.", code="OBJECT_NOT_FOUND") from exc
+            if is_request_fault(exc):
+                detail = exc.response.get("Error", {}).get("Message", "")
+                reason = f"{code} ({detail})" if detail else code
+                raise ObjectRefused(
+                    f"The object store refused {action} on '{key}': {reason}.",
+                    key=key,
+                    reason=reason,
+                ) from exc
             raise StoreUnavailable(
                 f"The object store refused {action} on '{key}': {code}."
             ) from exc
@@ -200,7 +254,7 @@ class S3ObjectStore:
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         # Best effort: the bucket's lifecycle rule aborts whatever is left.
-        with contextlib.suppress(NotFound, StoreUnavailable):
+        with contextlib.suppress(NotFound, ObjectRefused, StoreUnavailable):
             self._call("abort_multipart_upload", key, Key=key, UploadId=upload_id)
 
     def delete_prefix(self, prefix: str) -> int:
