@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,9 @@ from assets_core.errors import InvalidInput
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# A page's items, as JSON, stay under this: a Lambda response is at most 6 MB (API Gateway's
+# buffered limit too), and the body travels JSON-encoded inside it, escapes and all.
+PAGE_MAX_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,37 @@ class Page:
 
     def body(self) -> dict[str, Any]:
         return {"items": self.items, "next_cursor": self.next_cursor}
+
+
+def json_size(document: Any) -> int:
+    """How many bytes a document takes in a JSON response (values JSON cannot hold as text)."""
+    return len(json.dumps(document, default=str, separators=(",", ":")).encode())
+
+
+def take_page(
+    documents: Iterable[dict[str, Any]],
+    limit: int,
+    key_field: str,
+    max_bytes: int = PAGE_MAX_BYTES,
+) -> Page:
+    """A page of at most ``limit`` documents and ``max_bytes`` of JSON (always at least one
+    document), read lazily from ``documents`` in key order; ``next_cursor`` continues after
+    the last one taken, whichever bound stopped the page."""
+    items: list[dict[str, Any]] = []
+    used = 0
+    more = False
+    for document in documents:
+        if len(items) == limit:
+            more = True
+            break
+        size = json_size(document)
+        if items and used + size > max_bytes:
+            more = True
+            break
+        items.append(document)
+        used += size
+    next_cursor = encode_cursor(str(items[-1][key_field])) if more and items else None
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def encode_cursor(last_key: str) -> str:
