@@ -61,10 +61,11 @@ def visible_messages(sqs: Any, queue_url: str) -> int:
 def test_a_finished_ingest_deletes_its_message(pipeline: tuple[QueuePoller, str]) -> None:
     poller, dlq_url = pipeline
     # Given a bundle uploaded with the presigned POST the API hands out
-    status, answer = invoke(zip_handler, event("apigw_registry_zip_upload_presigned"))
+    bundle = zip_bytes({"weights.bin": b"w" * 4096}, asset=bundle_asset("queued-1"))
+    request = event("apigw_registry_zip_upload_presigned", body={"size": len(bundle)})
+    status, answer = invoke(zip_handler, request)
     assert status == 202
     upload_id, ticket = answer["upload_id"], answer["upload"]
-    bundle = zip_bytes({"weights.bin": b"w" * 4096}, asset=bundle_asset("queued-1"))
     posted = httpx.post(ticket["url"], data=ticket["fields"], files={"file": bundle})
     assert posted.status_code == 204, posted.text
 

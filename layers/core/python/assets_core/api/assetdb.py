@@ -120,6 +120,7 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         record["asset_file_info"]["key"],
         max_bytes=settings.assetdb_max_bytes,
         expires_in=settings.upload_url_expiry_seconds,
+        size=request.size,
     )
     return {**record, "upload": {"method": "POST", "url": post.url, "fields": post.fields}}
 

@@ -15,7 +15,7 @@ from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.pagination import PageRequest
 from assets_core.routes import REGISTRY
-from assets_core.stores.registry import assets_store
+from assets_core.stores.registry import assets_store, objects
 
 
 def register_write(app: APIGatewayHttpResolver | Router) -> None:
@@ -33,7 +33,7 @@ def register_write(app: APIGatewayHttpResolver | Router) -> None:
 
     @app.delete(f"{REGISTRY}/assets/<asset_id>", summary="Delete an asset", tags=["assets"])
     def delete_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
-        return assets.delete(asset_id, store=assets_store())
+        return assets.delete(asset_id, store=assets_store(), files=objects())
 
 
 def register_query(app: APIGatewayHttpResolver | Router) -> None:

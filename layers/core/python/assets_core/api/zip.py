@@ -79,6 +79,7 @@ def _presigned_upload(request: UploadRequest) -> dict[str, Any]:
         upload_key(upload_id),
         max_bytes=settings.upload_max_bytes,
         expires_in=settings.upload_url_expiry_seconds,
+        size=request.size,
     )
     _queue(upload_id, {"filename": request.filename, "size": request.size})
     return {
@@ -90,7 +91,7 @@ def _presigned_upload(request: UploadRequest) -> dict[str, Any]:
             "url": post.url,
             "fields": post.fields,
             "expires_at": expires.isoformat(timespec="seconds"),
-            "max_bytes": settings.upload_max_bytes,
+            "max_bytes": request.size or settings.upload_max_bytes,
         },
     }
 

@@ -103,7 +103,10 @@ def create_uploaded(
     store: DocumentStore,
     files: FileStore,
 ) -> dict[str, Any]:
-    """Store a small file and its record together; nothing is left if either fails."""
+    """Store a small file and its record together; nothing is left if either fails.
+
+    The record is written first, as pending: the object's arrival event must find a record
+    naming it, or ingest removes the object as one no record describes."""
     mime = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     document = _file_record(
         fields,
@@ -112,20 +115,23 @@ def create_uploaded(
         public_base=public_base,
         store=store,
         info={
-            "status": "available",
+            "status": "pending",
             "size": len(data),
             "content_type": mime,
             "sha256": hashlib.sha256(data).hexdigest(),
             "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
         },
     )
+    _insert(document, store)
     key = document["asset_file_info"]["key"]
-    files.put(key, data, mime)
     try:
-        return _insert(document, store)
+        files.put(key, data, mime)
     except BaseException:
-        files.delete([key])
+        store.delete(document["asset_id"])
         raise
+    document["asset_file_info"]["status"] = "available"
+    store.update(document["asset_id"], {"$set": {"asset_file_info.status": "available"}})
+    return document
 
 
 def create_pending(
@@ -301,15 +307,25 @@ def query(body: Any, page: PageRequest, *, store: DocumentStore) -> Page:
 class ReadableFiles(Protocol):
     def size(self, key: str) -> int | None: ...
     def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Any: ...
+    def delete(self, keys: Any) -> None: ...
 
 
 def finish_upload(key: str, *, files: ReadableFiles, store: DocumentStore) -> dict[str, Any] | None:
-    """A presigned upload's file arrived: read it once, in chunks, for its size and checksums,
-    and mark the record available. Unknown or already finished keys are left alone."""
+    """A presigned upload's file arrived: read it, in chunks, for its size and checksums, and
+    mark the record available with them.
+
+    Every arrival is read, even for a record already available: a ticket stays valid until it
+    expires, and a second POST to it replaces the object under the same key (S3 cannot keep
+    the first), so the record is made to describe the bytes now stored. A repeated event
+    finds the same checksums and changes nothing. An object that no record names (its record
+    was deleted before the ticket was used) is removed."""
     asset_id = asset_id_of_key(key)
-    document = store.get(asset_id) if asset_id else None
+    if asset_id is None:
+        return None
+    document = store.get(asset_id)
     info = (document or {}).get("asset_file_info", {})
-    if document is None or info.get("key") != key or info.get("status") == "available":
+    if document is None or info.get("key") != key:
+        files.delete([key])
         return None
     size = files.size(key)
     if size is None:
@@ -318,6 +334,9 @@ def finish_upload(key: str, *, files: ReadableFiles, store: DocumentStore) -> di
     for chunk in files.stream_range(key, 0, size, 1024 * 1024):
         sha256.update(chunk)
         md5.update(chunk)
-    return complete_upload(
-        key, size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest(), store=store
-    )
+    found = (size, sha256.hexdigest(), md5.hexdigest())
+    if info.get("status") == "available" and found == tuple(
+        info.get(name) for name in ("size", "sha256", "md5")
+    ):
+        return None
+    return complete_upload(key, size=found[0], sha256=found[1], md5=found[2], store=store)

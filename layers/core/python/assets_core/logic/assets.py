@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
+from assets_core.keys import ASSETS_PREFIX
 from assets_core.pagination import Page, PageRequest
 from assets_core.stores.documents import DocumentStore
 
@@ -81,11 +83,55 @@ def update(asset_id: str, patch: AssetUpdate, *, store: DocumentStore) -> dict[s
     return document
 
 
-def delete(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
-    """Remove the asset and its embedded metadata."""
-    if not store.delete(asset_id):
+class StoredFiles(Protocol):
+    def key_of(self, url: str) -> str | None: ...
+    def delete(self, keys: Iterable[str]) -> None: ...
+
+
+def delete(
+    asset_id: str, *, store: DocumentStore, files: StoredFiles | None = None
+) -> dict[str, Any]:
+    """Remove the asset, its embedded metadata and, given the object store, the stored
+    objects its files point to (see ``owned_keys``)."""
+    current = store.get(asset_id)
+    if current is None or not store.delete(asset_id):
         raise _not_found(asset_id)
+    if files is not None:
+        keys = owned_keys(current, files=files, store=store)
+        if keys:
+            files.delete(keys)
     return {"success": True, "asset_id": asset_id, "deleted": True}
+
+
+def owned_keys(document: dict[str, Any], *, files: StoredFiles, store: DocumentStore) -> list[str]:
+    """The keys of this bucket that the document's files point to under the asset's own
+    prefix (``assets/<asset_id>/``, where ingest stores them), less any that another stored
+    document still names: a bundle may keep an ``s3://`` URL as an external reference."""
+    prefix = f"{ASSETS_PREFIX}{document['asset_id']}/"
+    by_url: dict[str, str] = {}
+    for url in _file_urls(document):
+        key = files.key_of(url)
+        if key and key.startswith(prefix) and ".." not in key.split("/"):
+            by_url[url] = key
+    left = set(by_url)
+    while left:  # each answer names at least one URL still left, so this ends
+        others = store.find(
+            {
+                "asset_id": {"$ne": document["asset_id"]},
+                "files.asset_file_url": {"$in": sorted(left)},
+            }
+        )
+        named = {url for other in others for url in _file_urls(other)} & left
+        if not named:
+            break
+        left -= named
+    return sorted(by_url[url] for url in left)
+
+
+def _file_urls(document: dict[str, Any]) -> list[str]:
+    entries = document.get("files") or []
+    urls = [entry.get("asset_file_url") for entry in entries if isinstance(entry, dict)]
+    return [url for url in urls if isinstance(url, str)]
 
 
 def by_type(asset_type: str, page: PageRequest, *, store: DocumentStore) -> Page:

@@ -87,7 +87,9 @@ class ObjectStore(Protocol):
     bucket: str
 
     def url_of(self, key: str) -> str: ...
-    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int) -> PresignedPost: ...
+    def presigned_post(
+        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
+    ) -> PresignedPost: ...
     def put(self, key: str, body: bytes, content_type: str = ...) -> None: ...
     def size(self, key: str) -> int | None: ...
     def read_range(self, key: str, start: int, end: int) -> bytes: ...
@@ -140,13 +142,19 @@ class S3ObjectStore:
         prefix = f"s3://{self.bucket}/"
         return url[len(prefix) :] if url.startswith(prefix) else None
 
-    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int) -> PresignedPost:
-        """A browser-style POST upload of one object of at most ``max_bytes``."""
+    def presigned_post(
+        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
+    ) -> PresignedPost:
+        """A browser-style POST upload of one object of at most ``max_bytes``, or of exactly
+        ``size`` bytes when the client declared its size: the store refuses any other body."""
+        low, high = (size, size) if size is not None else (1, max_bytes)
+        if not 1 <= low <= high <= max_bytes:
+            raise ValueError(f"Cannot sign an upload of {size} bytes (at most {max_bytes}).")
         try:
             post = self.client.generate_presigned_post(
                 Bucket=self.bucket,
                 Key=key,
-                Conditions=[["content-length-range", 1, max_bytes]],
+                Conditions=[["content-length-range", low, high]],
                 ExpiresIn=expires_in,
             )
         except (ClientError, BotoCoreError) as exc:

@@ -1,0 +1,135 @@
+"""Nothing stored outlives its record: deleting a registry asset removes the objects its
+files point to, and a file sent to the ticket of a deleted Assets DB record is removed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from assets_core.config import get_settings
+from assets_core.keys import upload_key
+from assets_core.stores.objects import object_store
+from assets_core.stores.status import status_store
+from functions.assetdb.handler import handler as assetdb_handler
+from functions.ingest.handler import ingest
+from functions.registry_write.handler import handler as write_handler
+from local.apigw import LocalContext
+from tests.support import EVENTS, bundle_asset, event, invoke, zip_bytes
+
+pytestmark = pytest.mark.usefixtures("s3", "status")
+BUCKET = get_settings().bucket_name
+
+
+def arrived(key: str) -> dict[str, Any]:
+    """The S3 ObjectCreated event for ``key``, as the queue hands it to ingest."""
+    record: dict[str, Any] = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())
+    body = json.loads(record["Records"][0]["body"])
+    body["Records"][0]["s3"]["object"]["key"] = key
+    record["Records"][0]["body"] = json.dumps(body)
+    return record
+
+
+def ingested(asset: dict[str, Any], members: dict[str, bytes]) -> None:
+    upload_id = str(uuid.uuid4())
+    status_store().put(upload_id, {"status": "queued"})
+    object_store().put(upload_key(upload_id), zip_bytes(members, asset=asset), "application/zip")
+    assert ingest(arrived(upload_key(upload_id)), LocalContext("ingest")) == {
+        "batchItemFailures": []
+    }
+    assert status_store().get(upload_id)["status"] == "success"  # type: ignore[index]
+
+
+def keys_under(s3: Any, prefix: str) -> list[str]:
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+    return sorted(item["Key"] for item in listed)
+
+
+def delete_asset(asset_id: str) -> tuple[int, Any]:
+    return invoke(
+        write_handler,
+        event(
+            "apigw_registry_delete_asset",
+            path=f"/registry/assets/{asset_id}",
+            path_parameters={"asset_id": asset_id},
+        ),
+    )
+
+
+def test_deleting_an_asset_removes_its_stored_files(s3: Any) -> None:
+    # Given an ingested asset with two stored files
+    ingested(bundle_asset("orphan-1"), {"a.bin": b"a" * 100, "dir/b.txt": b"b"})
+    stored = keys_under(s3, "assets/orphan-1/")
+    assert len(stored) == 2
+
+    # When it is deleted
+    status, answer = delete_asset("orphan-1")
+
+    # Then its document and its objects are gone
+    assert (status, answer["deleted"]) == (200, True)
+    assert keys_under(s3, "assets/orphan-1/") == []
+
+
+def test_deleting_an_asset_keeps_objects_it_does_not_own(s3: Any) -> None:
+    # Given asset "keeper" with a stored file, "borrower" naming keeper's object as an
+    # external reference, and "sharer" whose own object "borrower" also names
+    ingested(bundle_asset("keeper"), {"k.bin": b"k"})
+    ingested(bundle_asset("sharer"), {"s.bin": b"s"})
+    (keeper_key,) = keys_under(s3, "assets/keeper/")
+    (sharer_key,) = keys_under(s3, "assets/sharer/")
+    borrowed = [
+        {
+            "asset_file_id": name,
+            "asset_file_type": "file",
+            "asset_file_mime_type": "application/octet-stream",
+            "asset_file_url": f"s3://{BUCKET}/{key}",
+        }
+        for name, key in (("k.bin", keeper_key), ("s.bin", sharer_key))
+    ]
+    ingested(bundle_asset("borrower", files=borrowed), {"own.bin": b"o"})
+    own = keys_under(s3, "assets/borrower/")
+    assert len(own) == 1
+
+    # When the borrower is deleted, then only the object under its own prefix goes
+    assert delete_asset("borrower")[0] == 200
+    assert keys_under(s3, "assets/borrower/") == []
+    assert keys_under(s3, "assets/keeper/") == [keeper_key]
+
+    # And when sharer is deleted while another document still names its object... (borrower
+    # is gone now, so re-ingest it) that object stays
+    ingested(bundle_asset("borrower", files=borrowed), {"own.bin": b"o"})
+    assert delete_asset("sharer")[0] == 200
+    assert keys_under(s3, "assets/sharer/") == [sharer_key]
+
+
+def test_a_file_sent_for_a_deleted_assetdb_record_is_removed(s3: Any) -> None:
+    # Given a presigned Assets DB upload whose record is deleted before the file is sent
+    body = {
+        "filename": "late.bin",
+        "size": 10,
+        "asset_metadata": {"asset_name": "Late", "asset_version": {"version": "1", "tag": "a"}},
+    }
+    status, created = invoke(
+        assetdb_handler, event("apigw_assetdb_upload_asset_presigned", body=body)
+    )
+    assert status == 201
+    key, ticket = created["asset_file_info"]["key"], created["upload"]
+    uri = "Late:1-a"
+    deleted = event(
+        "apigw_assetdb_delete_asset",
+        path=f"/assetdb/asset/{uri}",
+        path_parameters={"asset_uri": uri},
+    )
+    assert invoke(assetdb_handler, deleted)[0] == 200
+
+    # When the still-valid ticket is used and the object's event reaches ingest
+    sent = httpx.post(ticket["url"], data=ticket["fields"], files={"file": b"x" * 10})
+    assert sent.status_code == 204
+    assert keys_under(s3, key) == [key]
+    assert ingest(arrived(key), LocalContext("ingest")) == {"batchItemFailures": []}
+
+    # Then the object is removed: no record describes it
+    assert keys_under(s3, key) == []
