@@ -510,9 +510,13 @@ def _register(
     record["asset_id"] = asset_id
     existing = stores.documents.get(asset_id)
     if existing is not None:
-        if _registered_by(existing, prefix):
+        if not _registered_by(existing, prefix):
+            raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
+        if _files_stored(existing, objects):
             return asset_id  # an earlier run registered it and stopped before saying so
-        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
+        # Registered by this upload, but files are missing: start again from the bundle.
+        stores.documents.delete(asset_id)
+        objects.delete_prefix(prefix)
     writer = _Writer(objects, bundle_key, limits)
     try:
         _store_members(plan, reads, writer)
@@ -522,6 +526,8 @@ def _register(
         _clean_up(writer, objects, prefix)
         raise BundleRejected(str(exc)) from exc
     except AlreadyExists as exc:
+        if _inserted_by_this_run(stores.documents, asset_id, prefix):
+            return asset_id  # an insert the driver retried had been applied
         _clean_up(writer, objects, prefix)
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
     except ObjectRefused as exc:
@@ -532,12 +538,38 @@ def _register(
                 f"the object store refused member '{paths[exc.key]}': {exc.reason}"
             ) from exc
         raise BundleRejected(f"the object store refused the bundle: {exc.reason}") from exc
+    except Exception:
+        # The insert may have been applied although the driver reported an error: cleaning
+        # up then would leave a registered asset without its files. Look before cleaning; if
+        # even looking fails, leave everything for the redelivery to find.
+        if _inserted_by_this_run(stores.documents, asset_id, prefix):
+            return asset_id
+        _clean_up(writer, objects, prefix)
+        raise
     except BaseException:
         _clean_up(writer, objects, prefix)
         raise
     finally:
         writer.close()
     return asset_id
+
+
+def _inserted_by_this_run(documents: DocumentStore, asset_id: str, prefix: str) -> bool:
+    found = documents.get(asset_id)
+    return found is not None and _registered_by(found, prefix)
+
+
+def _files_stored(document: dict[str, Any], objects: ObjectStore) -> bool:
+    """Whether every file the document keeps in this bucket is there."""
+    for entry in document.get("files") or []:
+        key = (
+            objects.key_of(str(entry.get("asset_file_url") or ""))
+            if isinstance(entry, dict)
+            else None
+        )
+        if key is not None and objects.size(key) is None:
+            return False
+    return True
 
 
 def read_groups(members: list[Member], end: int, streams: int) -> list[tuple[list[Member], int]]:
