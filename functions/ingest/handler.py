@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -43,6 +45,18 @@ def limits() -> Limits:
     )
 
 
+def run_deadline(context: Any) -> float | None:
+    """When this run stops ingesting (``time.monotonic()``): the margin before the function's
+    deadline (``INGEST_STOP_MARGIN_SECONDS``, at most a tenth of the time left) leaves time
+    to clean up and record why, instead of being killed halfway."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    seconds = remaining() / 1000
+    margin = min(get_settings().ingest_stop_margin_seconds, seconds / 10)
+    return time.monotonic() + seconds - margin
+
+
 def s3_objects(record: SQSRecord) -> list[tuple[str, str]]:
     """The (bucket, key) pairs an SQS message's S3 event names; keys arrive URL-encoded."""
     body = json.loads(record.body)
@@ -58,7 +72,7 @@ def s3_objects(record: SQSRecord) -> list[tuple[str, str]]:
 def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None) -> dict[str, Any]:
     """Ingest every bundle the batch names; failed messages are reported, not the batch."""
     chosen = stores or default_stores()
-    bundle_limits = limits()
+    bundle_limits = replace(limits(), deadline=run_deadline(context))
 
     def handle(record: SQSRecord) -> None:
         for bucket, key in s3_objects(record):

@@ -43,6 +43,8 @@ class Settings(BaseModel):
     ingest_copy_part_bytes: int = Field(default=512 * MIB, ge=5 * MIB, le=5 * 1024 * MIB)
     ingest_upload_threads: int = Field(default=3, ge=1, le=16)
     ingest_read_streams: int = Field(default=3, ge=1, le=8)
+    # Ingest stops this long before the function's deadline, to clean up and say why.
+    ingest_stop_margin_seconds: int = Field(default=30, ge=1, le=300)
     # Assets DB (spec 001): this deployment's id and the base of asset_public_url.
     assets_db_id: str = "assets-db-local"
     public_base_url: str = ""

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import mimetypes
+import time
 import zlib
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -67,6 +68,24 @@ class Limits:
     read_streams: int = 3
     lock_seconds: int = 15 * 60
     max_key_bytes: int = MAX_KEY_BYTES
+    # When this run must stop (time.monotonic()), leaving time to clean up before the
+    # function's own deadline; None: no limit.
+    deadline: float | None = None
+
+
+class OutOfTime(Exception):
+    """The run reached its deadline: the bundle is too slow to ingest in one run."""
+
+
+def check_time(limits: Limits) -> None:
+    if limits.deadline is not None and time.monotonic() > limits.deadline:
+        raise OutOfTime("the bundle could not be ingested within the ingest function's time limit")
+
+
+def _on_time(chunks: Iterator[bytes], limits: Limits) -> Iterator[bytes]:
+    for chunk in chunks:
+        check_time(limits)
+        yield chunk
 
 
 @dataclass
@@ -530,6 +549,9 @@ def _register(
             return asset_id  # an insert the driver retried had been applied
         _clean_up(writer, objects, prefix)
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
+    except OutOfTime as exc:
+        _clean_up(writer, objects, prefix)
+        raise BundleRejected(str(exc)) from exc
     except ObjectRefused as exc:
         _clean_up(writer, objects, prefix)
         paths = {key: path for path, key in plan.keys.items()}
@@ -611,11 +633,12 @@ def _store_members(plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer
                 if path not in plan.keys:
                     continue  # asset.json, when it was read on its own
                 entries = plan.entries[path]
+                check_time(writer.limits)
                 sha256 = writer.write(
                     plan.keys[path],
                     item.member,
                     item.data_offset,
-                    item.chunks,
+                    _on_time(item.chunks, writer.limits),
                     entries[0]["asset_file_mime_type"],
                 )
                 for entry in entries:
@@ -631,7 +654,7 @@ def _store_members(plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer
         futures = [readers.submit(store_run, read) for read in reads]
         failures = [error for f in futures if (error := f.exception()) is not None]
     if failures:  # an archive problem or a refusal names the bundle's fault; others are retried
-        bundle_faults = (BadArchive, ObjectRefused)
+        bundle_faults = (BadArchive, ObjectRefused, OutOfTime)
         raise next((f for f in failures if isinstance(f, bundle_faults)), failures[0])
 
 
