@@ -106,7 +106,18 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             if url.path == DOWNLOAD.local_path:
                 self._stream(url)
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            length = _content_length(self.headers.get_all("Content-Length") or [])
+            if length is None:
+                # Where the body ends is unknown: nothing more can be read from this connection.
+                self.close_connection = True
+                self._send(
+                    *_json_error(
+                        400,
+                        "INVALID_INPUT",
+                        "Content-Length must be one count of bytes (digits only).",
+                    )
+                )
+                return
             if length > MAX_REQUEST_BYTES:
                 self.close_connection = True
                 self._send(*_json_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
@@ -143,6 +154,22 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
     return RequestHandler
+
+
+def _content_length(values: list[str]) -> int | None:
+    """The body's length from the Content-Length headers (0 without one); None unless they
+    are one plain decimal count (RFC 9110: ``1*DIGIT``; repeats must agree), so that a negative
+    length can never read past the request."""
+    counts = {value.strip() for value in values}
+    if not counts:
+        return 0
+    if len(counts) > 1:
+        return None
+    (text,) = counts
+    if not (text.isascii() and text.isdigit()):
+        return None
+    # Past any allowed size either way; int() refuses more than 4300 digits.
+    return int(text) if len(text) <= 18 else MAX_REQUEST_BYTES + 1
 
 
 def _decoded(params: dict[str, str]) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from functools import lru_cache
@@ -12,6 +13,9 @@ from urllib.parse import urlencode
 
 from assets_core.config import get_settings
 from assets_core.errors import Forbidden
+
+# What _signature makes: a SHA-256 HMAC in lower-case hex.
+TOKEN_FORMAT = re.compile(r"[0-9a-f]{64}")
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +33,8 @@ def signing_key() -> str:
 
 
 def _signature(asset_id: str, expires: int, key: str) -> str:
-    message = f"download\n{asset_id}\n{expires}".encode()
+    # surrogatepass: an id no link was signed for (a lone surrogate) just fails to match.
+    message = f"download\n{asset_id}\n{expires}".encode("utf-8", "surrogatepass")
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -58,7 +63,10 @@ def check_link(params: dict[str, str], *, key: str, now: float | None = None) ->
         raise Forbidden(
             "The download link is incomplete; ask for a new one.", code="DOWNLOAD_TOKEN_INVALID"
         )
-    if not hmac.compare_digest(token, _signature(asset_id, expires, key)):
+    # Checked first: compare_digest refuses a token that is not ASCII (TypeError).
+    if not TOKEN_FORMAT.fullmatch(token) or not hmac.compare_digest(
+        token, _signature(asset_id, expires, key)
+    ):
         raise Forbidden(
             "The download link's signature is not valid.", code="DOWNLOAD_TOKEN_INVALID"
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -17,6 +16,7 @@ from assets_core.api.http import (
     Limit,
     describe_validation_errors,
     json_response,
+    loads_json,
     redirect,
     request_base,
 )
@@ -69,10 +69,7 @@ def _upload_multipart(content_type: str, body: bytes, headers: dict[str, str]) -
         raise InvalidInput("The form needs a part named 'asset_metadata' holding JSON.")
     if len(file_part.data) > settings.assetdb_direct_max_bytes:
         raise _too_large()
-    try:
-        raw = json.loads(metadata_part.data or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"'asset_metadata' is not valid JSON ({exc}).") from None
+    raw = loads_json(metadata_part.data or b"", "'asset_metadata'")
     if "asset_public_url" in (raw if isinstance(raw, dict) else {}):
         raise InvalidInput("asset_public_url is set by the server for uploaded files.")
     fields = _fields(raw)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ def register_graphql(app: APIGatewayHttpResolver | Router, path: str, load: Sche
         status, content_type, body = execute(
             schema,
             event.http_method,
-            event.decoded_body if event.body else None,
+            # The bytes as sent: ``execute`` checks they are UTF-8 JSON of bounded depth.
+            raw_body(event.raw_event) if event.body else None,
             dict(event.query_string_parameters or {}),
             event.headers.get("accept", ""),
             max_depth=settings.graphql_max_depth,

@@ -4,9 +4,11 @@ and each prefix's health, OpenAPI and docs routes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from http import HTTPStatus
+from itertools import accumulate
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -21,7 +23,7 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
-from assets_core.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 logger = Logger(service=get_settings().service_name)
 
@@ -30,6 +32,16 @@ Registrar = Callable[[APIGatewayHttpResolver | Router], None]
 Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
 API_VERSION = "1.0.0"
+# How deeply arrays and objects may nest in any JSON the API reads: far beyond any document of
+# the specs (filters stop at 12), far below where a recursive parser overflows the stack.
+MAX_JSON_DEPTH = 64
+# A JSON string, escapes included; one left open runs to the end of the text (it is content,
+# and the parser refuses it), so the scan never backtracks.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+(?:"|\\?\Z)')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKETS_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
+_BRACKET_STEP = {ord("["): 1, ord("]"): -1}
+NOT_UTF8 = "{} is not UTF-8 text; send JSON encoded as UTF-8."
 
 
 def error_response(status: int, code: str, message: str) -> Response[Any]:
@@ -99,6 +111,51 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text's arrays and objects nest deeper than ``limit`` (brackets inside
+    strings do not count): one linear scan without recursion, so that it can run before any
+    recursive parser sees the text."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", data).translate(_BRACKETS_AS_SQUARE, _NOT_BRACKETS)
+    if brackets.count(b"[") <= limit:
+        return False
+    if b"[" * (limit + 1) in brackets:
+        return True
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > limit
+
+
+def check_json_text(data: bytes | str, what: str = "The request body") -> bytes:
+    """The text as UTF-8 bytes, once it is UTF-8 and nests at most ``MAX_JSON_DEPTH`` levels;
+    else ``InvalidInput`` naming ``what``."""
+    if isinstance(data, str):
+        try:
+            data = data.encode()
+        except UnicodeEncodeError:
+            raise InvalidInput(NOT_UTF8.format(what)) from None
+    else:
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            raise InvalidInput(NOT_UTF8.format(what)) from None
+    if json_too_deep(data):
+        raise InvalidInput(
+            f"{what} is nested deeper than {MAX_JSON_DEPTH} levels of arrays and objects; "
+            "flatten it."
+        )
+    return data
+
+
+def loads_json(data: bytes | str, what: str = "The request body") -> Any:
+    """Parse JSON a client sent, bounded first (``check_json_text``); every failure is
+    ``InvalidInput`` naming ``what``."""
+    text = check_json_text(data, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid JSON ({exc.msg}).") from None
+
+
 def _header(event: Mapping[str, Any], name: str) -> str:
     headers = event.get("headers") or {}
     for key, value in headers.items():
@@ -114,10 +171,16 @@ def check_json_request(
     accept_multipart: bool = False,
     too_large_message: str | None = None,
 ) -> Response[Any] | None:
-    """Refuse a body over the limit (413), a body that is not JSON (415), or a JSON array
-    (400: every body of this API is an object, and powertools would unwrap a one-element list
-    into its element), before routing."""
-    body = raw_body(event)
+    """Refuse a body over the limit (413), a body that is not JSON (415), a JSON array (400:
+    every body of this API is an object, and powertools would unwrap a one-element list into
+    its element), or JSON that is not UTF-8 or nests too deeply (400), before routing."""
+    try:
+        body = raw_body(event)
+    except UnicodeEncodeError:
+        # A body string holding a lone surrogate, which no UTF-8 bytes decode to.
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "INVALID_INPUT", NOT_UTF8.format("The request body")
+        )
     if len(body) > max_bytes:
         return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -146,6 +209,11 @@ def check_json_request(
             "INVALID_INPUT",
             "The request body must be a JSON object, not an array.",
         )
+    if body and not (accept_multipart and content_type == "multipart/form-data"):
+        try:
+            check_json_text(body)
+        except InvalidInput as exc:
+            return error_response(exc.status, exc.code, exc.message)
     return None
 
 

@@ -3,9 +3,10 @@ GraphiQL, and turning a request into the contract's answers."""
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from http import HTTPStatus
+from itertools import accumulate
 from typing import Any
 
 from ariadne import ScalarType, graphql_sync
@@ -25,6 +26,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from assets_core.api.http import loads_json
 from assets_core.errors import AppError, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,32 @@ def _parse_generic_literal(ast: Any, variables: dict[str, Any] | None = None) ->
 
 
 GENERIC_SCALAR_SDL = "scalar GenericScalar\n"
+# How deeply a query's brackets ({ selections }, ( arguments ), [ lists ], { objects }) may
+# nest, checked on the text before graphql-core's recursive parser sees it.
+MAX_QUERY_NESTING = 64
+# What is not syntax: block strings (\""" escapes a delimiter), strings, comments. Each one
+# left open runs to the end of the text (or line), so the scan never backtracks.
+_NOT_SYNTAX = re.compile(
+    r'"""(?:[^"\\]|\\"""|\\(?!""")|"(?!""))*+(?:"""|\Z)'
+    r'|"[^"\\\n\r]*+(?:\\[^\n\r][^"\\\n\r]*+)*+"?'
+    r"|#[^\n\r]*+"
+)
+_NOT_BRACKET = re.compile(r"[^{}()\[\]]+")
+_BRACKETS_AS_ROUND = str.maketrans("{[}]", "(())")
+_BRACKET_STEP = {"(": 1, ")": -1}
+
+
+def query_too_deep(query: str, limit: int = MAX_QUERY_NESTING) -> bool:
+    """Whether a GraphQL document's brackets nest deeper than ``limit``, outside strings and
+    comments: one linear scan, without recursion."""
+    if sum(map(query.count, "{([")) <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _NOT_SYNTAX.sub("", query)).translate(_BRACKETS_AS_ROUND)
+    if brackets.count("(") <= limit:
+        return False
+    if "(" * (limit + 1) in brackets:
+        return True
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > limit
 
 
 def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
@@ -128,7 +156,7 @@ def _error_code(errors: list[dict[str, Any]], originals: list[Exception | None])
 def execute(
     schema: GraphQLSchema,
     method: str,
-    body: str | None,
+    body: bytes | str | None,
     query_params: dict[str, str],
     accept: str,
     *,
@@ -149,18 +177,18 @@ def execute(
     if method == "GET":
         data: Any = dict(query_params)
         if isinstance(data.get("variables"), str):
-            try:
-                data["variables"] = json.loads(data["variables"])
-            except json.JSONDecodeError:
-                raise InvalidInput("'variables' is not valid JSON.") from None
+            data["variables"] = loads_json(data["variables"], "'variables'")
     else:
-        try:
-            data = json.loads(body or "")
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"The request body is not valid JSON ({exc.msg}).") from None
+        data = loads_json(body or "")
     if not isinstance(data, dict) or not isinstance(data.get("query"), str):
         raise InvalidInput(
             'Send a JSON object like {"query": "{ ... }", "variables": {...}}.',
+            code="GRAPHQL_INVALID",
+        )
+    if query_too_deep(data["query"]):
+        raise InvalidInput(
+            f"The query is nested deeper than {MAX_QUERY_NESTING} levels of brackets "
+            "(selections, arguments, lists and objects); flatten it.",
             code="GRAPHQL_INVALID",
         )
     variables = data.get("variables")

@@ -7,6 +7,7 @@ Driver errors become domain errors here.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,14 +22,15 @@ from pymongo.errors import (
     ExecutionTimeout,
     OperationFailure,
     PyMongoError,
-    ServerSelectionTimeoutError,
 )
 
 from assets_core.config import get_settings
 from assets_core.errors import AlreadyExists, InvalidFilter, QueryTimeout, StoreUnavailable
 from assets_core.once import once
-from assets_core.pagination import Page, PageRequest, encode_cursor
+from assets_core.pagination import Page, PageRequest, take_page
 from assets_core.storable import check_storable, check_update_storable
+
+logger = logging.getLogger(__name__)
 
 
 class DocumentStore(Protocol):
@@ -177,12 +179,12 @@ class MongoDocumentStore:
                 f"The query ran longer than {self.max_time_ms} ms and was stopped; "
                 "narrow the filter or simplify its regular expressions."
             ) from exc
-        except ServerSelectionTimeoutError as exc:
-            raise StoreUnavailable("The metadata store did not answer; try again.") from exc
         except OperationFailure as exc:
             raise InvalidFilter(f"The database refused the query: {exc.details or exc}.") from exc
         except PyMongoError as exc:
-            raise StoreUnavailable(f"The metadata store failed: {exc}.") from exc
+            # The driver's text names the servers' addresses: it goes to the log, not the client.
+            logger.exception("The metadata store failed")
+            raise StoreUnavailable("The metadata store did not answer; try again.") from exc
 
     def insert(self, document: Mapping[str, Any]) -> None:
         """Insert a document; ``AlreadyExists`` when its key is taken."""
@@ -238,20 +240,21 @@ class MongoDocumentStore:
         if page.after is not None:
             prepared = {"$and": [prepared, {self.key_field: {"$gt": page.after}}]}
 
-        def fetch() -> list[dict[str, Any]]:
+        def fetch() -> Page:
             cursor = (
                 self.collection.find(prepared, self.projection)
                 .sort(self.key_field, ASCENDING)
                 .limit(page.limit + 1)
                 .max_time_ms(self.max_time_ms)
             )
-            return [document for document in cursor if self._out(document) is not None]
+            try:  # read lazily: the page ends at its count or its bytes, whichever comes first
+                documents = (d for d in cursor if self._out(d) is not None)
+                return take_page(documents, page.limit, self.key_field)
+            finally:
+                cursor.close()
 
-        items: list[dict[str, Any]] = self._run(fetch)
-        more = len(items) > page.limit
-        items = items[: page.limit]
-        next_cursor = encode_cursor(str(items[-1][self.key_field])) if more and items else None
-        return Page(items=items, next_cursor=next_cursor)
+        found: Page = self._run(fetch)
+        return found
 
     def find(
         self,

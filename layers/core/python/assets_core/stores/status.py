@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from typing import Any, Protocol
 
@@ -12,6 +13,7 @@ from assets_core.once import once
 
 STATUS_PREFIX = "UPLOAD_STATUS:"
 LOCK_PREFIX = "UPLOAD_LOCK:"
+logger = logging.getLogger(__name__)
 
 
 class StatusStore(Protocol):
@@ -34,7 +36,9 @@ class RedisStatusStore:
         try:
             return action()
         except redis.RedisError as exc:
-            raise StoreUnavailable(f"The status store did not answer: {exc}.") from exc
+            # The driver's text names the server's address: it goes to the log, not the client.
+            logger.exception("The upload status store failed")
+            raise StoreUnavailable("The upload status store did not answer; try again.") from exc
 
     def put(self, upload_id: str, record: dict[str, Any]) -> None:
         """Write an upload's status record, renewing its time to live."""
