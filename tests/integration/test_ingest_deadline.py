@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from assets_core.config import get_settings
 from assets_core.logic import bundles
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
@@ -47,7 +48,7 @@ def test_a_run_out_of_time_fails_cleanly(s3: Any, monkeypatch: pytest.MonkeyPatc
     assert "time limit" in status_of(upload_id)["status"]
     assert stored_keys(s3, "assets/") == []
     assert stored_keys(s3, "incoming/") == []
-    bucket = s3.list_buckets()["Buckets"][0]["Name"]
+    bucket = get_settings().bucket_name
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
