@@ -113,3 +113,12 @@ def bundle_asset(asset_id: str = "bundle-001", **overrides: Any) -> dict[str, An
     asset = {name: value for name, value in make_asset(asset_id).items() if name in required}
     asset.update(overrides)
     return asset
+
+
+def object_created(key: str) -> dict[str, Any]:
+    """The S3 ObjectCreated event for ``key`` as the queue hands it to ingest (one message)."""
+    record: dict[str, Any] = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())
+    body = json.loads(record["Records"][0]["body"])
+    body["Records"][0]["s3"]["object"]["key"] = key
+    record["Records"][0]["body"] = json.dumps(body)
+    return record

@@ -3,7 +3,6 @@ files point to, and a file sent to the ticket of a deleted Assets DB record is r
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -18,26 +17,17 @@ from functions.assetdb.handler import handler as assetdb_handler
 from functions.ingest.handler import ingest
 from functions.registry_write.handler import handler as write_handler
 from local.apigw import LocalContext
-from tests.support import EVENTS, bundle_asset, event, invoke, zip_bytes
+from tests.support import bundle_asset, event, invoke, object_created, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 BUCKET = get_settings().bucket_name
-
-
-def arrived(key: str) -> dict[str, Any]:
-    """The S3 ObjectCreated event for ``key``, as the queue hands it to ingest."""
-    record: dict[str, Any] = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())
-    body = json.loads(record["Records"][0]["body"])
-    body["Records"][0]["s3"]["object"]["key"] = key
-    record["Records"][0]["body"] = json.dumps(body)
-    return record
 
 
 def ingested(asset: dict[str, Any], members: dict[str, bytes]) -> None:
     upload_id = str(uuid.uuid4())
     status_store().put(upload_id, {"status": "queued"})
     object_store().put(upload_key(upload_id), zip_bytes(members, asset=asset), "application/zip")
-    assert ingest(arrived(upload_key(upload_id)), LocalContext("ingest")) == {
+    assert ingest(object_created(upload_key(upload_id)), LocalContext("ingest")) == {
         "batchItemFailures": []
     }
     assert status_store().get(upload_id)["status"] == "success"  # type: ignore[index]
@@ -129,7 +119,7 @@ def test_a_file_sent_for_a_deleted_assetdb_record_is_removed(s3: Any) -> None:
     sent = httpx.post(ticket["url"], data=ticket["fields"], files={"file": b"x" * 10})
     assert sent.status_code == 204
     assert keys_under(s3, key) == [key]
-    assert ingest(arrived(key), LocalContext("ingest")) == {"batchItemFailures": []}
+    assert ingest(object_created(key), LocalContext("ingest")) == {"batchItemFailures": []}
 
     # Then the object is removed: no record describes it
     assert keys_under(s3, key) == []

@@ -5,7 +5,6 @@ describes the bytes the store holds."""
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from functions.assetdb.handler import handler as assetdb_handler
 from functions.ingest.handler import ingest
 from functions.registry_zip.handler import handler as zip_handler
 from local.apigw import LocalContext
-from tests.support import EVENTS, event, invoke
+from tests.support import event, invoke, object_created
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 BUCKET = get_settings().bucket_name
@@ -48,15 +47,6 @@ def assetdb_ticket(size: int, name: str) -> dict[str, Any]:
     )
     assert status == 201, created
     return created
-
-
-def arrived(key: str) -> dict[str, Any]:
-    """The S3 ObjectCreated event for ``key``, as the queue hands it to ingest."""
-    record: dict[str, Any] = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())
-    body = json.loads(record["Records"][0]["body"])
-    body["Records"][0]["s3"]["object"]["key"] = key
-    record["Records"][0]["body"] = json.dumps(body)
-    return record
 
 
 def test_a_zip_ticket_accepts_only_the_declared_size(s3: Any) -> None:
@@ -103,7 +93,7 @@ def test_a_reused_assetdb_ticket_leaves_a_record_of_the_stored_bytes(s3: Any) ->
     )
     first, second = b"1" * DECLARED, b"2" * DECLARED
     assert send(ticket, first).status_code == 204
-    assert ingest(arrived(key), LocalContext("ingest")) == {"batchItemFailures": []}
+    assert ingest(object_created(key), LocalContext("ingest")) == {"batchItemFailures": []}
     by_id = event(
         "apigw_assetdb_get_asset",
         path=f"/assetdb/asset-by-id/{asset_id}",
@@ -115,7 +105,7 @@ def test_a_reused_assetdb_ticket_leaves_a_record_of_the_stored_bytes(s3: Any) ->
 
     # When the still-valid ticket is used again with other bytes of the same size
     assert send(ticket, second).status_code == 204
-    assert ingest(arrived(key), LocalContext("ingest")) == {"batchItemFailures": []}
+    assert ingest(object_created(key), LocalContext("ingest")) == {"batchItemFailures": []}
 
     # Then the record describes the bytes the object store now holds: the second object
     # replaced the first under the same key (S3 cannot keep both), so the record is recomputed
@@ -128,5 +118,5 @@ def test_a_reused_assetdb_ticket_leaves_a_record_of_the_stored_bytes(s3: Any) ->
     assert (info["status"], info["size"]) == ("available", len(stored))
 
     # And the same event delivered again changes nothing
-    assert ingest(arrived(key), LocalContext("ingest")) == {"batchItemFailures": []}
+    assert ingest(object_created(key), LocalContext("ingest")) == {"batchItemFailures": []}
     assert invoke(assetdb_handler, by_id)[1]["asset_file_info"] == info
