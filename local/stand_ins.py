@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # LocalStack pins versions of its own, so it lives in an environment of its own (make
-# localstack builds it); LOCALSTACK_PYTHON names another interpreter that has it.
+# install builds it); LOCALSTACK_PYTHON names another interpreter that has it.
 LOCALSTACK_PYTHON = ROOT / ".localstack" / "bin" / "python"
 
 
@@ -162,8 +162,8 @@ def localstack_python() -> str:
     python = os.environ.get("LOCALSTACK_PYTHON") or str(LOCALSTACK_PYTHON)
     if not Path(python).exists():
         raise StandInFailed(
-            f"LocalStack's environment is missing ({python}); run `make localstack`, "
-            "or set S3_ENDPOINT_URL to an S3 of your own."
+            f"LocalStack's environment is missing ({python}): run `make install`, which "
+            "builds .localstack/, or set S3_ENDPOINT_URL to an S3 of your own."
         )
     return python
 
