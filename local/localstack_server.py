@@ -1,6 +1,7 @@
 """Start LocalStack (S3 and SQS) in host mode, bound to loopback, with its objects under a
 folder of our choosing. Run with the LocalStack environment's interpreter
-(``.localstack/bin/python``, built by ``make install``), not the project's: LocalStack pins versions the project does not use.
+(``.localstack/bin/python``, built by ``make install``), not the project's: LocalStack
+pins versions the project does not use.
 
     python local/localstack_server.py --port N --data DIR
 
