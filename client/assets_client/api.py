@@ -108,7 +108,17 @@ class AssetsClient:
             if not cursor:
                 return
 
+    def health(self, prefix: str) -> dict[str, Any]:
+        """A service's health answer (``{"status": "ok"}``); ``prefix`` as ``/registry``."""
+        result: dict[str, Any] = self._json("GET", f"{prefix}/health")
+        return result
+
     # -- Assets Registry ------------------------------------------------------------------------
+
+    def create(self, asset: dict[str, Any]) -> dict[str, Any]:
+        """Register an asset document (no files uploaded); the stored document."""
+        result: dict[str, Any] = self._json("POST", "/registry/assets", json=asset)
+        return result
 
     def get(self, asset_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._json("GET", f"/registry/assets/{asset_id}")
