@@ -165,3 +165,18 @@ def test_any_pattern_is_accepted_or_refused_cleanly(pattern: str) -> None:
     except InvalidFilter:
         return
     re.compile(pattern)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"n": 2**64},
+        {"n": {"$gt": -(2**63) - 1}},
+        {"$or": [{"a": 1}, {"b": {"$in": [1, 2**70]}}]},
+    ],
+)
+def test_an_integer_beyond_64_bits_is_refused_before_the_driver(query: dict) -> None:
+    # The driver cannot encode it (OverflowError, a 500 from every search route).
+    with pytest.raises(InvalidFilter, match="beyond 64 bits"):
+        validate_filter(query)
+    validate_filter({"n": 2**63 - 1, "m": {"$lt": -(2**63)}})

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assets_core.errors import InvalidFilter
+from assets_core.storable import check_query_values
 
 # The regex parser is private in Python 3.11+ (``re._parser``), and stable across 3.11-3.13.
 sre_parse: Any = importlib.import_module("re._parser")
@@ -64,6 +65,7 @@ def validate_filter(query: Any, *, what: str = "filter") -> dict[str, Any]:
             f"The {what} is {size} bytes; at most {MAX_FILTER_BYTES} bytes are allowed."
         )
     _check_document(query, depth=1, what=what)
+    check_query_values(query, what)
     return query
 
 

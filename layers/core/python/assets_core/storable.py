@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from assets_core.errors import InvalidInput
+from assets_core.errors import InvalidFilter, InvalidInput
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # MongoDB refuses documents nested deeper than 100 levels (its "Nested Depth for BSON
@@ -85,6 +85,23 @@ def check_storable(
                 raise NotStorable(f"{_name(path)}: integers must fit in 64 bits")
         elif isinstance(value, str):
             _check_text(value, path)
+
+
+def check_query_values(query: Any, what: str = "filter") -> None:
+    """Every value in a query the driver can encode: integers within 64 bits, Unicode text
+    (a filter's keys are operators and paths, checked by the filter's own rules)."""
+    stack: list[Any] = [query]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise InvalidFilter(f"The {what} holds an integer beyond 64 bits.")
+        elif isinstance(value, str):
+            _check_text(value, what)
 
 
 def check_update_storable(update: Mapping[str, Any]) -> None:
