@@ -9,7 +9,7 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from assets_core.errors import AppError
 from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, find_route
@@ -131,9 +131,12 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 return
             group, route, params = found
             headers = [*self.headers.items(), ("X-Forwarded-Proto", "http")]
+            # API Gateway's HTTP API hands the function the path and its parameters already
+            # percent-decoded (a function URL, above, keeps the encoding): decoded once here,
+            # never again in a route.
             event = http_api_event(
                 method=self.command,
-                raw_path=url.path,
+                raw_path=unquote(url.path),
                 route_key=route.route_key,
                 path_parameters=_decoded(params),
                 raw_query=url.query,
@@ -173,8 +176,6 @@ def _content_length(values: list[str]) -> int | None:
 
 
 def _decoded(params: dict[str, str]) -> dict[str, str]:
-    from urllib.parse import unquote
-
     return {name: unquote(value) for name, value in params.items()}
 
 

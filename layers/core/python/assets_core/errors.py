@@ -51,6 +51,18 @@ class AlreadyExists(AppError):
     code = "ALREADY_EXISTS"
 
 
+class RevisionConflict(AppError):
+    """A conditional write found the record at another revision than the caller read: an
+    ``If-Match`` that is no longer current, or a concurrent writer that came first."""
+
+    status = HTTPStatus.CONFLICT
+    code = "REVISION_CONFLICT"
+
+    def __init__(self, message: str, *, current: int | None = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
 class PayloadTooLarge(AppError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "PAYLOAD_TOO_LARGE"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -15,10 +14,12 @@ from assets_core.api.http import (
     Cursor,
     Limit,
     describe_validation_errors,
+    if_match,
     json_response,
     loads_json,
     redirect,
     request_base,
+    versioned_response,
 )
 from assets_core.api.multipart import parse_form, raw_body
 from assets_core.config import get_settings
@@ -155,32 +156,46 @@ def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
         return json_response(HTTPStatus.CREATED, created)
 
     @app.get(f"{ASSETDB}/asset/<asset_uri>", summary="Get an asset by URI", tags=tags)
-    def get_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
-        return assetdb.get_by_uri(unquote(asset_uri), store=assetdb_store())
+    def get_asset(asset_uri: Annotated[str, Path()]) -> Response[Any]:
+        return versioned_response(assetdb.read_by_uri(asset_uri, store=assetdb_store()))
 
-    @app.put(f"{ASSETDB}/asset/<asset_uri>", summary="Update an asset", tags=tags)
+    @app.put(
+        f"{ASSETDB}/asset/<asset_uri>",
+        summary="Update an asset (If-Match: its ETag, else 409 when it changed)",
+        tags=tags,
+    )
     def update_asset(
         asset_uri: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
-    ) -> dict[str, Any]:
-        return assetdb.update(unquote(asset_uri), patch, store=assetdb_store())
+    ) -> Response[Any]:
+        updated = assetdb.update(
+            asset_uri, patch, store=assetdb_store(), precondition=if_match(app)
+        )
+        return versioned_response(updated)
 
     @app.delete(f"{ASSETDB}/asset/<asset_uri>", summary="Delete an asset and its file", tags=tags)
     def delete_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
-        return assetdb.delete(unquote(asset_uri), store=assetdb_store(), files=objects())
+        return assetdb.delete(
+            asset_uri, store=assetdb_store(), files=objects(), precondition=if_match(app)
+        )
 
     # The same by asset_id: every record has one, while a record registered without a name
     # (a presigned upload with no metadata) has no URI to be reached by.
     @app.get(f"{ASSETDB}/asset-by-id/<asset_id>", summary="Get an asset by id", tags=tags)
-    def get_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
-        return assetdb.get_by_id(unquote(asset_id), store=assetdb_store())
+    def get_asset_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
+        return versioned_response(assetdb.read_by_id(asset_id, store=assetdb_store()))
 
-    @app.put(f"{ASSETDB}/asset-by-id/<asset_id>", summary="Update an asset by id", tags=tags)
+    @app.put(
+        f"{ASSETDB}/asset-by-id/<asset_id>",
+        summary="Update an asset by id (If-Match: its ETag, else 409 when it changed)",
+        tags=tags,
+    )
     def update_asset_by_id(
         asset_id: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
-    ) -> dict[str, Any]:
-        store = assetdb_store()
-        current = assetdb.get_by_id(unquote(asset_id), store=store)
-        return assetdb.update_record(current, patch, store=store)
+    ) -> Response[Any]:
+        updated = assetdb.update_record(
+            asset_id, patch, store=assetdb_store(), precondition=if_match(app)
+        )
+        return versioned_response(updated)
 
     @app.delete(
         f"{ASSETDB}/asset-by-id/<asset_id>",
@@ -189,8 +204,10 @@ def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
     )
     def delete_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
         store = assetdb_store()
-        current = assetdb.get_by_id(unquote(asset_id), store=store)
-        return assetdb.delete_record(current, store=store, files=objects())
+        current = assetdb.read_by_id(asset_id, store=store)
+        return assetdb.delete_record(
+            current, store=store, files=objects(), precondition=if_match(app)
+        )
 
     @app.post(f"{ASSETDB}/assets", summary="Query assets", tags=tags)
     def query_assets(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import Cursor, Limit, json_response
+from assets_core.api.http import Cursor, Limit, if_match, json_response, versioned_response
 from assets_core.logic import components
 from assets_core.models.component import (
     Component,
@@ -38,16 +38,25 @@ def register_components(app: APIGatewayHttpResolver | Router) -> None:
         return components.unregister(request.uri, store=components_store())
 
     @app.post(f"{api}/updateComponent", summary="Update with MongoDB operators", tags=tags)
-    def update_component(request: Annotated[UpdateRequest, Body()]) -> dict[str, Any]:
-        return components.update(request.uri, request.data, store=components_store())
+    def update_component(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
+        updated = components.update(
+            request.uri, request.data, store=components_store(), precondition=if_match(app)
+        )
+        return versioned_response(updated)
 
     @app.post(f"{api}/addMetadata", summary="Replace componentMetadata", tags=tags)
-    def add_metadata(request: Annotated[UpdateRequest, Body()]) -> dict[str, Any]:
-        return components.add_metadata(request.uri, request.data, store=components_store())
+    def add_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
+        updated = components.add_metadata(
+            request.uri, request.data, store=components_store(), precondition=if_match(app)
+        )
+        return versioned_response(updated)
 
     @app.post(f"{api}/updateMetadata", summary="Update componentMetadata with operators", tags=tags)
-    def update_metadata(request: Annotated[UpdateRequest, Body()]) -> dict[str, Any]:
-        return components.update_metadata(request.uri, request.data, store=components_store())
+    def update_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
+        updated = components.update_metadata(
+            request.uri, request.data, store=components_store(), precondition=if_match(app)
+        )
+        return versioned_response(updated)
 
     @app.post(f"{api}/getByType", summary="Components whose type matches a regex", tags=tags)
     def get_by_type(

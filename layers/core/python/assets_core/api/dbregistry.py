@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import Cursor, Limit, json_response
+from assets_core.api.http import Cursor, Limit, if_match, json_response, versioned_response
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput
 from assets_core.logic import dbregistry
@@ -30,18 +30,21 @@ def register_dbregistry(app: APIGatewayHttpResolver | Router) -> None:
         return json_response(HTTPStatus.CREATED, created)
 
     @app.get(f"{DBREGISTRY}/asset_registry/<registry_id>", summary="Get an entry", tags=tags)
-    def get(registry_id: Annotated[str, Path()]) -> dict[str, Any]:
-        return dbregistry.get(registry_id, store=dbregistry_store())
+    def get(registry_id: Annotated[str, Path()]) -> Response[Any]:
+        return versioned_response(dbregistry.read(registry_id, store=dbregistry_store()))
 
     @app.put(f"{DBREGISTRY}/asset_registry/<registry_id>", summary="Update an entry", tags=tags)
     def update(
         registry_id: Annotated[str, Path()], patch: Annotated[AssetsDBRegistryUpdate, Body()]
-    ) -> dict[str, Any]:
-        return dbregistry.update(registry_id, patch, store=dbregistry_store())
+    ) -> Response[Any]:
+        updated = dbregistry.update(
+            registry_id, patch, store=dbregistry_store(), precondition=if_match(app)
+        )
+        return versioned_response(updated)
 
     @app.delete(f"{DBREGISTRY}/asset_registry/<registry_id>", summary="Delete an entry", tags=tags)
     def delete(registry_id: Annotated[str, Path()]) -> dict[str, Any]:
-        return dbregistry.delete(registry_id, store=dbregistry_store())
+        return dbregistry.delete(registry_id, store=dbregistry_store(), precondition=if_match(app))
 
     @app.post(f"{DBREGISTRY}/asset_registries", summary="Query entries", tags=tags)
     def query(

@@ -24,6 +24,8 @@ from aws_lambda_powertools.event_handler.router import Router
 from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
 from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from assets_core.logic.revisions import Precondition
+from assets_core.stores.documents import Versioned
 
 logger = Logger(service=get_settings().service_name)
 
@@ -62,6 +64,18 @@ def json_response(
         body=body,
         headers=dict(headers or {}),
     )
+
+
+def versioned_response(versioned: Versioned, status: int = HTTPStatus.OK) -> Response[Any]:
+    """A record as JSON with its revision as the ETag, for a later ``If-Match``."""
+    return json_response(status, versioned.document, {"ETag": versioned.etag})
+
+
+def if_match(app: APIGatewayHttpResolver | Router) -> Precondition | None:
+    """The request's ``If-Match`` precondition, if it sent one."""
+    headers = app.current_event.headers or {}
+    value = next((v for k, v in headers.items() if k.lower() == "if-match"), None)
+    return Precondition.parse(value)
 
 
 def request_base(headers: Mapping[str, str]) -> str:

@@ -11,9 +11,10 @@ from typing import Any, Protocol
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETDB_PREFIX
+from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore
+from assets_core.stores.documents import DocumentStore, Versioned
 
 KEY_PREFIX = ASSETDB_PREFIX
 INDEXED_PATHS = ("asset_name", "asset_tags", "asset_version.version", "assets_db_id")
@@ -183,85 +184,145 @@ def _file_record(
 def complete_upload(
     key: str, *, size: int, sha256: str, md5: str, store: DocumentStore
 ) -> dict[str, Any] | None:
-    """Record that a presigned upload's file arrived: its real size and checksums."""
+    """Record that a presigned upload's file arrived: its real size and checksums, written
+    over the revision read, so a concurrent update neither loses them nor is lost."""
     asset_id = asset_id_of_key(key)
     if asset_id is None:
         return None
-    document = store.get(asset_id)
-    if document is None or document.get("asset_file_info", {}).get("key") != key:
+
+    def write(current: Versioned) -> dict[str, Any] | None:
+        if current.document.get("asset_file_info", {}).get("key") != key:
+            return None
+        info = {"status": "available", "size": size, "sha256": sha256, "md5": md5}
+        changes = {f"asset_file_info.{field}": value for field, value in info.items()}
+        return store.update(asset_id, {"$set": changes}, revision=current.revision)
+
+    try:
+        completed, _ = modify(
+            lambda: store.read(asset_id),
+            write,
+            precondition=None,
+            missing=lambda: NotFound(asset_id),
+            what=f"The asset '{asset_id}'",
+        )
+    except NotFound:
         return None
-    info = {
-        **document["asset_file_info"],
-        "status": "available",
-        "size": size,
-        "sha256": sha256,
-        "md5": md5,
-    }
-    return store.update(asset_id, {"$set": {"asset_file_info": info}})
+    return completed
 
 
 def get_by_uri(uri: str, *, store: DocumentStore) -> dict[str, Any]:
-    if not uri:
-        raise _not_found(uri)
-    found = store.find_one({"asset_uri": uri})
+    return read_by_uri(uri, store=store).document
+
+
+def read_by_uri(uri: str, *, store: DocumentStore) -> Versioned:
+    found = store.read_one({"asset_uri": uri}) if uri else None
     if found is None:
         raise _not_found(uri)
     return found
 
 
 def get_by_id(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
-    found = store.get(asset_id)
+    return read_by_id(asset_id, store=store).document
+
+
+def read_by_id(asset_id: str, *, store: DocumentStore) -> Versioned:
+    found = store.read(asset_id)
     if found is None:
-        raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
+        raise _id_not_found(asset_id)
     return found
 
 
-def update(uri: str, patch: AssetObjectUpdate, *, store: DocumentStore) -> dict[str, Any]:
+def _id_not_found(asset_id: str) -> NotFound:
+    return NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
+
+
+def update(
+    uri: str,
+    patch: AssetObjectUpdate,
+    *,
+    store: DocumentStore,
+    precondition: Precondition | None = None,
+) -> Versioned:
     """Change the fields sent of the record with this URI (see ``update_record``)."""
-    return update_record(get_by_uri(uri, store=store), patch, store=store)
+    first = read_by_uri(uri, store=store)
+    return update_record(first.document["asset_id"], patch, store=store, precondition=precondition)
 
 
 def update_record(
-    current: dict[str, Any], patch: AssetObjectUpdate, *, store: DocumentStore
-) -> dict[str, Any]:
+    asset_id: str,
+    patch: AssetObjectUpdate,
+    *,
+    store: DocumentStore,
+    precondition: Precondition | None = None,
+) -> Versioned:
     """Change the fields sent; a changed name, version or tag recomputes the URI, which must
-    stay unique."""
+    stay unique. Written over the revision read (``If-Match`` when given), so a concurrent
+    update or an upload completing meanwhile is never overwritten."""
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if not changes:
         raise InvalidInput("The update is empty; send at least one field to change.")
     if any(value is None for value in changes.values()):
         raise InvalidInput("Fields cannot be set to null; send a value or leave them out.")
-    merged = {**current, **changes}
-    version = merged["asset_version"]
-    merged["asset_uri"] = asset_uri(merged["asset_name"], version["version"], version["tag"])
-    _check_uri_free(merged["asset_uri"], store, except_id=current["asset_id"])
-    try:
-        store.replace(current["asset_id"], merged)
-    except AlreadyExists:
-        raise AlreadyExists(
-            f"An asset with asset_uri '{merged['asset_uri']}' already exists.",
-            code="ASSET_URI_EXISTS",
-        ) from None
-    return merged
+
+    def write(current: Versioned) -> dict[str, Any]:
+        merged = {**current.document, **changes}
+        version = merged["asset_version"]
+        merged["asset_uri"] = asset_uri(merged["asset_name"], version["version"], version["tag"])
+        _check_uri_free(merged["asset_uri"], store, except_id=asset_id)
+        try:
+            if not store.replace(asset_id, merged, revision=current.revision):
+                raise _id_not_found(asset_id)
+        except AlreadyExists:
+            raise AlreadyExists(
+                f"An asset with asset_uri '{merged['asset_uri']}' already exists.",
+                code="ASSET_URI_EXISTS",
+            ) from None
+        return merged
+
+    document, revision = modify(
+        lambda: store.read(asset_id),
+        write,
+        precondition=precondition,
+        missing=lambda: _id_not_found(asset_id),
+        what=f"The asset '{asset_id}'",
+    )
+    return Versioned(document, revision)
 
 
-def delete(uri: str, *, store: DocumentStore, files: FileStore) -> dict[str, Any]:
+def delete(
+    uri: str,
+    *,
+    store: DocumentStore,
+    files: FileStore,
+    precondition: Precondition | None = None,
+) -> dict[str, Any]:
     """Delete the record with this URI and its stored file."""
-    return delete_record(get_by_uri(uri, store=store), store=store, files=files)
+    current = read_by_uri(uri, store=store)
+    return delete_record(current, store=store, files=files, precondition=precondition)
 
 
 def delete_record(
-    current: dict[str, Any], *, store: DocumentStore, files: FileStore
+    current: Versioned,
+    *,
+    store: DocumentStore,
+    files: FileStore,
+    precondition: Precondition | None = None,
 ) -> dict[str, Any]:
-    """Delete the record and its stored file."""
-    store.delete(current["asset_id"])
-    key = current.get("asset_file_info", {}).get("key")
+    """Delete the record and its stored file (with ``If-Match``, only at a revision it
+    names)."""
+    document = current.document
+    if precondition is not None:
+        precondition.check(current, f"The asset '{document['asset_id']}'")
+    revision = current.revision if precondition is not None else None
+    if not store.delete(document["asset_id"], revision=revision):
+        raise _id_not_found(document["asset_id"])
+    key = document.get("asset_file_info", {}).get("key")
     if key:
         files.delete([key])
     return {
         "success": True,
-        "asset_uri": current.get("asset_uri", ""),
-        "asset_id": current["asset_id"],
+        "asset_uri": document.get("asset_uri", ""),
+        "asset_id": document["asset_id"],
         "deleted": True,
     }
 

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETS_PREFIX
+from assets_core.logic.revisions import Precondition, modify
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore
+from assets_core.stores.documents import DocumentStore, Versioned
 
 if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
     from assets_core.models.asset import Asset, AssetUpdate
@@ -55,12 +56,28 @@ def get(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
     return found
 
 
+def read(asset_id: str, *, store: DocumentStore) -> Versioned:
+    """The stored asset with this id, and its revision (the ETag)."""
+    found = store.read(asset_id)
+    if found is None:
+        raise _not_found(asset_id)
+    return found
+
+
 def exists(asset_id: str, *, store: DocumentStore) -> bool:
     return store.get(asset_id) is not None
 
 
-def update(asset_id: str, patch: AssetUpdate, *, store: DocumentStore) -> dict[str, Any]:
-    """Change the fields sent; the result must still be a valid asset, and the id stays."""
+def update(
+    asset_id: str,
+    patch: AssetUpdate,
+    *,
+    store: DocumentStore,
+    precondition: Precondition | None = None,
+) -> Versioned:
+    """Change the fields sent; the result must still be a valid asset, and the id stays.
+    Written over the revision read (``If-Match`` when given), so no concurrent change is
+    lost; the stored document and its new revision."""
     changes = patch.changes()
     if "asset_id" in changes and changes["asset_id"] != asset_id:
         raise InvalidInput(
@@ -72,15 +89,26 @@ def update(asset_id: str, patch: AssetUpdate, *, store: DocumentStore) -> dict[s
         raise InvalidInput("The update is empty; send at least one field to change.")
     from assets_core.models.asset import Asset
 
-    current = get(asset_id, store=store)
-    try:
-        merged = Asset.model_validate({**current, **changes})
-    except ValidationError as exc:
-        raise InvalidInput(f"The update would make the asset invalid: {_first_error(exc)}") from exc
-    document = merged.document()
-    if not store.replace(asset_id, document):
-        raise _not_found(asset_id)
-    return document
+    def write(current: Versioned) -> dict[str, Any]:
+        try:
+            merged = Asset.model_validate({**current.document, **changes})
+        except ValidationError as exc:
+            raise InvalidInput(
+                f"The update would make the asset invalid: {_first_error(exc)}"
+            ) from exc
+        document = merged.document()
+        if not store.replace(asset_id, document, revision=current.revision):
+            raise _not_found(asset_id)
+        return document
+
+    document, revision = modify(
+        lambda: store.read(asset_id),
+        write,
+        precondition=precondition,
+        missing=lambda: _not_found(asset_id),
+        what=f"The asset '{asset_id}'",
+    )
+    return Versioned(document, revision)
 
 
 class StoredFiles(Protocol):
@@ -89,15 +117,25 @@ class StoredFiles(Protocol):
 
 
 def delete(
-    asset_id: str, *, store: DocumentStore, files: StoredFiles | None = None
+    asset_id: str,
+    *,
+    store: DocumentStore,
+    files: StoredFiles | None = None,
+    precondition: Precondition | None = None,
 ) -> dict[str, Any]:
     """Remove the asset, its embedded metadata and, given the object store, the stored
-    objects its files point to (see ``owned_keys``)."""
-    current = store.get(asset_id)
-    if current is None or not store.delete(asset_id):
+    objects its files point to (see ``owned_keys``); with ``If-Match``, only while the
+    asset is at a revision it names."""
+    current = store.read(asset_id)
+    if current is None:
+        raise _not_found(asset_id)
+    if precondition is not None:
+        precondition.check(current, f"The asset '{asset_id}'")
+    revision = current.revision if precondition is not None else None
+    if not store.delete(asset_id, revision=revision):
         raise _not_found(asset_id)
     if files is not None:
-        keys = owned_keys(current, files=files, store=store)
+        keys = owned_keys(current.document, files=files, store=store)
         if keys:
             files.delete(keys)
     return {"success": True, "asset_id": asset_id, "deleted": True}

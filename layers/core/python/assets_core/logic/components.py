@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import check_regex, validate_filter, validate_update
+from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Component
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore
+from assets_core.stores.documents import DocumentStore, Versioned
 
 URI_FIELD = "componentURI"
 INDEXED_PATHS = ("componentType", "componentId.name", "tags", "createdAt", "lastModifiedAt")
@@ -77,42 +78,65 @@ def get(uri: str, *, store: DocumentStore) -> dict[str, Any]:
     return public(found)
 
 
-def update(uri: str, data: dict[str, Any], *, store: DocumentStore) -> dict[str, Any]:
+def update(
+    uri: str,
+    data: dict[str, Any],
+    *,
+    store: DocumentStore,
+    precondition: Precondition | None = None,
+) -> Versioned:
     """Apply update operators; identity and system fields cannot change, ``lastModifiedAt``
-    moves, and a result that is no longer a valid component is rolled back (400)."""
+    moves. The database computes the result on a scratch copy first; a result that is no
+    longer a valid component is a 400 and the record is never touched. The valid result is
+    written over the revision read (``If-Match`` when given), so no concurrent change is
+    lost."""
     validate_update(data, protected=PROTECTED)
-    before = store.get(uri)
-    if before is None:
-        raise _not_found(uri)
     stamped = {**data, "$set": {**data.get("$set", {}), "lastModifiedAt": now()}}
-    after = store.update(uri, stamped)
-    if after is None:
-        raise _not_found(uri)
-    try:
-        Component.model_validate(
-            {k: v for k, v in after.items() if k not in ("createdAt", "lastModifiedAt", "_id")}
-        )
-    except ValidationError as exc:
-        store.replace(uri, before)
-        problem = where_and_why(exc.errors()[0], "component")
-        raise InvalidInput(
-            f"The update would make the component invalid ({problem}); nothing was changed."
-        ) from exc
-    return public(after)
+
+    def write(current: Versioned) -> dict[str, Any]:
+        after = store.preview_update(current.document, stamped)
+        try:
+            Component.model_validate(
+                {k: v for k, v in after.items() if k not in ("createdAt", "lastModifiedAt", "_id")}
+            )
+        except ValidationError as exc:
+            problem = where_and_why(exc.errors()[0], "component")
+            raise InvalidInput(
+                f"The update would make the component invalid ({problem}); nothing was changed."
+            ) from exc
+        if not store.replace(uri, after, revision=current.revision):
+            raise _not_found(uri)
+        return after
+
+    document, revision = modify(
+        lambda: store.read(uri),
+        write,
+        precondition=precondition,
+        missing=lambda: _not_found(uri),
+        what=f"The component '{uri}'",
+    )
+    return Versioned(public(document), revision)
 
 
-def add_metadata(uri: str, metadata: Any, *, store: DocumentStore) -> dict[str, Any]:
+def add_metadata(
+    uri: str, metadata: Any, *, store: DocumentStore, precondition: Precondition | None = None
+) -> Versioned:
     """Replace ``componentMetadata`` with an object."""
     if not isinstance(metadata, dict):
         raise InvalidInput("'data' must be a JSON object: it replaces componentMetadata.")
     validate_update({"$set": {"componentMetadata": metadata}}, protected=PROTECTED)
-    updated = store.update(uri, {"$set": {"componentMetadata": metadata, "lastModifiedAt": now()}})
-    if updated is None:
-        raise _not_found(uri)
-    return public(updated)
+    return update(
+        uri, {"$set": {"componentMetadata": metadata}}, store=store, precondition=precondition
+    )
 
 
-def update_metadata(uri: str, data: dict[str, Any], *, store: DocumentStore) -> dict[str, Any]:
+def update_metadata(
+    uri: str,
+    data: dict[str, Any],
+    *,
+    store: DocumentStore,
+    precondition: Precondition | None = None,
+) -> Versioned:
     """Update operators on ``componentMetadata``; paths may be written under ``metadata.``
     (as the spec's example does) or ``componentMetadata.``."""
     validate_update(data, protected=PROTECTED)
@@ -127,7 +151,7 @@ def update_metadata(uri: str, data: dict[str, Any], *, store: DocumentStore) -> 
                     "or 'componentMetadata.<field>'."
                 )
             rewritten[op]["componentMetadata" + (f".{rest}" if rest else "")] = value
-    return update(uri, rewritten, store=store)
+    return update(uri, rewritten, store=store, precondition=precondition)
 
 
 def by_type(type_string: str, page: PageRequest, *, store: DocumentStore) -> Page:

@@ -7,9 +7,10 @@ from typing import Any
 
 from assets_core.errors import InvalidInput, NotFound
 from assets_core.filters import validate_filter
+from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryUpdate
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore
+from assets_core.stores.documents import DocumentStore, Versioned
 
 KEY = "asset_registry_id"
 INDEXED_PATHS = ("asset_registry_name", "asset_registry_tags")
@@ -27,28 +28,56 @@ def create(fields: AssetsDBRegistryFields, *, store: DocumentStore) -> dict[str,
 
 
 def get(registry_id: str, *, store: DocumentStore) -> dict[str, Any]:
-    found = store.get(registry_id)
+    return read(registry_id, store=store).document
+
+
+def read(registry_id: str, *, store: DocumentStore) -> Versioned:
+    found = store.read(registry_id)
     if found is None:
         raise _not_found(registry_id)
     return found
 
 
 def update(
-    registry_id: str, patch: AssetsDBRegistryUpdate, *, store: DocumentStore
-) -> dict[str, Any]:
+    registry_id: str,
+    patch: AssetsDBRegistryUpdate,
+    *,
+    store: DocumentStore,
+    precondition: Precondition | None = None,
+) -> Versioned:
+    """``$set`` of the fields sent (atomic); with ``If-Match``, only over a revision it
+    names."""
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if not changes:
         raise InvalidInput("The update is empty; send at least one field to change.")
     if any(value is None for value in changes.values()):
         raise InvalidInput("Fields cannot be set to null; send a value or leave them out.")
-    updated = store.update(registry_id, {"$set": changes})
-    if updated is None:
-        raise _not_found(registry_id)
-    return updated
+
+    def write(current: Versioned) -> dict[str, Any]:
+        updated = store.update(registry_id, {"$set": changes}, revision=current.revision)
+        if updated is None:
+            raise _not_found(registry_id)
+        return updated
+
+    document, revision = modify(
+        lambda: store.read(registry_id),
+        write,
+        precondition=precondition,
+        missing=lambda: _not_found(registry_id),
+        what=f"The Assets DB entry '{registry_id}'",
+    )
+    return Versioned(document, revision)
 
 
-def delete(registry_id: str, *, store: DocumentStore) -> dict[str, Any]:
-    if not store.delete(registry_id):
+def delete(
+    registry_id: str, *, store: DocumentStore, precondition: Precondition | None = None
+) -> dict[str, Any]:
+    revision = None
+    if precondition is not None:
+        current = read(registry_id, store=store)
+        precondition.check(current, f"The Assets DB entry '{registry_id}'")
+        revision = current.revision
+    if not store.delete(registry_id, revision=revision):
         raise _not_found(registry_id)
     return {"success": True, KEY: registry_id, "deleted": True}
 

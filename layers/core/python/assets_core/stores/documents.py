@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bson.objectid import ObjectId
@@ -25,7 +28,13 @@ from pymongo.errors import (
 )
 
 from assets_core.config import get_settings
-from assets_core.errors import AlreadyExists, InvalidFilter, QueryTimeout, StoreUnavailable
+from assets_core.errors import (
+    AlreadyExists,
+    InvalidFilter,
+    QueryTimeout,
+    RevisionConflict,
+    StoreUnavailable,
+)
 from assets_core.once import once
 from assets_core.pagination import Page, PageRequest, take_page
 from assets_core.storable import check_storable, check_update_storable
@@ -33,17 +42,51 @@ from assets_core.storable import check_storable, check_update_storable
 logger = logging.getLogger(__name__)
 
 
+# Every stored document carries its revision here: 1 when inserted, one more at every write.
+# Reads never return it (the API shows it as the ETag); a document stored before revisions
+# existed counts as revision 0.
+REVISION = "_rev"
+# A preview applies update operators to a scratch copy; a copy a crash left behind expires.
+PREVIEW_SUFFIX = "__preview"
+PREVIEW_TTL_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A stored document and the revision it was read at."""
+
+    document: dict[str, Any]
+    revision: int
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.revision)
+
+
+def etag_of(revision: int) -> str:
+    return f'"{revision}"'
+
+
 class DocumentStore(Protocol):
-    """Documents keyed by one unique string field."""
+    """Documents keyed by one unique string field. Every write is atomic and bumps the
+    document's revision; ``replace`` (and ``update`` given a revision) writes only over the
+    revision the caller read, else ``RevisionConflict``."""
 
     key_field: str
 
     def insert(self, document: Mapping[str, Any]) -> None: ...
     def get(self, key: str) -> dict[str, Any] | None: ...
+    def read(self, key: str) -> Versioned | None: ...
     def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None: ...
-    def replace(self, key: str, document: Mapping[str, Any]) -> bool: ...
-    def update(self, key: str, update: Mapping[str, Any]) -> dict[str, Any] | None: ...
-    def delete(self, key: str) -> bool: ...
+    def read_one(self, query: Mapping[str, Any]) -> Versioned | None: ...
+    def replace(self, key: str, document: Mapping[str, Any], *, revision: int) -> bool: ...
+    def update(
+        self, key: str, update: Mapping[str, Any], *, revision: int | None = None
+    ) -> dict[str, Any] | None: ...
+    def preview_update(
+        self, document: Mapping[str, Any], update: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+    def delete(self, key: str, *, revision: int | None = None) -> bool: ...
     def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page: ...
     def count(self, query: Mapping[str, Any]) -> int: ...
     def find(
@@ -153,17 +196,33 @@ class MongoDocumentStore:
         self.key_field = key_field
         self.max_time_ms = max_time_ms
         self.emulated = emulated
-        # MongoDB's _id is hidden unless a service exposes it (as a string).
-        self.projection: dict[str, int] | None = None if show_id else {"_id": 0}
+        # MongoDB's _id is hidden unless a service exposes it (as a string); the revision
+        # is never part of a document read.
+        self.projection: dict[str, int] = {REVISION: 0} if show_id else {"_id": 0, REVISION: 0}
+        self.show_id = show_id
 
     def _out(self, document: dict[str, Any] | None) -> dict[str, Any] | None:
         if document is not None and "_id" in document:
             document["_id"] = str(document["_id"])
         return document
 
+    def _versioned(self, document: dict[str, Any] | None) -> Versioned | None:
+        if document is None:
+            return None
+        revision = document.pop(REVISION, 0)
+        if not self.show_id:
+            document.pop("_id", None)
+        return Versioned(self._out(document) or {}, revision if isinstance(revision, int) else 0)
+
+    def _at_revision(self, key: str, revision: int) -> dict[str, Any]:
+        """The filter of this key at this revision (0: stored before revisions existed)."""
+        if revision == 0:
+            return {self.key_field: key, REVISION: {"$exists": False}}
+        return {self.key_field: key, REVISION: revision}
+
     def _prepare(self, query: Mapping[str, Any]) -> dict[str, Any]:
         prepared: dict[str, Any] = dict(query)
-        if self.projection is None and "_id" in prepared:
+        if self.show_id and "_id" in prepared:
             prepared["_id"] = _object_ids(prepared["_id"])
         if self.emulated:
             prepared = _bound_regexes(prepared, _Deadline(self.max_time_ms / 1000))
@@ -187,13 +246,25 @@ class MongoDocumentStore:
             raise StoreUnavailable("The metadata store did not answer; try again.") from exc
 
     def insert(self, document: Mapping[str, Any]) -> None:
-        """Insert a document; ``AlreadyExists`` when its key is taken."""
+        """Insert a document at revision 1; ``AlreadyExists`` when its key is taken."""
         check_storable(document)
-        self._run(lambda: self.collection.insert_one(dict(document)))
+        self._run(lambda: self.collection.insert_one({**document, REVISION: 1}))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The document with this key, without MongoDB's ``_id``."""
         return self.find_one({self.key_field: key})
+
+    def read(self, key: str) -> Versioned | None:
+        """The document with this key and its revision."""
+        return self.read_one({self.key_field: key})
+
+    def read_one(self, query: Mapping[str, Any]) -> Versioned | None:
+        """The first document matching a (validated) filter, and its revision."""
+        prepared = self._prepare(query)
+        found: dict[str, Any] | None = self._run(
+            lambda: self.collection.find_one(prepared, max_time_ms=self.max_time_ms)
+        )
+        return self._versioned(found)
 
     def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first document matching a (validated) filter."""
@@ -205,34 +276,106 @@ class MongoDocumentStore:
         )
         return self._out(found)
 
-    def replace(self, key: str, document: Mapping[str, Any]) -> bool:
-        """Replace the whole document with this key; False when there is none. A document the
-        database cannot store is refused before the write, so the stored one stays whole."""
+    def replace(self, key: str, document: Mapping[str, Any], *, revision: int) -> bool:
+        """Replace the whole document with this key if it is still at ``revision`` (one
+        atomic, conditional write); False when there is none, ``RevisionConflict`` when
+        another write came first. A document the database cannot store is refused before the
+        write, so the stored one stays whole."""
         check_storable(document)
+        # A replacement keeps the record's _id (a client's or a read's string form never
+        # replaces it).
+        replacement = {k: v for k, v in document.items() if k != "_id"}
+        replacement[REVISION] = revision + 1
         result = self._run(
-            lambda: self.collection.replace_one({self.key_field: key}, dict(document))
+            lambda: self.collection.replace_one(self._at_revision(key, revision), replacement)
         )
-        return bool(result.matched_count)
+        if result.matched_count:
+            return True
+        return self._conflict_or_missing(key)
 
-    def update(self, key: str, update: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Apply update operators to the document with this key; the result, or None."""
+    def _conflict_or_missing(self, key: str) -> bool:
+        current = self.read(key)
+        if current is None:
+            return False
+        raise RevisionConflict(
+            f"The {self.key_field} '{key}' changed while this write was prepared "
+            f"(it is now at revision {current.revision}); read it again and retry.",
+            current=current.revision,
+        )
+
+    def update(
+        self, key: str, update: Mapping[str, Any], *, revision: int | None = None
+    ) -> dict[str, Any] | None:
+        """Apply update operators to the document with this key (at ``revision`` when given,
+        else ``RevisionConflict``), one atomic write that bumps the revision; the result, or
+        None when there is no such document."""
         from pymongo import ReturnDocument
 
         check_update_storable(update)
+        if any(path.split(".")[0] == REVISION for fields in update.values() for path in fields):
+            raise InvalidFilter(f"'{REVISION}' is the server's revision; it cannot be updated.")
+        operators = {op: dict(fields) for op, fields in update.items()}
+        operators.setdefault("$inc", {})[REVISION] = 1
+        where = {self.key_field: key} if revision is None else self._at_revision(key, revision)
         updated: dict[str, Any] | None = self._run(
             lambda: self.collection.find_one_and_update(
-                {self.key_field: key},
-                dict(update),
+                where,
+                operators,
                 projection=self.projection,
                 return_document=ReturnDocument.AFTER,
             )
         )
+        if updated is None and revision is not None:
+            self._conflict_or_missing(key)
         return self._out(updated)
 
-    def delete(self, key: str) -> bool:
-        """Delete the document with this key; False when there is none."""
-        result = self._run(lambda: self.collection.delete_one({self.key_field: key}))
-        return bool(result.deleted_count)
+    def preview_update(
+        self, document: Mapping[str, Any], update: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What ``update``'s operators make of ``document``, computed by the database itself
+        on a scratch copy (so the result can be checked before the real write); the
+        document's own record is not touched. An update the database refuses is
+        ``InvalidFilter``, as it would be on the record."""
+        from pymongo import ReturnDocument
+
+        check_update_storable(update)
+        scratch = self.collection.database[self.collection.name + PREVIEW_SUFFIX]
+        marker = f"preview-{uuid.uuid4().hex}"
+        copy = {k: v for k, v in document.items() if k != "_id"}
+        copy.update({"_id": marker, "_preview_at": datetime.now(UTC)})
+        self._ensure_preview_expiry(scratch)
+        self._run(lambda: scratch.insert_one(copy))
+        try:
+            previewed: dict[str, Any] | None = self._run(
+                lambda: scratch.find_one_and_update(
+                    {"_id": marker}, dict(update), return_document=ReturnDocument.AFTER
+                )
+            )
+        finally:
+            self._run(lambda: scratch.delete_one({"_id": marker}))
+        result = dict(previewed or copy)
+        result.pop("_preview_at", None)
+        result.pop("_id", None)
+        if "_id" in document:
+            result["_id"] = document["_id"]
+        return result
+
+    def _ensure_preview_expiry(self, scratch: Collection[dict[str, Any]]) -> None:
+        if getattr(self, "_preview_expiry_ready", False):
+            return
+        self._run(
+            lambda: scratch.create_index("_preview_at", expireAfterSeconds=PREVIEW_TTL_SECONDS)
+        )
+        self._preview_expiry_ready = True
+
+    def delete(self, key: str, *, revision: int | None = None) -> bool:
+        """Delete the document with this key (only at ``revision`` when given, else
+        ``RevisionConflict``); False when there is none."""
+        where = {self.key_field: key} if revision is None else self._at_revision(key, revision)
+        result = self._run(lambda: self.collection.delete_one(where))
+        if result.deleted_count:
+            return True
+        return revision is not None and self._conflict_or_missing(key)
 
     def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page:
         """One page of documents matching a filter, in key order."""
