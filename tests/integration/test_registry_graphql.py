@@ -100,8 +100,9 @@ def test_bad_request_bodies_are_400(raw: str) -> None:
 
 def test_cost_limit_counts_list_sizes() -> None:
     one = 'a%d: getAssetsByType(assetType: "model", limit: 1000) { assetId }'
-    assert gql("{ " + " ".join(one % n for n in range(5)) + " }")[0] == 200
-    status, body = gql("{ " + " ".join(one % n for n in range(21)) + " }")
+    # Each costs 1000 (its limit) plus its fields: four fit in the default 5000, five do not.
+    assert gql("{ " + " ".join(one % n for n in range(4)) + " }")[0] == 200
+    status, body = gql("{ " + " ".join(one % n for n in range(5)) + " }")
     assert status == 400
     assert "maximum cost" in body["error"]["message"]
 
@@ -142,3 +143,27 @@ def test_query_over_get() -> None:
     )
     status, body = invoke(handler, request)
     assert (status, body["data"]["getAssetById"]["assetId"]) == (200, "asset-003")
+
+
+def test_aliases_cannot_multiply_root_lookups() -> None:
+    # Issue 13: 10,000 aliased getAssetById in one request were 10,000 database lookups.
+    lookups = " ".join(f'a{i}: getAssetById(assetId: "asset-001") {{ assetId }}' for i in range(11))
+    status, body = gql(f"{{ {lookups} }}")
+    assert status == 400
+    assert "11 root fields" in body["error"]["message"]
+    assert body["data"] is None
+    ten = " ".join(f'a{i}: getAssetById(assetId: "asset-001") {{ assetId }}' for i in range(10))
+    assert gql(f"{{ {ten} }}")[0] == 200
+
+
+def test_fragments_spread_twice_count_twice_toward_the_root_cap() -> None:
+    fragment = (
+        "fragment F on Query { "
+        + " ".join(f'x{i}: getAssetById(assetId: "a") {{ assetId }}' for i in range(6))
+        + " }"
+    )
+    status, body = gql("{ ...F ... on Query { ...F } } " + fragment)
+    assert status == 400
+    assert "12 root fields" in body["error"]["message"]
+    # Introspection (what GraphiQL sends) is not counted.
+    assert gql("{ __schema { queryType { name } } __typename }")[0] == 200

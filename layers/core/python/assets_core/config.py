@@ -62,7 +62,9 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)
     # GraphQL limits.
     graphql_max_depth: int = Field(default=8, ge=2, le=32)
-    graphql_max_cost: int = Field(default=20_000, ge=10)
+    graphql_max_cost: int = Field(default=5_000, ge=10)
+    # Root fields (aliases included) per GraphQL request: each runs its own database query.
+    graphql_max_root_fields: int = Field(default=10, ge=1, le=100)
 
 
 def from_environment(environ: Mapping[str, str]) -> Settings:

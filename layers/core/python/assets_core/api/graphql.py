@@ -38,6 +38,7 @@ def register_graphql(app: APIGatewayHttpResolver | Router, path: str, load: Sche
             event.headers.get("accept", ""),
             max_depth=settings.graphql_max_depth,
             max_cost=settings.graphql_max_cost,
+            max_root_fields=settings.graphql_max_root_fields,
             cost_map=cost_map,
         )
         return Response(status_code=status, content_type=content_type, body=body)

@@ -132,6 +132,54 @@ def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
     return DepthLimit
 
 
+def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
+    """A validation rule refusing an operation with more than ``max_fields`` root fields:
+    each alias is a field of its own and runs its own database query, so ten thousand
+    aliased lookups in one request would cost ten thousand queries. Fragments are expanded
+    (a fragment spread twice counts twice); introspection fields are not counted."""
+
+    class RootFields(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.fragments: dict[str, FragmentDefinitionNode] = {}
+
+        def enter_document(self, node: Any, *_: Any) -> None:
+            self.fragments = {
+                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            count = self._count(node.selection_set, frozenset())
+            if count > max_fields:
+                self.report_error(
+                    GraphQLError(
+                        f"The query asks for {count} root fields (each alias counts); at most "
+                        f"{max_fields} are allowed per request: send several requests.",
+                        node,
+                    )
+                )
+
+        def _count(self, selections: SelectionSetNode | None, seen: frozenset[str]) -> int:
+            if selections is None:
+                return 0
+            total = 0
+            for selection in selections.selections:
+                if isinstance(selection, FieldNode):
+                    total += 0 if selection.name.value.startswith("__") else 1
+                elif isinstance(selection, InlineFragmentNode):
+                    total += self._count(selection.selection_set, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and name not in seen:
+                        total += self._count(fragment.selection_set, seen | {name})
+                if total > max_fields:  # enough to refuse; stop counting
+                    break
+            return total
+
+    return RootFields
+
+
 def _unexpected(original: Exception | None) -> bool:
     """An exception a resolver raised that is neither a domain error nor a GraphQL error (which
     graphql-core also reports as the cause of, e.g., an argument of the wrong type)."""
@@ -162,6 +210,7 @@ def execute(
     *,
     max_depth: int,
     max_cost: int,
+    max_root_fields: int = 10,
     cost_map: dict[str, dict[str, Any]] | None = None,
     context: dict[str, Any] | None = None,
 ) -> tuple[int, str, Any]:
@@ -195,6 +244,7 @@ def execute(
     if variables is not None and not isinstance(variables, dict):
         raise InvalidInput("'variables' must be a JSON object.", code="GRAPHQL_INVALID")
     rules = [
+        root_fields_rule(max_root_fields),
         depth_limit_rule(max_depth),
         cost_validator(
             maximum_cost=max_cost, default_cost=1, variables=variables, cost_map=cost_map
