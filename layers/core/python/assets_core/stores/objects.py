@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.config import get_settings
 from assets_core.errors import NotFound, ObjectRefused, StoreUnavailable
+
+logger = logging.getLogger(__name__)
 
 MAX_KEY_BYTES = 1024  # S3's limit on an object key, in bytes of UTF-8
 
@@ -132,7 +135,9 @@ class S3ObjectStore:
                 f"The object store refused {action} on '{key}': {code}."
             ) from exc
         except BotoCoreError as exc:
-            raise StoreUnavailable(f"The object store did not answer: {exc}.") from exc
+            # botocore's text names the endpoint: it goes to the log, not the client.
+            logger.exception("The object store failed on %s %s", action, key)
+            raise StoreUnavailable("The object store did not answer; try again.") from exc
 
     def url_of(self, key: str) -> str:
         """The stored object's URL as recorded in metadata: ``s3://bucket/key``."""
@@ -159,7 +164,8 @@ class S3ObjectStore:
                 ExpiresIn=expires_in,
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(f"Could not sign the upload: {exc}.") from exc
+            logger.exception("Signing an upload of %s failed", key)
+            raise StoreUnavailable("Could not sign the upload; try again.") from exc
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
 
     def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
@@ -201,7 +207,8 @@ class S3ObjectStore:
         try:
             yield from body.iter_chunks(chunk)
         except BotoCoreError as exc:
-            raise StoreUnavailable(f"Reading '{key}' failed: {exc}.") from exc
+            logger.exception("Reading %s failed", key)
+            raise StoreUnavailable(f"Reading '{key}' failed; try again.") from exc
         finally:
             body.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.errors import StoreUnavailable
 
+logger = logging.getLogger(__name__)
+
 RDS_CA_BUNDLE = Path(__file__).resolve().parent.parent / "certs" / "rds-ca-bundle.pem"
 
 
@@ -22,7 +25,9 @@ def secret_string(arn: str) -> str:
         client = botocore.session.get_session().create_client("secretsmanager")
         value: str = client.get_secret_value(SecretId=arn)["SecretString"]
     except (ClientError, BotoCoreError) as exc:
-        raise StoreUnavailable(f"A secret could not be read: {exc}.") from exc
+        # The text names the secret's ARN and the endpoint: logged, never answered.
+        logger.exception("Reading a secret failed")
+        raise StoreUnavailable("A secret the service needs could not be read; try again.") from exc
     return value
 
 
