@@ -108,9 +108,15 @@ class AssetsRegistryStack(Stack):
             rate_limit=int(setting("api_rate_limit")),
             burst_limit=int(setting("api_burst_limit")),
         )
-        ingest = IngestConstruct(self, "Ingest", context=context, queue=storage.queue)
+        ingest = IngestConstruct(
+            self,
+            "Ingest",
+            context=context,
+            queue=storage.queue,
+            dead_letters=storage.dead_letters,
+        )
 
-        everyone = [*api.functions.values(), ingest.function, download.function]
+        everyone = [*api.functions.values(), ingest.function, ingest.janitor, download.function]
         for function in everyone:
             database.secret.grant_read(function)
         bucket = storage.bucket
@@ -127,6 +133,14 @@ class AssetsRegistryStack(Stack):
         bucket.grant_read_write(ingest.function, f"{ASSETS_PREFIX}*")
         bucket.grant_delete(ingest.function, f"{ASSETS_PREFIX}*")
         bucket.grant_read(ingest.function, f"{ASSETDB_PREFIX}*")
+        # Janitor: settles dead-lettered uploads (their members, unfinished multipart uploads
+        # and bundles) and sweeps unreferenced folders under assets/ and assetdb/.
+        janitor = ingest.janitor
+        bucket.grant_read(janitor, f"{INCOMING_PREFIX}*")
+        bucket.grant_delete(janitor, f"{INCOMING_PREFIX}*")
+        for prefix in (ASSETS_PREFIX, ASSETDB_PREFIX):
+            bucket.grant_read_write(janitor, f"{prefix}*")
+            bucket.grant_delete(janitor, f"{prefix}*")
         # Download: reads stored members.
         bucket.grant_read(download.function, f"{ASSETS_PREFIX}*")
         # Assets DB: its own files, written, read through presigned links, and deleted.

@@ -43,14 +43,22 @@ def main() -> int:
 
 def _serve(host: str, port: int, backends: Backends) -> int:
     from assets_core.config import get_settings
-    from assets_core.routes import API_GROUPS, INGEST
+    from assets_core.routes import API_GROUPS, INGEST, JANITOR
     from local.gateway import serve
-    from local.poller import QueuePoller, configure_pipeline
+    from local.poller import QueuePoller, Schedule, configure_pipeline, dead_letter_url
 
     queue_url = configure_pipeline(backends.s3_endpoint, get_settings().bucket_name)
     ingest_handler = importlib.import_module(INGEST.module).handler
+    janitor_handler = importlib.import_module(JANITOR.module).handler
     poller = QueuePoller(backends.s3_endpoint, queue_url, ingest_handler)
-    poller.start()
+    dead_letters = QueuePoller(
+        backends.s3_endpoint, dead_letter_url(backends.s3_endpoint), janitor_handler, "janitor"
+    )
+    sweep_seconds = float(os.environ.get("LOCAL_SWEEP_SECONDS", "3600"))
+    sweeper = Schedule(sweep_seconds, janitor_handler)
+    workers: list[QueuePoller | Schedule] = [poller, dead_letters, sweeper]
+    for worker in workers:
+        worker.start()
     server = serve(host, port)
     base = f"http://{host}:{port}"
     prefixes = sorted({group.prefix for group in API_GROUPS})
@@ -71,7 +79,8 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
     print("Stopping.", flush=True)
-    poller.stop()
+    for worker in workers:
+        worker.stop()
     server.shutdown()
     return 0
 

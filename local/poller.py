@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -87,9 +89,54 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
+def dead_letter_url(endpoint: str, dead_letter_queue: str = DEAD_LETTER_QUEUE) -> str:
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    return str(sqs.get_queue_url(QueueName=dead_letter_queue)["QueueUrl"])
+
+
+def scheduled_event(now: datetime) -> dict[str, Any]:
+    """The event an EventBridge schedule hands its target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:000000000000:rule/local-daily-sweep"],
+        "detail": {},
+    }
+
+
+class Schedule(threading.Thread):
+    """The local stand-in for an EventBridge schedule: the handler every ``seconds``."""
+
+    def __init__(self, seconds: float, handler: Any, name: str = "janitor") -> None:
+        super().__init__(name=f"{name}-schedule", daemon=True)
+        self.seconds = seconds
+        self.handler = handler
+        self.function_name = name
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.seconds):
+            try:
+                event = scheduled_event(datetime.now(UTC))
+                self.handler(event, LocalContext(self.function_name, 512, 900))
+            except Exception:
+                log.exception("The scheduled %s run failed", self.function_name)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
 class QueuePoller(threading.Thread):
-    def __init__(self, endpoint: str, queue_url: str, handler: Any) -> None:
-        super().__init__(name="ingest-poller", daemon=True)
+    def __init__(
+        self, endpoint: str, queue_url: str, handler: Any, function_name: str = "ingest"
+    ) -> None:
+        super().__init__(name=f"{function_name}-poller", daemon=True)
+        self.function_name = function_name
         self.sqs = boto3.client("sqs", endpoint_url=endpoint)
         self.queue_url = queue_url
         self.queue_arn = self.sqs.get_queue_attributes(
@@ -110,7 +157,7 @@ class QueuePoller(threading.Thread):
         if not messages:
             return 0
         result = self.handler(
-            sqs_event(messages, self.queue_arn), LocalContext("ingest", 1024, 900)
+            sqs_event(messages, self.queue_arn), LocalContext(self.function_name, 1024, 900)
         )
         failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
         done = [
@@ -127,7 +174,7 @@ class QueuePoller(threading.Thread):
             try:
                 self.poll_once()
             except Exception:
-                log.exception("Polling the ingest queue failed")
+                log.exception("Polling the %s queue failed", self.function_name)
                 self.stopping.wait(1)
 
     def stop(self) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
@@ -17,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
-from assets_core.keys import ASSETDB_PREFIX, upload_id_of
+from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
 from assets_core.logic.bundles import Limits, Stores, ingest_upload
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assetdb_store, assets_store
@@ -59,14 +57,7 @@ def run_deadline(context: Any) -> float | None:
 
 def s3_objects(record: SQSRecord) -> list[tuple[str, str]]:
     """The (bucket, key) pairs an SQS message's S3 event names; keys arrive URL-encoded."""
-    body = json.loads(record.body)
-    found = []
-    for item in body.get("Records", []) if isinstance(body, dict) else []:
-        if not str(item.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        s3 = item.get("s3", {})
-        found.append((s3.get("bucket", {}).get("name", ""), unquote_plus(s3["object"]["key"])))
-    return found
+    return s3_event_objects(record.body)
 
 
 def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None) -> dict[str, Any]:

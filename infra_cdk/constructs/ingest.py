@@ -1,19 +1,29 @@
-"""The ingest function, fed by the upload queue with partial batch failure reporting."""
+"""The ingest function, fed by the upload queue with partial batch failure reporting, and
+the janitor that settles what reaches the dead-letter queue and sweeps the bucket daily."""
 
 from __future__ import annotations
 
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from assets_core.routes import INGEST
+from assets_core.routes import INGEST, JANITOR
 from infra_cdk.constructs.function import FunctionContext, make_function
 
 
 class IngestConstruct(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, context: FunctionContext, queue: sqs.IQueue
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        context: FunctionContext,
+        queue: sqs.IQueue,
+        dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         # The design streams: members pass through bounded buffers, never /tmp, so the default
@@ -32,4 +42,26 @@ class IngestConstruct(Construct):
             sources.SqsEventSource(
                 queue, batch_size=1, report_batch_item_failures=True, max_concurrency=10
             )
+        )
+        self.janitor: lambda_.Function = make_function(
+            self,
+            "Janitor",
+            context=context,
+            code_dir=JANITOR.code_dir,
+            description=JANITOR.description,
+            memory_mb=JANITOR.memory_mb,
+            timeout_s=JANITOR.timeout_s,
+            environment=JANITOR.environment,
+        )
+        self.janitor.add_event_source(
+            sources.SqsEventSource(
+                dead_letters, batch_size=1, report_batch_item_failures=True, max_concurrency=2
+            )
+        )
+        self.sweep_schedule = events.Rule(
+            self,
+            "DailySweep",
+            description="The janitor's daily sweep of objects no record references",
+            schedule=events.Schedule.rate(Duration.days(1)),
+            targets=[targets.LambdaFunction(self.janitor, retry_attempts=2)],
         )

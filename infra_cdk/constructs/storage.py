@@ -74,6 +74,8 @@ class StorageConstruct(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            # The janitor consumes it and runs as long as ingest: the same six-times rule.
+            visibility_timeout=Duration.seconds(6 * ingest_timeout_s),
         )
         self.queue = sqs.Queue(
             self,

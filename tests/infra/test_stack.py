@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from assets_core.routes import API_GROUPS, DOWNLOAD, INGEST, all_routes
+from assets_core.routes import API_GROUPS, DOWNLOAD, INGEST, JANITOR, all_routes
 from tests.infra.conftest import Synthesized
 
 
@@ -26,12 +26,17 @@ def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
     names = {g.description: g.name for g in API_GROUPS}
     names[INGEST.description] = INGEST.name
     names[DOWNLOAD.description] = DOWNLOAD.name
+    names[JANITOR.description] = JANITOR.name
     return {names[d]: value for d, value in described.items() if d in names}
 
 
 def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synthesized) -> None:
     functions = app_functions(synthesized)
-    assert set(functions) == {g.name for g in API_GROUPS} | {INGEST.name, DOWNLOAD.name}
+    assert set(functions) == {g.name for g in API_GROUPS} | {
+        INGEST.name,
+        DOWNLOAD.name,
+        JANITOR.name,
+    }
     for name, (_, props) in functions.items():
         assert props["Runtime"] == "python3.13", name
         assert props["Architectures"] == ["arm64"], name
@@ -325,3 +330,30 @@ def test_the_built_layers_ship_313_bytecode_for_every_module(synthesized: Synthe
     )
     assert missing_bytecode(shipped) == []
     assert any(shipped.rglob("*.cpython-313.pyc"))
+
+
+def test_the_janitor_consumes_the_dead_letter_queue_and_sweeps_daily(
+    synthesized: Synthesized,
+) -> None:
+    functions = app_functions(synthesized)
+    janitor_id, janitor = functions[JANITOR.name]
+    assert janitor["Timeout"] <= INGEST.timeout_s
+    queues = synthesized.resources("AWS::SQS::Queue")
+    (main_id,) = [k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
+    dlq_arn = queues[main_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
+    dlq_id = dlq_arn["Fn::GetAtt"][0]
+    # A queue that feeds a function must stay invisible at least as long as the function runs.
+    assert queues[dlq_id]["Properties"]["VisibilityTimeout"] >= 6 * janitor["Timeout"]
+    mappings = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    fed = [
+        m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": janitor_id}
+    ]
+    assert [m["EventSourceArn"] for m in fed] == [{"Fn::GetAtt": [dlq_id, "Arn"]}]
+    assert fed[0]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (rule,) = synthesized.resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 day)"
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [janitor_id, "Arn"]}
+    statements = policy_statements(synthesized, JANITOR.name)
+    assert {"s3:DeleteObject*", "s3:Abort*"} <= actions(statements)
+    for prefix in ("/incoming/*", "/assets/*", "/assetdb/*"):
+        assert prefix in s3_resources(statements)

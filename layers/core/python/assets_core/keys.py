@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import unquote_plus
 
 INCOMING_PREFIX = "incoming/"
 ASSETS_PREFIX = "assets/"
@@ -20,3 +22,21 @@ def upload_key(upload_id: str) -> str:
 def upload_id_of(key: str) -> str | None:
     found = UPLOAD_KEY.match(key)
     return found.group(1) if found else None
+
+
+def s3_event_objects(body: str) -> list[tuple[str, str]]:
+    """The (bucket, key) pairs of the ObjectCreated records in an SQS message's body (an S3
+    event notification); keys arrive URL-encoded, as S3 sends them."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return []
+    found = []
+    for item in event.get("Records", []) if isinstance(event, dict) else []:
+        if not isinstance(item, dict) or not str(item.get("eventName", "")).startswith(
+            "ObjectCreated"
+        ):
+            continue
+        s3 = item.get("s3", {})
+        found.append((s3.get("bucket", {}).get("name", ""), unquote_plus(s3["object"]["key"])))
+    return found

@@ -236,6 +236,12 @@ INGEST = FunctionSpec(
     timeout_s=900,
     environment=FIXED_MMAP_THRESHOLD,
 )
+JANITOR = FunctionSpec(
+    name="janitor",
+    description="Settles dead-lettered uploads; sweeps unreferenced objects daily",
+    memory_mb=512,
+    timeout_s=900,
+)
 DOWNLOAD = FunctionSpec(
     name="registry_download",
     description="Streams an asset as a ZIP (function URL, response streaming)",

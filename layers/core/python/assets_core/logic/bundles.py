@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
-from threading import Condition, Event
+from threading import Condition, Event, Thread
 from typing import Any
 
 from pydantic import ValidationError
@@ -66,7 +66,10 @@ class Limits:
     copy_part_bytes: int = 512 * MIB
     upload_threads: int = 3
     read_streams: int = 3
-    lock_seconds: int = 15 * 60
+    # The processing lock lives this long unless renewed (every third of it, while the run
+    # works): a killed run's lock frees the upload within a minute, long before the queue's
+    # visibility timeout (6 x the function's timeout) delivers the message again.
+    lock_seconds: int = 60
     max_key_bytes: int = MAX_KEY_BYTES
     # When this run must stop (time.monotonic()), leaving time to clean up before the
     # function's own deadline; None: no limit.
@@ -431,6 +434,8 @@ def ingest_upload(
     token = stores.status.lock(upload_id, limits.lock_seconds)
     if token is None:
         raise UploadBusy(f"upload {upload_id} is being processed by another run")
+    keeper = LockKeeper(stores.status, upload_id, token, limits.lock_seconds)
+    keeper.start()
     try:
         current = stores.status.get(upload_id) or {}
         status = str(current.get("status", ""))
@@ -453,7 +458,40 @@ def ingest_upload(
         _discard_bundle(stores.objects, bundle_key)
         return record
     finally:
+        keeper.stop()
         stores.status.unlock(upload_id, token)
+
+
+class LockKeeper(Thread):
+    """Renews a run's processing lock every third of its lifetime until stopped. A lock it
+    finds gone (expired through a long store stall) is logged: the conditional insert still
+    keeps a second run from registering the asset twice."""
+
+    def __init__(self, status: StatusStore, upload_id: str, token: str, seconds: int) -> None:
+        super().__init__(name=f"lock-{upload_id}", daemon=True)
+        self.status = status
+        self.upload_id = upload_id
+        self.token = token
+        self.seconds = seconds
+        self.stopping = Event()
+        self.renewals = 0
+        self.lost = Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.seconds / 3):
+            try:
+                if self.status.renew(self.upload_id, self.token, self.seconds):
+                    self.renewals += 1
+                    continue
+                self.lost.set()
+                log.warning("The processing lock of upload %s expired", self.upload_id)
+                return
+            except AppError:
+                log.warning("Could not renew the lock of upload %s", self.upload_id)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
 
 
 def _discard_bundle(objects: ObjectStore, key: str) -> None:
@@ -527,11 +565,14 @@ def _register(
     check_keys(plan, limits.max_key_bytes)
     validate_document(document)
     record["asset_id"] = asset_id
+    # Said as soon as known: whoever settles this upload later (the dead-letter consumer)
+    # finds the folder this run writes, even if the run dies without another word.
+    stores.status.put(upload_id, {**record, "status": "processing"})
     existing = stores.documents.get(asset_id)
     if existing is not None:
-        if not _registered_by(existing, prefix):
+        if not registered_by(existing, prefix):
             raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
-        if _files_stored(existing, objects):
+        if files_stored(existing, objects):
             return asset_id  # an earlier run registered it and stopped before saying so
         # Registered by this upload, but files are missing: start again from the bundle.
         stores.documents.delete(asset_id)
@@ -578,10 +619,10 @@ def _register(
 
 def _inserted_by_this_run(documents: DocumentStore, asset_id: str, prefix: str) -> bool:
     found = documents.get(asset_id)
-    return found is not None and _registered_by(found, prefix)
+    return found is not None and registered_by(found, prefix)
 
 
-def _files_stored(document: dict[str, Any], objects: ObjectStore) -> bool:
+def files_stored(document: dict[str, Any], objects: ObjectStore) -> bool:
     """Whether every file the document keeps in this bucket is there."""
     for entry in document.get("files") or []:
         key = (
@@ -658,7 +699,7 @@ def _store_members(plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer
         raise next((f for f in failures if isinstance(f, bundle_faults)), failures[0])
 
 
-def _registered_by(document: dict[str, Any], prefix: str) -> bool:
+def registered_by(document: dict[str, Any], prefix: str) -> bool:
     """Whether this upload stored the asset's files (its keys carry the upload's id)."""
     urls = [f.get("asset_file_url", "") for f in document.get("files") or [] if isinstance(f, dict)]
     return any(isinstance(url, str) and f"/{prefix}" in url for url in urls)

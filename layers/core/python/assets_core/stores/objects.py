@@ -8,6 +8,7 @@ import logging
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -107,6 +108,9 @@ class ObjectStore(Protocol):
     def abort_multipart(self, key: str, upload_id: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def delete(self, keys: Iterable[str]) -> None: ...
+    def child_prefixes(self, prefix: str) -> Iterator[str]: ...
+    def last_modified(self, prefix: str) -> datetime | None: ...
+    def abort_uploads_under(self, prefix: str) -> int: ...
 
 
 class S3ObjectStore:
@@ -286,6 +290,47 @@ class S3ObjectStore:
             if not page.get("IsTruncated"):
                 return deleted
             token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def child_prefixes(self, prefix: str) -> Iterator[str]:
+        """The "folders" one level below ``prefix`` (which ends in '/'), each ending in '/'."""
+        token: dict[str, str] = {}
+        while True:
+            page = self._call("list_objects_v2", prefix, Prefix=prefix, Delimiter="/", **token)
+            for common in page.get("CommonPrefixes", []):
+                yield str(common["Prefix"])
+            if not page.get("IsTruncated"):
+                return
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def last_modified(self, prefix: str) -> datetime | None:
+        """When the newest object under ``prefix`` was written; None when there is none."""
+        newest: datetime | None = None
+        token: dict[str, str] = {}
+        while True:
+            page = self._call("list_objects_v2", prefix, Prefix=prefix, **token)
+            for item in page.get("Contents", []):
+                stamp = item["LastModified"]
+                newest = stamp if newest is None or stamp > newest else newest
+            if not page.get("IsTruncated"):
+                return newest
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
+    def abort_uploads_under(self, prefix: str) -> int:
+        """Abort every unfinished multipart upload of a key under ``prefix`` (their parts
+        are stored, and billed, until then); how many."""
+        aborted = 0
+        markers: dict[str, str] = {}
+        while True:
+            page = self._call("list_multipart_uploads", prefix, Prefix=prefix, **markers)
+            for upload in page.get("Uploads", []):
+                self.abort_multipart(upload["Key"], upload["UploadId"])
+                aborted += 1
+            if not page.get("IsTruncated"):
+                return aborted
+            markers = {
+                "KeyMarker": page["NextKeyMarker"],
+                "UploadIdMarker": page["NextUploadIdMarker"],
+            }
 
     def delete(self, keys: Iterable[str]) -> None:
         batch = [{"Key": key} for key in keys]

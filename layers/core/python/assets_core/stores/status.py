@@ -20,6 +20,7 @@ class StatusStore(Protocol):
     def put(self, upload_id: str, record: dict[str, Any]) -> None: ...
     def get(self, upload_id: str) -> dict[str, Any] | None: ...
     def lock(self, upload_id: str, seconds: int) -> str | None: ...
+    def renew(self, upload_id: str, token: str, seconds: int) -> bool: ...
     def unlock(self, upload_id: str, token: str) -> None: ...
 
 
@@ -58,6 +59,29 @@ class RedisStatusStore:
         key = LOCK_PREFIX + upload_id
         taken = self._run(lambda: self.client.set(key, token, nx=True, ex=seconds))
         return token if taken else None
+
+    def renew(self, upload_id: str, token: str, seconds: int) -> bool:
+        """Extend the lock by ``seconds`` if this token still holds it; False when it does
+        not (it expired, and another run may have taken it)."""
+        key = LOCK_PREFIX + upload_id
+
+        def extend() -> bool:
+            import redis
+
+            with self.client.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    if pipe.get(key) != token:
+                        return False
+                    pipe.multi()
+                    pipe.expire(key, seconds)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    return False
+
+        renewed: bool = self._run(extend)
+        return renewed
 
     def unlock(self, upload_id: str, token: str) -> None:
         """Release the lock if this token still holds it (WATCH/MULTI, no server scripts)."""
