@@ -156,6 +156,13 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, made-up ones) answers as API Gateway does: no
+            # such route, in the contract's shape (http.server would answer 501 in HTML).
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
     return RequestHandler
 
 
