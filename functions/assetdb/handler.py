@@ -12,7 +12,7 @@ _limit = get_settings().assetdb_direct_max_bytes
 handler = lambda_entry(
     app,
     max_body_bytes=_limit + 64 * 1024,
-    accept_multipart=True,
+    multipart_paths=[f"{ASSETDB}/upload_asset"],
     too_large_message=(
         f"Files sent in the request are limited to {_limit} bytes. For larger files, POST "
         f"{ASSETDB}/upload_asset with JSON to get a presigned upload."

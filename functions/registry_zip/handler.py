@@ -12,7 +12,7 @@ handler = lambda_entry(
     app,
     # The direct form carries the bundle in the request; multipart framing adds a little.
     max_body_bytes=_settings.direct_upload_max_bytes + 64 * 1024,
-    accept_multipart=True,
+    multipart_paths=[f"{REGISTRY}/zip/upload"],
     too_large_message=(
         f"Direct uploads are limited to {_settings.direct_upload_max_bytes} bytes. For larger "
         f"bundles, POST {REGISTRY}/zip/upload with a JSON body (or none) to get a presigned "

@@ -101,4 +101,7 @@ def test_prefix_documents(stack_url: str) -> None:
         assert http.get("/registry/health").json() == {"status": "ok"}
         document = http.get("/registry/openapi.json").json()
         assert "/registry/query/search" in document["paths"]
+        # The catch-all route is documented as the template a client calls.
+        assert "/registry/query/by-api-route/{route}" in document["paths"]
+        assert not [p for p in document["paths"] if ".+" in p]
         assert "swagger-ui" in http.get("/registry/docs").text

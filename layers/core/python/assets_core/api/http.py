@@ -182,7 +182,7 @@ def check_json_request(
     event: Mapping[str, Any],
     max_bytes: int,
     *,
-    accept_multipart: bool = False,
+    multipart_paths: Iterable[str] = (),
     too_large_message: str | None = None,
 ) -> Response[Any] | None:
     """Refuse a body over the limit (413), a body that is not JSON (415), a JSON array (400:
@@ -203,6 +203,9 @@ def check_json_request(
         )
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "")
     content_type = _header(event, "content-type").split(";")[0].strip().lower()
+    # Only the upload routes take form data; elsewhere it is refused before the resolver
+    # (whose request validation fails on a form without a boundary).
+    accept_multipart = (event.get("rawPath") or "") in set(multipart_paths)
     if (
         method in ("POST", "PUT", "PATCH")
         and event.get("body")
@@ -283,7 +286,7 @@ def lambda_entry(
     app: APIGatewayHttpResolver,
     *,
     max_body_bytes: int | None = None,
-    accept_multipart: bool = False,
+    multipart_paths: Iterable[str] = (),
     too_large_message: str | None = None,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler of an API group: size and content-type checks, then the resolver."""
@@ -292,7 +295,7 @@ def lambda_entry(
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         refused = check_json_request(
-            event, limit, accept_multipart=accept_multipart, too_large_message=too_large_message
+            event, limit, multipart_paths=multipart_paths, too_large_message=too_large_message
         )
         if refused is not None:
             return {
@@ -332,7 +335,7 @@ def register_service_routes(
         schema: dict[str, Any] = json.loads(
             doc_app.get_openapi_json_schema(title=title, version=API_VERSION)
         )
-        return schema
+        return documented_catch_alls(schema)
 
     register_health(app, prefix)
 
@@ -344,6 +347,28 @@ def register_service_routes(
     def get_docs() -> Response[str]:
         html = SWAGGER_HTML.format(title=title, spec_url=f"{prefix}/openapi.json")
         return Response(status_code=HTTPStatus.OK, content_type="text/html", body=html)
+
+
+CATCH_ALL = "/.+"
+
+
+def documented_catch_alls(schema: dict[str, Any]) -> dict[str, Any]:
+    """A catch-all route (``.../.+``, API Gateway's ``{route+}``) written as the path
+    template clients call, with its parameter: ``.../{route}``."""
+    paths = schema.get("paths", {})
+    for path in [p for p in paths if p.endswith(CATCH_ALL)]:
+        operations = paths.pop(path)
+        for operation in operations.values():
+            parameter = {
+                "name": "route",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "The rest of the path; it may hold '/'.",
+            }
+            operation["parameters"] = [parameter, *operation.get("parameters", [])]
+        paths[path.removesuffix(CATCH_ALL) + "/{route}"] = operations
+    return schema
 
 
 def register_health(app: APIGatewayHttpResolver | Router, prefix: str) -> None:
