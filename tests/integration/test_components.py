@@ -297,3 +297,10 @@ def test_graphiql_and_documents() -> None:
     status, document = invoke(handler, docs)
     assert status == 200
     assert "/components/api/registerComponent" in document["paths"]
+
+
+def test_a_query_the_driver_cannot_encode_is_400_on_the_wire_server() -> None:
+    body: dict[str, Any] = {"query": {"componentMetadata": {"": {"x\u0000y": {}}}}}
+    status, answer = invoke(handler, event("apigw_components_query", body=body))
+    assert status == 400, answer
+    assert answer["error"]["code"] == "INVALID_FILTER"

@@ -180,3 +180,9 @@ def test_an_integer_beyond_64_bits_is_refused_before_the_driver(query: dict) -> 
     with pytest.raises(InvalidFilter, match="beyond 64 bits"):
         validate_filter(query)
     validate_filter({"n": 2**63 - 1, "m": {"$lt": -(2**63)}})
+
+
+def test_a_nul_in_a_literal_objects_key_is_refused_before_the_driver() -> None:
+    # Found by schemathesis on the wire server: BSON cannot encode the key (a 500 before).
+    with pytest.raises(InvalidFilter, match="NUL"):
+        validate_filter({"componentMetadata": {"a\x00b": {}}})

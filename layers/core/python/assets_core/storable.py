@@ -94,6 +94,11 @@ def check_query_values(query: Any, what: str = "filter") -> None:
     while stack:
         value = stack.pop()
         if isinstance(value, Mapping):
+            for key in value:
+                if isinstance(key, str) and "\x00" in key:
+                    raise InvalidFilter(f"The {what} has a key holding a NUL character.")
+                if isinstance(key, str):
+                    _check_text(key, what)
             stack.extend(value.values())
         elif isinstance(value, list | tuple):
             stack.extend(value)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bson.errors import BSONError
 from bson.objectid import ObjectId
 from bson.regex import Regex
 from pymongo import ASCENDING, MongoClient
@@ -240,6 +241,10 @@ class MongoDocumentStore:
             ) from exc
         except OperationFailure as exc:
             raise InvalidFilter(f"The database refused the query: {exc.details or exc}.") from exc
+        except BSONError as exc:
+            # Something the driver cannot encode (checked before every write and query; this
+            # is the net under those checks).
+            raise InvalidFilter(f"The database cannot encode this request: {exc}.") from exc
         except PyMongoError as exc:
             # The driver's text names the servers' addresses: it goes to the log, not the client.
             logger.exception("The metadata store failed")
