@@ -17,8 +17,10 @@ export UV_SYSTEM_CERTS := 1
 # CDK's jsii runtime warns about Node 20 on every synth; the warning is not actionable here.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk
+DOCS_UI := layers/core/python/assets_core/docs_ui/vendor/.built
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: all install python run test lint format typecheck unit layer certs synth cdk-app deploy destroy smoke bench clean
+.PHONY: all install python run test lint format typecheck unit layer certs docs-ui synth cdk-app deploy destroy smoke bench clean
 
 all: test
 
@@ -46,7 +48,7 @@ install: $(VENV)/.synced $(LOCALSTACK)/.synced
 uv.lock: pyproject.toml | $(UV)
 	$(UV) lock --python $(PYTHON)
 
-run: install
+run: install $(DOCS_UI)
 	PORT=$(PORT) $(PY) -m local
 
 lint: install
@@ -62,7 +64,7 @@ typecheck: install
 
 # The suite starts its own MongoDB wire server and LocalStack (tests/conftest.py), runs at the
 # stack's log level and in a random order (pytest-randomly; -p no:randomly to stop it).
-test: lint typecheck layer $(CDK)
+test: lint typecheck layer $(CDK) $(DOCS_UI) $(CHROMIUM)
 	$(VENV)/bin/pytest
 
 unit: install
@@ -73,7 +75,7 @@ unit: install
 # Built again when the lock, the core layer's source or the build step changes.
 LAYERS_BUILT := layers/build/.built
 CORE_SOURCES := $(shell find layers/core -type f -not -path '*/__pycache__/*' -not -name '*.pyc')
-$(LAYERS_BUILT): $(VENV)/.synced uv.lock infra_cdk/layers.py $(CORE_SOURCES)
+$(LAYERS_BUILT): $(VENV)/.synced uv.lock infra_cdk/layers.py $(CORE_SOURCES) $(DOCS_UI)
 	rm -rf layers/deps/python
 	$(UV) export --frozen --no-default-groups --no-hashes --no-emit-project \
 		-o layers/deps/requirements.txt --quiet
@@ -108,6 +110,20 @@ synth: install layer $(CDK)
 $(CDK): package.json package-lock.json
 	npm ci --silent
 	touch $@
+
+# Swagger UI and GraphiQL, served by the deployment itself (no public CDN): copied from npm
+# into the core layer.
+docs-ui: $(DOCS_UI)
+$(DOCS_UI): $(CDK) infra_cdk/docs_ui.py | $(VENV)/.synced
+	$(PY) -m infra_cdk.docs_ui
+	touch $@
+
+# The browser tests drive Debian's Chromium with playwright-core (package.json); installed
+# here when missing (root, and Debian's package archive, needed once per machine).
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) for the browser tests"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 deploy: install layer $(CDK)
 	$(PY) -m infra_cdk.preflight $(CDK_CONTEXT)

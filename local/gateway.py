@@ -26,6 +26,14 @@ class Gateway:
     def __init__(self) -> None:
         self.handlers: dict[str, Any] = {}
         self.lock = threading.Lock()
+        # A Lambda execution environment serves one request at a time, and a powertools
+        # resolver keeps the current event in module state: the gateway's threads take turns
+        # per function (concurrent calls crossed their events and answers under load).
+        self.invocations: dict[str, threading.Lock] = {}
+
+    def invocation_lock(self, name: str) -> threading.Lock:
+        with self.lock:
+            return self.invocations.setdefault(name, threading.Lock())
 
     def handler_for(self, group: ApiGroup) -> Any:
         with self.lock:
@@ -146,7 +154,9 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 domain=self.headers.get("Host", "127.0.0.1"),
             )
             try:
-                result = gateway.handler_for(group)(event, LocalContext(group.name))
+                handler = gateway.handler_for(group)
+                with gateway.invocation_lock(group.name):
+                    result = handler(event, LocalContext(group.name))
             except Exception:
                 log.exception("Handler %s failed", group.name)
                 self._send(*_json_error(500, "INTERNAL_ERROR", "Internal Server Error"))

@@ -73,7 +73,12 @@ def _routes(prefix: str, *pairs: tuple[str, str]) -> tuple[Route, ...]:
 
 
 # Every prefix answers these (served by one of its groups).
-SERVICE_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"))
+SERVICE_ROUTES = (
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/{asset}"),  # Swagger UI's and GraphiQL's files, served by the deployment
+)
 REGISTRY = "/registry"
 
 API_GROUPS: tuple[ApiGroup, ...] = (

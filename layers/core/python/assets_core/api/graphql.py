@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from assets_core import docs_ui
 from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
 
@@ -40,8 +41,14 @@ def register_graphql(app: APIGatewayHttpResolver | Router, path: str, load: Sche
             max_cost=settings.graphql_max_cost,
             max_root_fields=settings.graphql_max_root_fields,
             cost_map=cost_map,
+            page=graphiql_page(),
         )
-        return Response(status_code=status, content_type=content_type, body=body)
+        headers = dict(docs_ui.PAGE_HEADERS) if content_type.startswith("text/html") else {}
+        return Response(status_code=status, content_type=content_type, body=body, headers=headers)
+
+    def graphiql_page() -> str:
+        prefix = "/" + path.strip("/").split("/")[0]
+        return docs_ui.graphiql_page("GraphiQL", path, f"{prefix}/docs")
 
     app.get(path, summary="GraphiQL (Accept: text/html) or a query in ?query=", tags=["graphql"])(
         answer

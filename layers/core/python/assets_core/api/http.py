@@ -309,15 +309,6 @@ def lambda_entry(
     return handler
 
 
-SWAGGER_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-</head><body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#swagger-ui"}});</script>
-</body></html>"""
-
-
 def register_service_routes(
     app: APIGatewayHttpResolver, *, prefix: str, title: str, registrars: Iterable[Registrar]
 ) -> None:
@@ -345,8 +336,31 @@ def register_service_routes(
 
     @app.get(f"{prefix}/docs", include_in_schema=False)
     def get_docs() -> Response[str]:
-        html = SWAGGER_HTML.format(title=title, spec_url=f"{prefix}/openapi.json")
-        return Response(status_code=HTTPStatus.OK, content_type="text/html", body=html)
+        from assets_core import docs_ui
+
+        html = docs_ui.swagger_page(title, f"{prefix}/openapi.json", f"{prefix}/docs")
+        return Response(
+            status_code=HTTPStatus.OK,
+            content_type="text/html; charset=utf-8",
+            body=html,
+            headers=dict(docs_ui.PAGE_HEADERS),
+        )
+
+    @app.get(f"{prefix}/docs/<asset>", include_in_schema=False, compress=True)
+    def get_docs_asset(asset: str) -> Response[Any]:
+        from assets_core import docs_ui
+
+        found = docs_ui.asset(asset)
+        if found is None:
+            return error_response(
+                HTTPStatus.NOT_FOUND, "NOT_FOUND", f"No documentation file '{asset}'."
+            )
+        return Response(
+            status_code=HTTPStatus.OK,
+            content_type=found.content_type,
+            body=found.body,
+            headers=dict(docs_ui.ASSET_HEADERS),
+        )
 
 
 CATCH_ALL = "/.+"

@@ -10,7 +10,6 @@ from itertools import accumulate
 from typing import Any
 
 from ariadne import ScalarType, graphql_sync
-from ariadne.explorer import ExplorerGraphiQL
 from ariadne.types import GraphQLSchema
 from ariadne.validation import cost_validator
 from graphql import (
@@ -213,6 +212,7 @@ def execute(
     max_root_fields: int = 10,
     cost_map: dict[str, dict[str, Any]] | None = None,
     context: dict[str, Any] | None = None,
+    page: str = "",
 ) -> tuple[int, str, Any]:
     """Run one GraphQL request; answers (status, content type, body).
 
@@ -221,8 +221,7 @@ def execute(
     shape, with GraphQL's ``errors`` list beside it.
     """
     if method == "GET" and "text/html" in accept and "query" not in query_params:
-        html = ExplorerGraphiQL(title="GraphiQL").html(None)
-        return HTTPStatus.OK, "text/html; charset=utf-8", html
+        return HTTPStatus.OK, "text/html; charset=utf-8", page
     if method == "GET":
         data: Any = dict(query_params)
         if isinstance(data.get("variables"), str):
