@@ -30,10 +30,7 @@ VENDOR_SOURCES = {
 ASSETS: dict[str, tuple[Path, str]] = {
     "swagger-init.js": (HERE / "swagger-init.js", JS),
     "graphiql-init.js": (HERE / "graphiql-init.js", JS),
-    **{
-        name: (VENDOR / name, CSS if name.endswith(".css") else JS)
-        for name in VENDOR_SOURCES
-    },
+    **{name: (VENDOR / name, CSS if name.endswith(".css") else JS) for name in VENDOR_SOURCES},
 }
 # Styles: Swagger UI and GraphiQL set some inline; images: Swagger UI's are data: URLs.
 CONTENT_SECURITY_POLICY = (
@@ -88,7 +85,7 @@ def graphiql_page(title: str, endpoint: str, assets_base: str) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{base}/graphiql.min.css">'
-        "</head><body style=\"margin:0\">"
+        '</head><body style="margin:0">'
         f'<div id="graphiql" style="height:100vh" data-endpoint="{escape(endpoint, quote=True)}">'
         "</div>"
         f'<script src="{base}/react.production.min.js"></script>'
