@@ -167,3 +167,11 @@ def test_fragments_spread_twice_count_twice_toward_the_root_cap() -> None:
     assert "12 root fields" in body["error"]["message"]
     # Introspection (what GraphiQL sends) is not counted.
     assert gql("{ __schema { queryType { name } } __typename }")[0] == 200
+
+
+def test_search_assets_continues_after_the_last_asset_id() -> None:
+    query = "query($a: String) { searchAssets(filters: {}, limit: 2, after: $a) { assetId } }"
+    first = gql(query)[1]["data"]["searchAssets"]
+    assert [a["assetId"] for a in first] == ["asset-001", "asset-002"]
+    rest = gql(query, {"a": first[-1]["assetId"]})[1]["data"]["searchAssets"]
+    assert [a["assetId"] for a in rest] == ["asset-003"]

@@ -47,8 +47,8 @@ type Query {{
   getAssetsBySubType(subType: String!, limit: Int = {DEFAULT_LIMIT}): [Asset!]!
   "Assets defining an API on this route."
   getAssetsByApiRoute(route: String!, limit: Int = {DEFAULT_LIMIT}): [Asset!]!
-  "Assets matching a MongoDB-style filter; pass it as a variable of type GenericScalar."
-  searchAssets(filters: GenericScalar, limit: Int = {DEFAULT_LIMIT}): [Asset!]!
+  "Assets matching a GenericScalar filter, by assetId; after: the last assetId of an answer."
+  searchAssets(filters: GenericScalar, limit: Int = {DEFAULT_LIMIT}, after: String): [Asset!]!
 }}
 """
 )
@@ -100,11 +100,14 @@ def resolve_by_api_route(_: Any, __: Any, route: str, limit: int) -> list[dict[s
 
 
 @query.field("searchAssets")
-def resolve_search(_: Any, __: Any, limit: int, filters: Any = None) -> list[dict[str, Any]]:
-    """Spec 000 and the contract make ``filters`` optional: none (or null) matches every asset."""
-    return assets.search(
-        {} if filters is None else filters, _page(limit), store=assets_store()
-    ).items
+def resolve_search(
+    _: Any, __: Any, limit: int, filters: Any = None, after: str | None = None
+) -> list[dict[str, Any]]:
+    """Spec 000 and the contract make ``filters`` optional: none (or null) matches every asset.
+    Assets come in assetId order; ``after`` (the last assetId of an answer) continues where
+    it stopped, at its count or at the 4 MiB a Lambda response can carry."""
+    page = PageRequest(limit=_page(limit).limit, after=after or None)
+    return assets.search({} if filters is None else filters, page, store=assets_store()).items
 
 
 @lru_cache(maxsize=1)
