@@ -1,10 +1,10 @@
 // Drives Debian's Chromium (playwright-core) through the API pages of a running stack with
 // every request off the stack refused (as offline, or under a strict content policy):
 // Swagger UI must render and run a call, GraphiQL must render and run a query.
-// Usage: node tests/browser/docs_pages.mjs BASE_URL SCREENSHOT_DIR  -> JSON on stdout
+// Usage: node tests/browser/docs_pages.mjs BASE_URL SCREENSHOT_DIR ASSET_ID  -> JSON on stdout
 import { chromium } from "playwright-core";
 
-const [base, shots] = process.argv.slice(2);
+const [base, shots, assetId] = process.argv.slice(2);
 const FLAGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -47,10 +47,10 @@ try {
   const gql = await page.goto(`${base}/registry/graphql`);
   result.graphiql.csp = gql.headers()["content-security-policy"] || "";
   await page.waitForSelector(".graphiql-container .graphiql-query-editor .CodeMirror", { timeout: 30000 });
-  await page.evaluate(() => {
+  await page.evaluate((id) => {
     const editor = document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror;
-    editor.setValue('{ searchAssets(filters: {}, limit: 5) { assetId assetVersion } }');
-  });
+    editor.setValue(`{ searchAssets(filters: {asset_id: "${id}"}) { assetId assetVersion } }`);
+  }, assetId);
   await page.locator(".graphiql-execute-button").click();
   await page.waitForFunction(
     () => (document.querySelector(".result-window")?.textContent || "").includes("searchAssets"),

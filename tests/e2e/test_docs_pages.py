@@ -29,7 +29,7 @@ def browser_run(stack_url: str, tmp_path: Path) -> tuple[dict, Path, str]:
     with httpx.Client(base_url=stack_url, timeout=10) as http:
         assert http.post("/registry/assets", json=make_asset(asset_id)).status_code == 201
     run = subprocess.run(
-        ["node", str(SCRIPT), stack_url, str(tmp_path)],
+        ["node", str(SCRIPT), stack_url, str(tmp_path), asset_id],
         cwd=ROOT,
         capture_output=True,
         text=True,
