@@ -25,7 +25,7 @@ from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
 from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from assets_core.logic.revisions import Precondition
-from assets_core.stores.documents import Versioned
+from assets_core.ports import Versioned
 
 logger = Logger(service=get_settings().service_name)
 

@@ -13,8 +13,8 @@ from assets_core.api.http import Cursor, Limit, if_match, json_response, version
 from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.pagination import PageRequest
+from assets_core.ports import etag_of
 from assets_core.routes import REGISTRY
-from assets_core.stores.documents import etag_of
 from assets_core.stores.registry import assets_store, objects
 
 

@@ -14,7 +14,7 @@ from assets_core.keys import ASSETDB_PREFIX
 from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, Versioned
 
 KEY_PREFIX = ASSETDB_PREFIX
 INDEXED_PATHS = ("asset_name", "asset_tags", "asset_version.version", "assets_db_id")

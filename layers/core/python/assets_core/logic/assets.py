@@ -12,7 +12,7 @@ from assets_core.filters import validate_filter
 from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic.revisions import Precondition, modify
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, Versioned
 
 if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
     from assets_core.models.asset import Asset, AssetUpdate

@@ -34,10 +34,8 @@ from assets_core.logic.zipreader import (
     read_members,
 )
 from assets_core.models.asset import Asset, is_asset_id
+from assets_core.ports import MAX_KEY_BYTES, DocumentStore, ObjectStore, Part, StatusStore
 from assets_core.storable import MAX_DEPTH, NotStorable, check_storable
-from assets_core.stores.documents import DocumentStore
-from assets_core.stores.objects import MAX_KEY_BYTES, ObjectStore, Part
-from assets_core.stores.status import StatusStore
 
 log = logging.getLogger(__name__)
 

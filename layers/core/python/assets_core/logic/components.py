@@ -12,7 +12,7 @@ from assets_core.filters import check_regex, validate_filter, validate_update
 from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Component
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, Versioned
 
 URI_FIELD = "componentURI"
 INDEXED_PATHS = ("componentType", "componentId.name", "tags", "createdAt", "lastModifiedAt")

@@ -10,7 +10,7 @@ from assets_core.filters import validate_filter
 from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryUpdate
 from assets_core.pagination import Page, PageRequest
-from assets_core.stores.documents import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, Versioned
 
 KEY = "asset_registry_id"
 INDEXED_PATHS = ("asset_registry_name", "asset_registry_tags")

@@ -27,8 +27,7 @@ from assets_core.logic.bundles import (
     files_stored,
     registered_by,
 )
-from assets_core.stores.documents import DocumentStore
-from assets_core.stores.objects import ObjectStore
+from assets_core.ports import DocumentStore, ObjectStore
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assets_core.errors import InvalidInput, RevisionConflict
-from assets_core.stores.documents import Versioned, etag_of
+from assets_core.ports import Versioned, etag_of
 
 # Rebuilt this many times before a write without If-Match gives up (a record written by
 # several clients at once every few milliseconds).

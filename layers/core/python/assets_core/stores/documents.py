@@ -12,9 +12,8 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bson.errors import BSONError
 from bson.objectid import ObjectId
@@ -38,66 +37,18 @@ from assets_core.errors import (
 )
 from assets_core.once import once
 from assets_core.pagination import Page, PageRequest, take_page
+from assets_core.ports import (  # noqa: F401  (DocumentStore: re-exported)
+    REVISION,
+    DocumentStore,
+    Versioned,
+    etag_of,
+)
 from assets_core.storable import check_storable, check_update_storable
 
 logger = logging.getLogger(__name__)
-
-
-# Every stored document carries its revision here: 1 when inserted, one more at every write.
-# Reads never return it (the API shows it as the ETag); a document stored before revisions
-# existed counts as revision 0.
-REVISION = "_rev"
 # A preview applies update operators to a scratch copy; a copy a crash left behind expires.
 PREVIEW_SUFFIX = "__preview"
 PREVIEW_TTL_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class Versioned:
-    """A stored document and the revision it was read at."""
-
-    document: dict[str, Any]
-    revision: int
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.revision)
-
-
-def etag_of(revision: int) -> str:
-    return f'"{revision}"'
-
-
-class DocumentStore(Protocol):
-    """Documents keyed by one unique string field. Every write is atomic and bumps the
-    document's revision; ``replace`` (and ``update`` given a revision) writes only over the
-    revision the caller read, else ``RevisionConflict``."""
-
-    key_field: str
-
-    def insert(self, document: Mapping[str, Any]) -> None: ...
-    def get(self, key: str) -> dict[str, Any] | None: ...
-    def read(self, key: str) -> Versioned | None: ...
-    def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None: ...
-    def read_one(self, query: Mapping[str, Any]) -> Versioned | None: ...
-    def replace(self, key: str, document: Mapping[str, Any], *, revision: int) -> bool: ...
-    def update(
-        self, key: str, update: Mapping[str, Any], *, revision: int | None = None
-    ) -> dict[str, Any] | None: ...
-    def preview_update(
-        self, document: Mapping[str, Any], update: Mapping[str, Any]
-    ) -> dict[str, Any]: ...
-    def delete(self, key: str, *, revision: int | None = None) -> bool: ...
-    def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page: ...
-    def count(self, query: Mapping[str, Any]) -> int: ...
-    def find(
-        self,
-        query: Mapping[str, Any],
-        *,
-        sort: Sequence[tuple[str, int]] = (),
-        skip: int = 0,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]: ...
 
 
 class _Deadline:

@@ -7,10 +7,9 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 import botocore.session
 from botocore.config import Config
@@ -18,10 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.config import get_settings
 from assets_core.errors import NotFound, ObjectRefused, StoreUnavailable
+from assets_core.ports import MAX_KEY_BYTES, ObjectStore, Part, PresignedPost  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-MAX_KEY_BYTES = 1024  # S3's limit on an object key, in bytes of UTF-8
 
 # 4xx answers that are not the request's fault: the same request can succeed later.
 _TRANSIENT_CODES = frozenset(
@@ -68,49 +67,9 @@ def is_request_fault(exc: ClientError) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Part:
-    """One part of a multipart upload as completing it needs: its ETag and its CRC32."""
-
-    etag: str
-    crc32: int
-
-
 def crc32_header(crc: int) -> str:
     """A CRC32 as S3's checksum headers carry it: base64 of the 4 big-endian bytes."""
     return base64.b64encode(crc.to_bytes(4, "big")).decode()
-
-
-@dataclass(frozen=True)
-class PresignedPost:
-    url: str
-    fields: dict[str, str]
-
-
-class ObjectStore(Protocol):
-    bucket: str
-
-    def url_of(self, key: str) -> str: ...
-    def key_of(self, url: str) -> str | None: ...
-    def presigned_post(
-        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
-    ) -> PresignedPost: ...
-    def put(self, key: str, body: bytes, content_type: str = ...) -> None: ...
-    def size(self, key: str) -> int | None: ...
-    def read_range(self, key: str, start: int, end: int) -> bytes: ...
-    def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Iterator[bytes]: ...
-    def start_multipart(self, key: str, content_type: str) -> str: ...
-    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> Part: ...
-    def copy_part(
-        self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
-    ) -> str: ...
-    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None: ...
-    def abort_multipart(self, key: str, upload_id: str) -> None: ...
-    def delete_prefix(self, prefix: str) -> int: ...
-    def delete(self, keys: Iterable[str]) -> None: ...
-    def child_prefixes(self, prefix: str) -> Iterator[str]: ...
-    def last_modified(self, prefix: str) -> datetime | None: ...
-    def abort_uploads_under(self, prefix: str) -> int: ...
 
 
 class S3ObjectStore:

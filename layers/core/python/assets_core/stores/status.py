@@ -5,23 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any, Protocol
+from typing import Any
 
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
 from assets_core.once import once
+from assets_core.ports import StatusStore  # noqa: F401  (re-exported)
 
 STATUS_PREFIX = "UPLOAD_STATUS:"
 LOCK_PREFIX = "UPLOAD_LOCK:"
 logger = logging.getLogger(__name__)
-
-
-class StatusStore(Protocol):
-    def put(self, upload_id: str, record: dict[str, Any]) -> None: ...
-    def get(self, upload_id: str) -> dict[str, Any] | None: ...
-    def lock(self, upload_id: str, seconds: int) -> str | None: ...
-    def renew(self, upload_id: str, token: str, seconds: int) -> bool: ...
-    def unlock(self, upload_id: str, token: str) -> None: ...
 
 
 class RedisStatusStore:

@@ -1,0 +1,124 @@
+"""The ports: what logic needs of the document, object and status stores, as Protocols and
+plain values, without a driver. Logic imports these; the adapters (``stores/documents.py``
+on pymongo, ``stores/objects.py`` on botocore, ``stores/status.py`` on redis) implement
+them, and a test proves that importing any logic module loads no driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from assets_core.pagination import Page, PageRequest
+
+# -- documents ---------------------------------------------------------------------------
+
+# Every stored document carries its revision here: 1 when inserted, one more at every write.
+# Reads never return it (the API shows it as the ETag); a document stored before revisions
+# existed counts as revision 0.
+REVISION = "_rev"
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A stored document and the revision it was read at."""
+
+    document: dict[str, Any]
+    revision: int
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.revision)
+
+
+def etag_of(revision: int) -> str:
+    return f'"{revision}"'
+
+
+class DocumentStore(Protocol):
+    """Documents keyed by one unique string field. Every write is atomic and bumps the
+    document's revision; ``replace`` (and ``update`` given a revision) writes only over the
+    revision the caller read, else ``RevisionConflict``."""
+
+    key_field: str
+
+    def insert(self, document: Mapping[str, Any]) -> None: ...
+    def get(self, key: str) -> dict[str, Any] | None: ...
+    def read(self, key: str) -> Versioned | None: ...
+    def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    def read_one(self, query: Mapping[str, Any]) -> Versioned | None: ...
+    def replace(self, key: str, document: Mapping[str, Any], *, revision: int) -> bool: ...
+    def update(
+        self, key: str, update: Mapping[str, Any], *, revision: int | None = None
+    ) -> dict[str, Any] | None: ...
+    def preview_update(
+        self, document: Mapping[str, Any], update: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+    def delete(self, key: str, *, revision: int | None = None) -> bool: ...
+    def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page: ...
+    def count(self, query: Mapping[str, Any]) -> int: ...
+    def find(
+        self,
+        query: Mapping[str, Any],
+        *,
+        sort: Sequence[tuple[str, int]] = (),
+        skip: int = 0,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]: ...
+
+
+# -- objects -----------------------------------------------------------------------------
+
+MAX_KEY_BYTES = 1024  # S3's limit on an object key, in bytes of UTF-8
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multipart upload as completing it needs: its ETag and its CRC32."""
+
+    etag: str
+    crc32: int
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+
+
+class ObjectStore(Protocol):
+    bucket: str
+
+    def url_of(self, key: str) -> str: ...
+    def key_of(self, url: str) -> str | None: ...
+    def presigned_post(
+        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
+    ) -> PresignedPost: ...
+    def put(self, key: str, body: bytes, content_type: str = ...) -> None: ...
+    def size(self, key: str) -> int | None: ...
+    def read_range(self, key: str, start: int, end: int) -> bytes: ...
+    def stream_range(self, key: str, start: int, end: int, chunk: int = ...) -> Iterator[bytes]: ...
+    def start_multipart(self, key: str, content_type: str) -> str: ...
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> Part: ...
+    def copy_part(
+        self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
+    ) -> str: ...
+    def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None: ...
+    def abort_multipart(self, key: str, upload_id: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> int: ...
+    def delete(self, keys: Iterable[str]) -> None: ...
+    def child_prefixes(self, prefix: str) -> Iterator[str]: ...
+    def last_modified(self, prefix: str) -> datetime | None: ...
+    def abort_uploads_under(self, prefix: str) -> int: ...
+
+
+# -- upload status -----------------------------------------------------------------------
+
+
+class StatusStore(Protocol):
+    def put(self, upload_id: str, record: dict[str, Any]) -> None: ...
+    def get(self, upload_id: str) -> dict[str, Any] | None: ...
+    def lock(self, upload_id: str, seconds: int) -> str | None: ...
+    def renew(self, upload_id: str, token: str, seconds: int) -> bool: ...
+    def unlock(self, upload_id: str, token: str) -> None: ...
