@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools import Logger
 
 from assets_core.config import get_settings
-from assets_core.errors import AppError, NotFound
+from assets_core.errors import AppError, InternalError
 from assets_core.logic import assets
 from assets_core.logic.downloads import zip_stream
 from assets_core.signing import check_link, signing_key
@@ -61,7 +61,9 @@ def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
         return _error(exc)
     except Exception:
         logger.exception("Download failed before streaming")
-        return _error(NotFound("The asset could not be read; try again.", code="DOWNLOAD_FAILED"))
+        return _error(
+            InternalError("The download failed unexpectedly; the error was logged. Try again.")
+        )
     headers = {
         "Content-Type": "application/zip",
         "Content-Disposition": f'attachment; filename="{asset_id}.zip"',

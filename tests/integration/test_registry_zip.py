@@ -210,3 +210,20 @@ def test_signed_link_to_a_deleted_asset_is_404(s3: Any) -> None:
 def test_ingest_is_reachable_through_the_recorded_event(s3: Any) -> None:
     recorded = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())
     assert ingest(recorded, LocalContext("ingest")) == {"batchItemFailures": []}
+
+
+def test_an_unexpected_failure_before_streaming_is_a_500_not_a_404(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functions.registry_download.handler as download
+
+    run(upload(zip_bytes({"a": b"x"}, asset=bundle_asset("dl-5"))))
+    _, _, headers = redirect_for("dl-5")
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(download.assets, "get", broken)
+    response = stream(function_url_event(headers["Location"]))
+    assert response.status == 500
+    assert json.loads(b"".join(response.body))["error"]["code"] == "INTERNAL_ERROR"

@@ -73,6 +73,13 @@ class UnsupportedMediaType(AppError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
+class InternalError(AppError):
+    """Something failed that no client input explains (logged where it happened)."""
+
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    code = "INTERNAL_ERROR"
+
+
 class StoreUnavailable(AppError):
     """A backing store did not answer; the client may retry."""
 
