@@ -11,7 +11,6 @@ CORE_LAYER_SOURCE_DIR = ROOT / "layers" / "core"
 # and the source without bytecode otherwise (tests synthesize without building).
 CORE_LAYER_BUILD_DIR = ROOT / "layers" / "build" / "core"
 DEPS_LAYER_DIR = ROOT / "layers" / "deps"
-LOG_RETENTION_DAYS = 30
 FUNCTION_SG_PORTS = {"redis": 6379, "mongodb": 27017}
 
 # Context keys (cdk.json or `-c key=value`) and their defaults.

@@ -69,7 +69,6 @@ def _insert(document: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
             "change its name, version or tag.",
             code="ASSET_URI_EXISTS",
         ) from None
-    document.pop("_id", None)
     return document
 
 

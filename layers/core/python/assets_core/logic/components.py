@@ -61,7 +61,6 @@ def register(component: Component, *, store: DocumentStore) -> dict[str, Any]:
             "update it, or register another version or release tag.",
             code="COMPONENT_EXISTS",
         ) from None
-    document.pop("_id", None)
     return public(document)
 
 

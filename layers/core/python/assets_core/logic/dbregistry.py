@@ -23,7 +23,6 @@ def _not_found(registry_id: str) -> NotFound:
 def create(fields: AssetsDBRegistryFields, *, store: DocumentStore) -> dict[str, Any]:
     document = {KEY: str(uuid.uuid4()), **fields.model_dump(mode="json")}
     store.insert(document)
-    document.pop("_id", None)
     return document
 
 
