@@ -20,7 +20,7 @@ CDK := node_modules/.bin/cdk
 DOCS_UI := layers/core/python/assets_core/docs_ui/vendor/.built
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: all install python run test lint format typecheck unit layer certs docs-ui synth cdk-app deploy destroy smoke bench clean
+.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui synth cdk-app deploy destroy smoke bench clean
 
 all: test
 
@@ -67,8 +67,18 @@ typecheck: install
 test: lint typecheck layer $(CDK) $(DOCS_UI) $(CHROMIUM)
 	$(VENV)/bin/pytest
 
+# One suite at a time (make test runs them all).
 unit: install
-	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest -m unit
+
+integration: install $(DOCS_UI)
+	$(VENV)/bin/pytest -m integration
+
+infra: install layer $(CDK)
+	$(VENV)/bin/pytest -m infra
+
+e2e: install $(DOCS_UI) $(CHROMIUM)
+	$(VENV)/bin/pytest -m e2e
 
 # The dependencies layer: the runtime dependencies from uv.lock as arm64 wheels for
 # Lambda's Python 3.13, without Docker. Development groups (mongomock, moto...) never ship.

@@ -48,6 +48,17 @@ CACHED_STORES = (
 )
 
 
+SUITES = ("unit", "integration", "infra", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries its suite's marker, from its folder (``-m unit``, ``-m "not e2e"``)."""
+    for item in items:
+        suite = item.path.parent.name
+        if suite in SUITES:
+            item.add_marker(getattr(pytest.mark, suite))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Start the session's MongoDB and S3/SQS before any setting is read."""
     if hasattr(config, "workerinput"):  # pragma: no cover - no xdist here
