@@ -50,3 +50,22 @@ def test_the_ports_load_no_driver() -> None:
 
 def test_the_probe_sees_a_driver_when_one_is_loaded() -> None:
     assert "pymongo" in loaded_drivers("assets_core.stores.documents")
+
+
+def test_the_store_factories_import_no_logic() -> None:
+    # Adapters -> plain names (assets_core.collections), never adapters -> logic.
+    probe = (
+        "import sys, assets_core.stores.registry as r; r.assets_store(); r.components_store(); "
+        "r.assetdb_store(); r.dbregistry_store(); "
+        "print(sorted(m for m in sys.modules if m.startswith('assets_core.logic')))"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "layers" / "core" / "python"), "MONGODB_URI": "mongomock://"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert answer.stdout.strip() == "[]"

@@ -17,8 +17,6 @@ from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
 
 KEY_PREFIX = ASSETDB_PREFIX
-INDEXED_PATHS = ("asset_name", "asset_tags", "asset_version.version", "assets_db_id")
-UNIQUE_PATHS = ("asset_uri",)
 OBJECT_KEY = re.compile(r"^assetdb/([0-9a-f-]{36})/[0-9a-f-]{36}(\.[A-Za-z0-9]{1,16})?$")
 
 

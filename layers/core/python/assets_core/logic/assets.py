@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
+from assets_core.collections import API_ROUTE_PATH, SUB_TYPE_PATH, TAG_PATH, TYPE_PATH
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETS_PREFIX
@@ -16,13 +17,6 @@ from assets_core.ports import DocumentStore, Versioned
 
 if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
     from assets_core.models.asset import Asset, AssetUpdate
-
-# The paths the typed queries use; each gets an index.
-TYPE_PATH = "profiles.asset_type"
-SUB_TYPE_PATH = "profiles.asset_sub_type"
-TAG_PATH = "profiles.asset_tags"
-API_ROUTE_PATH = "apis.asset_api_route"
-INDEXED_PATHS = (TYPE_PATH, SUB_TYPE_PATH, TAG_PATH, API_ROUTE_PATH, "asset_uri", "asset_version")
 
 
 class AssetExists(AlreadyExists):

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from assets_core.collections import COMPONENTS
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import check_regex, validate_filter, validate_update
 from assets_core.logic.revisions import Precondition, modify
@@ -14,8 +15,7 @@ from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Compone
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
 
-URI_FIELD = "componentURI"
-INDEXED_PATHS = ("componentType", "componentId.name", "tags", "createdAt", "lastModifiedAt")
+URI_FIELD = COMPONENTS.key_field
 PROTECTED = (*IDENTITY_FIELDS, *SYSTEM_FIELDS)
 
 

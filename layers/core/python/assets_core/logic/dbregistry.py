@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from assets_core.collections import ASSET_REGISTRIES
 from assets_core.errors import InvalidInput, NotFound
 from assets_core.filters import validate_filter
 from assets_core.logic.revisions import Precondition, modify
@@ -12,8 +13,7 @@ from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryU
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
 
-KEY = "asset_registry_id"
-INDEXED_PATHS = ("asset_registry_name", "asset_registry_tags")
+KEY = ASSET_REGISTRIES.key_field
 
 
 def _not_found(registry_id: str) -> NotFound:

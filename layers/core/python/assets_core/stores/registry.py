@@ -5,64 +5,54 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from assets_core.collections import (
+    ASSET_OBJECTS,
+    ASSET_REGISTRIES,
+    ASSETS,
+    COMPONENTS,
+    Collection,
+)
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
     from assets_core.stores.objects import S3ObjectStore
 
-# Each factory imports its service's logic when first called, so a function imports only the
-# services it serves.
 
-ASSETS_COLLECTION = "assets"
-COMPONENTS_COLLECTION = "components"
+def _store(collection: Collection, *, show_id: bool = False) -> MongoDocumentStore:
+    store = collection_store(collection.name, key_field=collection.key_field, show_id=show_id)
+    if not show_id:  # the _id view shares the collection, and its indexes
+        store.ensure_indexes(collection.indexed, unique=collection.unique)
+    return store
 
 
 @lru_cache(maxsize=1)
 def assets_store() -> MongoDocumentStore:
     """Spec 000's assets, keyed by ``asset_id``, with their query indexes."""
-    from assets_core.logic.assets import INDEXED_PATHS
-
-    store = collection_store(ASSETS_COLLECTION, key_field="asset_id")
-    store.ensure_indexes(INDEXED_PATHS)
-    return store
+    return _store(ASSETS)
 
 
 @lru_cache(maxsize=1)
 def components_store() -> MongoDocumentStore:
     """Spec 002's components, keyed by the unique ``componentURI``."""
-    from assets_core.logic import components
-
-    store = collection_store(COMPONENTS_COLLECTION, key_field=components.URI_FIELD)
-    store.ensure_indexes(components.INDEXED_PATHS)
-    return store
+    return _store(COMPONENTS)
 
 
 @lru_cache(maxsize=1)
 def components_graph_store() -> MongoDocumentStore:
     """The same collection with MongoDB's ``_id`` shown, for GraphQL's componentById."""
-    from assets_core.logic import components
-
-    return collection_store(COMPONENTS_COLLECTION, key_field=components.URI_FIELD, show_id=True)
+    return _store(COMPONENTS, show_id=True)
 
 
 @lru_cache(maxsize=1)
 def assetdb_store() -> MongoDocumentStore:
     """Spec 001's asset records, keyed by ``asset_id``; a non-empty ``asset_uri`` is unique."""
-    from assets_core.logic import assetdb
-
-    store = collection_store("asset_objects", key_field="asset_id")
-    store.ensure_indexes(assetdb.INDEXED_PATHS, unique=assetdb.UNIQUE_PATHS)
-    return store
+    return _store(ASSET_OBJECTS)
 
 
 @lru_cache(maxsize=1)
 def dbregistry_store() -> MongoDocumentStore:
     """Spec 001's registry of Assets DBs, keyed by ``asset_registry_id``."""
-    from assets_core.logic import dbregistry
-
-    store = collection_store("asset_registries", key_field=dbregistry.KEY)
-    store.ensure_indexes(dbregistry.INDEXED_PATHS)
-    return store
+    return _store(ASSET_REGISTRIES)
 
 
 def objects() -> S3ObjectStore:
