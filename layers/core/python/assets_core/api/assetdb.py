@@ -101,26 +101,18 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         request = PresignedAssetRequest.model_validate_json(body or b"{}")
     except ValidationError as exc:
         raise InvalidInput(describe_validation_errors(exc.errors())) from exc
-    if request.size > settings.assetdb_max_bytes:
-        raise PayloadTooLarge(
-            f"The file is {request.size} bytes; at most {settings.assetdb_max_bytes} are allowed."
-        )
-    record = assetdb.create_pending(
+    return assetdb.start_presigned_upload(
         request.asset_metadata,
         filename=request.filename,
         size=request.size,
         content_type=request.content_type,
+        max_bytes=settings.assetdb_max_bytes,
+        expires_in=settings.upload_url_expiry_seconds,
         assets_db_id=settings.assets_db_id,
         public_base=public_base(headers),
         store=assetdb_store(),
+        objects=objects(),
     )
-    post = objects().presigned_post(
-        record["asset_file_info"]["key"],
-        max_bytes=settings.assetdb_max_bytes,
-        expires_in=settings.upload_url_expiry_seconds,
-        size=request.size,
-    )
-    return {**record, "upload": {"method": "POST", "url": post.url, "fields": post.fields}}
 
 
 def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:

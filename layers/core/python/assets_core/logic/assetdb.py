@@ -8,13 +8,13 @@ import re
 import uuid
 from typing import Any, Protocol
 
-from assets_core.errors import AlreadyExists, InvalidInput, NotFound
+from assets_core.errors import AlreadyExists, InvalidInput, NotFound, PayloadTooLarge
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETDB_PREFIX
 from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, ObjectStore, Versioned
 
 KEY_PREFIX = ASSETDB_PREFIX
 OBJECT_KEY = re.compile(r"^assetdb/([0-9a-f-]{36})/[0-9a-f-]{36}(\.[A-Za-z0-9]{1,16})?$")
@@ -152,6 +152,38 @@ def create_pending(
         info={"status": "pending", "size": size, "content_type": content_type},
     )
     return _insert(document, store)
+
+
+def start_presigned_upload(
+    fields: AssetObjectFields,
+    *,
+    filename: str,
+    size: int,
+    content_type: str,
+    max_bytes: int,
+    expires_in: int,
+    assets_db_id: str,
+    public_base: str,
+    store: DocumentStore,
+    objects: ObjectStore,
+) -> dict[str, Any]:
+    """A pending record and the presigned POST that stores its file (exactly ``size``
+    bytes); the record is completed when the file arrives (``finish_upload``)."""
+    if size > max_bytes:
+        raise PayloadTooLarge(f"The file is {size} bytes; at most {max_bytes} are allowed.")
+    record = create_pending(
+        fields,
+        filename=filename,
+        size=size,
+        content_type=content_type,
+        assets_db_id=assets_db_id,
+        public_base=public_base,
+        store=store,
+    )
+    post = objects.presigned_post(
+        record["asset_file_info"]["key"], max_bytes=max_bytes, expires_in=expires_in, size=size
+    )
+    return {**record, "upload": {"method": "POST", "url": post.url, "fields": post.fields}}
 
 
 def _file_record(

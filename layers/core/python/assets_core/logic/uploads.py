@@ -1,0 +1,126 @@
+"""Spec 000's ZIP uploads and downloads, as rules: a direct or presigned upload is queued
+with its status, the status is read back, a download is a signed link. The API parses the
+request and calls these; logic never sees an event and imports no driver."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
+from assets_core.keys import upload_key
+from assets_core.logic import assets
+from assets_core.ports import DocumentStore, ObjectStore, StatusStore
+from assets_core.signing import signed_link
+
+STATUS_PATH = "/registry/zip/status/{upload_id}"
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_bytes: int  # a presigned upload
+    direct_max_bytes: int  # a bundle sent in the request itself
+    url_expiry_seconds: int
+
+
+def _status_url(upload_id: str) -> str:
+    return STATUS_PATH.format(upload_id=upload_id)
+
+
+def _queue(status: StatusStore, upload_id: str, extra: dict[str, Any]) -> None:
+    record = {"status": "queued", "created_at": datetime.now(UTC).isoformat(), **extra}
+    status.put(upload_id, record)
+
+
+def too_large_for_direct(limits: UploadLimits) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Direct uploads are limited to {limits.direct_max_bytes} bytes. For larger bundles, "
+        "POST /registry/zip/upload with a JSON body (or none) to get a presigned upload, then "
+        "send the file to the URL it returns."
+    )
+
+
+def start_direct(
+    filename: str | None,
+    data: bytes | None,
+    *,
+    limits: UploadLimits,
+    status: StatusStore,
+    objects: ObjectStore,
+) -> dict[str, Any]:
+    """A small bundle sent in the request: queued, then stored where ingest finds it."""
+    if data is None:
+        raise InvalidInput("The multipart body has no part named 'file'; send -F file=@bundle.zip.")
+    if not data:
+        raise InvalidInput("The 'file' part is empty.")
+    if len(data) > limits.direct_max_bytes:
+        raise too_large_for_direct(limits)
+    upload_id = str(uuid.uuid4())
+    _queue(status, upload_id, {"filename": filename or "bundle.zip", "size": len(data)})
+    objects.put(upload_key(upload_id), data, "application/zip")
+    return {"success": True, "upload_id": upload_id, "status_url": _status_url(upload_id)}
+
+
+def start_presigned(
+    filename: str | None,
+    size: int | None,
+    *,
+    limits: UploadLimits,
+    status: StatusStore,
+    objects: ObjectStore,
+) -> dict[str, Any]:
+    """A presigned POST for one bundle (of exactly ``size`` bytes when declared), queued."""
+    if size is not None and size > limits.max_bytes:
+        raise PayloadTooLarge(
+            f"The bundle is {size} bytes; at most {limits.max_bytes} are allowed."
+        )
+    upload_id = str(uuid.uuid4())
+    expires = datetime.now(UTC) + timedelta(seconds=limits.url_expiry_seconds)
+    post = objects.presigned_post(
+        upload_key(upload_id),
+        max_bytes=limits.max_bytes,
+        expires_in=limits.url_expiry_seconds,
+        size=size,
+    )
+    _queue(status, upload_id, {"filename": filename, "size": size})
+    return {
+        "success": True,
+        "upload_id": upload_id,
+        "status_url": _status_url(upload_id),
+        "upload": {
+            "method": "POST",
+            "url": post.url,
+            "fields": post.fields,
+            "expires_at": expires.isoformat(timespec="seconds"),
+            "max_bytes": size or limits.max_bytes,
+        },
+    }
+
+
+def upload_status(upload_id: str, *, status: StatusStore) -> dict[str, Any]:
+    """What a client may see of an upload: its status, and its asset once known."""
+    record = status.get(upload_id) if _is_uuid(upload_id) else None
+    if record is None:
+        raise NotFound(f"No upload has upload_id '{upload_id}'.", code="UPLOAD_NOT_FOUND")
+    answer = {"upload_id": upload_id, "status": record.get("status", "queued")}
+    if record.get("asset_id"):
+        answer["asset_id"] = record["asset_id"]
+    return answer
+
+
+def download_link(
+    asset_id: str, base: str, *, store: DocumentStore, key: str, ttl_seconds: int
+) -> str:
+    """A short-lived signed link to the asset's ZIP stream; 404 for an unknown asset."""
+    if not assets.exists(asset_id, store=store):
+        raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
+    return signed_link(base, asset_id, key=key, ttl_seconds=ttl_seconds)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
