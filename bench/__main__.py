@@ -1,4 +1,4 @@
-"""``make bench``: every figure of issue 7 with the baseline it is compared against, measured in
+"""``make bench``: every figure with the baseline it is compared against, measured in
 the same run; printed as ``name: value`` lines and written to bench/results.json."""
 
 from __future__ import annotations

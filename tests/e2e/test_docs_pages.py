@@ -1,4 +1,4 @@
-"""Issue 13: Swagger UI and GraphiQL come from the deployment, not a public CDN. In headless
+"""Swagger UI and GraphiQL come from the deployment, not a public CDN. In headless
 Chromium (playwright-core), with every request off the stack refused, each page renders and
 runs a call; the pages carry a content security policy of script-src 'self'."""
 

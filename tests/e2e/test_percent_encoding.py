@@ -1,4 +1,4 @@
-"""Issue 13: percent-encoded path parameters are decoded once, as API Gateway's HTTP API
+"""Percent-encoded path parameters are decoded once, as API Gateway's HTTP API
 delivers them (the local gateway decodes; no route decodes again)."""
 
 from __future__ import annotations

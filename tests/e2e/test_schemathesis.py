@@ -1,4 +1,4 @@
-"""Issue 13: schemathesis against every service's OpenAPI document, over HTTP through the
+"""Schemathesis against every service's OpenAPI document, over HTTP through the
 local gateway, finds no server error in a bounded run (``SCHEMATHESIS_EXAMPLES`` per
 operation, 15 by default; CI may raise it)."""
 

@@ -1,4 +1,4 @@
-"""`make smoke`'s script against the running local stack (issue 22): what a user runs after
+"""`make smoke`'s script against the running local stack: what a user runs after
 `cdk deploy` is known to work before anyone deploys."""
 
 from __future__ import annotations

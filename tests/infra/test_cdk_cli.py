@@ -1,4 +1,4 @@
-"""`cdk synth` through the pinned CLI, as `make synth` and `make deploy` run it (issue 22).
+"""`cdk synth` through the pinned CLI, as `make synth` and `make deploy` run it.
 
 The session's ``synthesized`` fixture is that run: every infrastructure test asserts on the
 template it wrote. These tests check the run itself, and that an app built in-process (the

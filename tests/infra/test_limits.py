@@ -1,4 +1,4 @@
-"""AWS's hard limits on the synthesized stack, offline (issue 22): what CloudFormation,
+"""AWS's hard limits on the synthesized stack, offline: what CloudFormation,
 Lambda or IAM would refuse at deploy time fails here instead."""
 
 from __future__ import annotations

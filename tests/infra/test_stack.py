@@ -1,4 +1,4 @@
-"""The synthesized stack, part by part, as issue 6 names them."""
+"""The synthesized stack, part by part: functions, API, storage, queues, network, grants."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13 item 4: no upload stuck for ever. The processing lock is short and renewed; the
+"""No upload stuck for ever. The processing lock is short and renewed; the
 dead-letter consumer settles what three runs could not finish (through LocalStack's real
 redrive); the daily sweep removes folders no record references."""
 

@@ -1,4 +1,4 @@
-"""Issue 13 item 2: no lost updates. Every record has a revision (its ETag); writes are
+"""No lost updates. Every record has a revision (its ETag); writes are
 conditional on it, a stale If-Match is a 409, and writes without If-Match never overwrite
 another writer's change (shown with 50 ms of store latency, on the MongoDB wire server)."""
 

@@ -1,4 +1,4 @@
-"""`make deploy`'s preflight (issue 22): one line per missing prerequisite, on moto's STS,
+"""`make deploy`'s preflight: one line per missing prerequisite, on moto's STS,
 CloudFormation and SSM (a unit test of the checks; no AWS account here)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13: errors from S3 and Secrets Manager answer without the endpoint, the bucket's
+"""Errors from S3 and Secrets Manager answer without the endpoint, the bucket's
 address or the secret's ARN (botocore's text names them); the log keeps the detail."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from assets_core.errors import InvalidInput
 
 
 @dataclass(frozen=True)
-class Part:
+class FormPart:
     name: str
     filename: str | None
     content_type: str
@@ -33,20 +33,20 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
     return str(body).encode()
 
 
-def parse_form(content_type: str, body: bytes) -> dict[str, Part]:
+def parse_form(content_type: str, body: bytes) -> dict[str, FormPart]:
     """The parts of a form, by name (the first of each name)."""
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
     )
     if not message.is_multipart():
         raise InvalidInput("The multipart body could not be read; check its boundary.")
-    parts: dict[str, Part] = {}
+    parts: dict[str, FormPart] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str) or name in parts:
             continue
         data = part.get_payload(decode=True)
-        parts[name] = Part(
+        parts[name] = FormPart(
             name=name,
             filename=part.get_filename(),
             content_type=part.get_content_type(),
