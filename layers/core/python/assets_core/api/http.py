@@ -51,7 +51,7 @@ def error_response(status: int, code: str, message: str) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body={"success": False, "error": {"code": code, "message": message}},
+        body=AppError(message, code=code).body(),
     )
 
 
