@@ -69,7 +69,7 @@ def _upload_multipart(content_type: str, body: bytes, headers: dict[str, str]) -
     if metadata_part is None:
         raise InvalidInput("The form needs a part named 'asset_metadata' holding JSON.")
     if len(file_part.data) > settings.assetdb_direct_max_bytes:
-        raise _too_large()
+        raise too_large()
     raw = loads_json(metadata_part.data or b"", "'asset_metadata'")
     if "asset_public_url" in (raw if isinstance(raw, dict) else {}):
         raise InvalidInput("asset_public_url is set by the server for uploaded files.")
@@ -86,7 +86,8 @@ def _upload_multipart(content_type: str, body: bytes, headers: dict[str, str]) -
     )
 
 
-def _too_large() -> PayloadTooLarge:
+def too_large() -> PayloadTooLarge:
+    """A file over the direct limit (the handler's body check answers the same)."""
     limit = get_settings().assetdb_direct_max_bytes
     return PayloadTooLarge(
         f"Files sent in the request are limited to {limit} bytes. For larger files, POST "

@@ -31,7 +31,7 @@ class UploadRequest(BaseModel):
     size: int | None = Field(default=None, ge=1)
 
 
-def _limits() -> uploads.UploadLimits:
+def limits() -> uploads.UploadLimits:
     settings = get_settings()
     return uploads.UploadLimits(
         max_bytes=settings.upload_max_bytes,
@@ -59,7 +59,7 @@ def register_zip(app: APIGatewayHttpResolver | Router) -> None:
             started = uploads.start_direct(
                 part.filename if part else None,
                 part.data if part else None,
-                limits=_limits(),
+                limits=limits(),
                 status=status_store(),
                 objects=objects(),
             )
@@ -76,7 +76,7 @@ def register_zip(app: APIGatewayHttpResolver | Router) -> None:
         started = uploads.start_presigned(
             request.filename,
             request.size,
-            limits=_limits(),
+            limits=limits(),
             status=status_store(),
             objects=objects(),
         )
