@@ -228,7 +228,8 @@ def complete_upload(
 
     try:
         completed, _ = modify(
-            lambda: store.read(asset_id),
+            store,
+            asset_id,
             write,
             precondition=None,
             missing=lambda: NotFound(asset_id),
@@ -308,14 +309,16 @@ def update_record(
             ) from None
         return merged
 
-    document, revision = modify(
-        lambda: store.read(asset_id),
-        write,
-        precondition=precondition,
-        missing=lambda: _id_not_found(asset_id),
-        what=f"The asset '{asset_id}'",
+    return Versioned(
+        *modify(
+            store,
+            asset_id,
+            write,
+            precondition=precondition,
+            missing=lambda: _id_not_found(asset_id),
+            what=f"The asset '{asset_id}'",
+        )
     )
-    return Versioned(document, revision)
 
 
 def delete(

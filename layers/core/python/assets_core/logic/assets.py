@@ -95,14 +95,16 @@ def update(
             raise _not_found(asset_id)
         return document
 
-    document, revision = modify(
-        lambda: store.read(asset_id),
-        write,
-        precondition=precondition,
-        missing=lambda: _not_found(asset_id),
-        what=f"The asset '{asset_id}'",
+    return Versioned(
+        *modify(
+            store,
+            asset_id,
+            write,
+            precondition=precondition,
+            missing=lambda: _not_found(asset_id),
+            what=f"The asset '{asset_id}'",
+        )
     )
-    return Versioned(document, revision)
 
 
 class StoredFiles(Protocol):

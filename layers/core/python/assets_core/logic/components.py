@@ -108,7 +108,8 @@ def update(
         return after
 
     document, revision = modify(
-        lambda: store.read(uri),
+        store,
+        uri,
         write,
         precondition=precondition,
         missing=lambda: _not_found(uri),

@@ -58,14 +58,16 @@ def update(
             raise _not_found(registry_id)
         return updated
 
-    document, revision = modify(
-        lambda: store.read(registry_id),
-        write,
-        precondition=precondition,
-        missing=lambda: _not_found(registry_id),
-        what=f"The Assets DB entry '{registry_id}'",
+    return Versioned(
+        *modify(
+            store,
+            registry_id,
+            write,
+            precondition=precondition,
+            missing=lambda: _not_found(registry_id),
+            what=f"The Assets DB entry '{registry_id}'",
+        )
     )
-    return Versioned(document, revision)
 
 
 def delete(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assets_core.errors import InvalidInput, RevisionConflict
-from assets_core.ports import Versioned, etag_of
+from assets_core.ports import DocumentStore, Versioned, etag_of
 
 # Rebuilt this many times before a write without If-Match gives up (a record written by
 # several clients at once every few milliseconds).
@@ -66,17 +66,19 @@ def stale(what: str, current: int | None) -> RevisionConflict:
 
 
 def modify[T](
-    read: Callable[[], Versioned | None],
+    store: DocumentStore,
+    key: str,
     write: Callable[[Versioned], T],
     *,
     precondition: Precondition | None,
     missing: Callable[[], Exception],
     what: str,
 ) -> tuple[T, int]:
-    """Read, then ``write`` over the revision read (``write`` raises ``RevisionConflict``
-    when the record moved on); the write's result and the record's new revision."""
+    """Read the record with this key, then ``write`` over the revision read (``write``
+    raises ``RevisionConflict`` when the record moved on); the write's result and the
+    record's new revision."""
     for _ in range(MAX_ATTEMPTS):
-        current = read()
+        current = store.read(key)
         if current is None:
             raise missing()
         if precondition is not None:
