@@ -24,9 +24,10 @@ def peak_rss_mib() -> float:
 
 def ingest(upload_id: str, key: str, out: str) -> dict[str, Any]:
     from assets_core.logic.bundles import ingest_upload
-    from functions.ingest.handler import default_stores, limits
+    from assets_core.stores.registry import upload_stores
+    from functions.ingest.handler import limits
 
-    stores = default_stores()
+    stores = upload_stores()
     rss_before = peak_rss_mib()
     started = time.perf_counter()
     record = ingest_upload(upload_id, key, stores, limits())

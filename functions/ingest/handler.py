@@ -16,16 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
 from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
-from assets_core.logic.bundles import Limits, Stores, ingest_upload
-from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assetdb_store, assets_store
-from assets_core.stores.status import status_store
+from assets_core.logic.bundles import Limits, ingest_upload
+from assets_core.ports import Stores
+from assets_core.stores.registry import assetdb_store, upload_stores
 
 logger = Logger(service=get_settings().service_name)
-
-
-def default_stores() -> Stores:
-    return Stores(objects=object_store(), status=status_store(), documents=assets_store())
 
 
 def limits() -> Limits:
@@ -55,18 +50,13 @@ def run_deadline(context: Any) -> float | None:
     return time.monotonic() + seconds - margin
 
 
-def s3_objects(record: SQSRecord) -> list[tuple[str, str]]:
-    """The (bucket, key) pairs an SQS message's S3 event names; keys arrive URL-encoded."""
-    return s3_event_objects(record.body)
-
-
 def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None) -> dict[str, Any]:
     """Ingest every bundle the batch names; failed messages are reported, not the batch."""
-    chosen = stores or default_stores()
+    chosen = stores or upload_stores()
     bundle_limits = replace(limits(), deadline=run_deadline(context))
 
     def handle(record: SQSRecord) -> None:
-        for bucket, key in s3_objects(record):
+        for bucket, key in s3_event_objects(record.body):
             if key.startswith(ASSETDB_PREFIX):
                 # Loaded on the first Assets DB object: bundle batches never need it.
                 from assets_core.logic import assetdb

@@ -19,17 +19,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
 from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
-from assets_core.logic.bundles import Stores
 from assets_core.logic.janitor import settle_dead_letter, sweep
-from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assetdb_store, assets_store
-from assets_core.stores.status import status_store
+from assets_core.ports import Stores
+from assets_core.stores.registry import assetdb_store, upload_stores
 
 logger = Logger(service=get_settings().service_name)
-
-
-def default_stores() -> Stores:
-    return Stores(objects=object_store(), status=status_store(), documents=assets_store())
 
 
 def is_schedule(event: dict[str, Any]) -> bool:
@@ -70,7 +64,7 @@ def janitor(
     stores: Stores | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    chosen = stores or default_stores()
+    chosen = stores or upload_stores()
     if is_schedule(event):
         report = sweep(chosen, assetdb_store(), now=now or datetime.now(UTC))
         summary = report.summary()

@@ -17,10 +17,11 @@ import pytest
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
 from assets_core.keys import upload_key
-from assets_core.logic.bundles import Limits, Stores, ingest_upload
+from assets_core.logic.bundles import Limits, ingest_upload
 from assets_core.logic.janitor import settle_dead_letter, sweep
+from assets_core.ports import Stores
 from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assetdb_store, assets_store
+from assets_core.stores.registry import assetdb_store, assets_store, upload_stores
 from assets_core.stores.status import status_store
 from functions.ingest.handler import ingest
 from functions.janitor.handler import handler as janitor_handler
@@ -33,7 +34,7 @@ VISIBILITY_SECONDS = 1
 
 
 def stores() -> Stores:
-    return Stores(objects=object_store(), status=status_store(), documents=assets_store())
+    return upload_stores()
 
 
 def uploaded(asset_id: str, files: dict[str, bytes] | None = None) -> tuple[str, str]:

@@ -122,3 +122,12 @@ class StatusStore(Protocol):
     def lock(self, upload_id: str, seconds: int) -> str | None: ...
     def renew(self, upload_id: str, token: str, seconds: int) -> bool: ...
     def unlock(self, upload_id: str, token: str) -> None: ...
+
+
+@dataclass
+class Stores:
+    """What an upload's ingest (and its settling) works with."""
+
+    objects: ObjectStore
+    status: StatusStore
+    documents: DocumentStore

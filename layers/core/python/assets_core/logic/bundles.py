@@ -34,7 +34,7 @@ from assets_core.logic.zipreader import (
     read_members,
 )
 from assets_core.models.asset import Asset, is_asset_id
-from assets_core.ports import MAX_KEY_BYTES, DocumentStore, ObjectStore, Part, StatusStore
+from assets_core.ports import MAX_KEY_BYTES, DocumentStore, ObjectStore, Part, StatusStore, Stores
 from assets_core.storable import MAX_DEPTH, NotStorable, check_storable
 
 log = logging.getLogger(__name__)
@@ -87,13 +87,6 @@ def _on_time(chunks: Iterator[bytes], limits: Limits) -> Iterator[bytes]:
     for chunk in chunks:
         check_time(limits)
         yield chunk
-
-
-@dataclass
-class Stores:
-    objects: ObjectStore
-    status: StatusStore
-    documents: DocumentStore
 
 
 # -- checks on the central directory -------------------------------------------------------

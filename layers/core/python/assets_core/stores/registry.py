@@ -12,6 +12,7 @@ from assets_core.collections import (
     COMPONENTS,
     Collection,
 )
+from assets_core.ports import Stores
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
@@ -61,3 +62,10 @@ def objects() -> S3ObjectStore:
     from assets_core.stores.objects import object_store
 
     return object_store()
+
+
+def upload_stores() -> Stores:
+    """Ingest's and the janitor's stores: bundles, upload status, assets."""
+    from assets_core.stores.status import status_store
+
+    return Stores(objects=objects(), status=status_store(), documents=assets_store())
