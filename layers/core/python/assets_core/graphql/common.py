@@ -82,20 +82,36 @@ def query_too_deep(query: str, limit: int = MAX_QUERY_NESTING) -> bool:
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > limit
 
 
+class _FollowsFragments(ASTValidationRule):
+    """A rule that walks selections through fragment spreads (each fragment once per path,
+    so a spread cycle ends)."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.fragments: dict[str, FragmentDefinitionNode] = {}
+
+    def enter_document(self, node: Any, *_: Any) -> None:
+        self.fragments = {
+            d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def spread(
+        self, selection: FragmentSpreadNode, seen: frozenset[str]
+    ) -> tuple[SelectionSetNode, frozenset[str]] | None:
+        """The spread fragment's selections and the fragments seen with it; None for an
+        unknown fragment or one already on this path."""
+        name = selection.name.value
+        fragment = self.fragments.get(name)
+        if fragment is None or name in seen:
+            return None
+        return fragment.selection_set, seen | {name}
+
+
 def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
     """A validation rule refusing selections nested deeper than ``max_depth`` fields
     (introspection fields, which GraphiQL needs, are not counted)."""
 
-    class DepthLimit(ASTValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.fragments: dict[str, FragmentDefinitionNode] = {}
-
-        def enter_document(self, node: Any, *_: Any) -> None:
-            self.fragments = {
-                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
-            }
-
+    class DepthLimit(_FollowsFragments):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             depth = self._depth(node.selection_set, 0, frozenset())
             if depth > max_depth:
@@ -121,11 +137,9 @@ def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
                 elif isinstance(selection, InlineFragmentNode):
                     deepest = max(deepest, self._depth(selection.selection_set, depth, seen))
                 elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self.fragments.get(name)
-                    if fragment is not None and name not in seen:
-                        found = self._depth(fragment.selection_set, depth, seen | {name})
-                        deepest = max(deepest, found)
+                    spread = self.spread(selection, seen)
+                    if spread is not None:
+                        deepest = max(deepest, self._depth(spread[0], depth, spread[1]))
             return deepest
 
     return DepthLimit
@@ -137,16 +151,7 @@ def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
     aliased lookups in one request would cost ten thousand queries. Fragments are expanded
     (a fragment spread twice counts twice); introspection fields are not counted."""
 
-    class RootFields(ASTValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.fragments: dict[str, FragmentDefinitionNode] = {}
-
-        def enter_document(self, node: Any, *_: Any) -> None:
-            self.fragments = {
-                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
-            }
-
+    class RootFields(_FollowsFragments):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             count = self._count(node.selection_set, frozenset())
             if count > max_fields:
@@ -168,10 +173,9 @@ def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
                 elif isinstance(selection, InlineFragmentNode):
                     total += self._count(selection.selection_set, seen)
                 elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self.fragments.get(name)
-                    if fragment is not None and name not in seen:
-                        total += self._count(fragment.selection_set, seen | {name})
+                    spread = self.spread(selection, seen)
+                    if spread is not None:
+                        total += self._count(*spread)
                 if total > max_fields:  # enough to refuse; stop counting
                     break
             return total
