@@ -236,43 +236,42 @@ class S3ObjectStore:
         with contextlib.suppress(NotFound, ObjectRefused, StoreUnavailable):
             self._call("abort_multipart_upload", key, Key=key, UploadId=upload_id)
 
-    def delete_prefix(self, prefix: str) -> int:
-        """Delete every object under a prefix; how many were deleted."""
-        deleted = 0
+    def _listing(self, prefix: str, **options: str) -> Iterator[dict[str, Any]]:
+        """Every page of ``list_objects_v2`` under ``prefix``, following its continuation."""
         token: dict[str, str] = {}
         while True:
-            page = self._call("list_objects_v2", prefix, Prefix=prefix, **token)
-            keys = [item["Key"] for item in page.get("Contents", [])]
-            if keys:
-                self.delete(keys)
-                deleted += len(keys)
-            if not page.get("IsTruncated"):
-                return deleted
-            token = {"ContinuationToken": page["NextContinuationToken"]}
-
-    def child_prefixes(self, prefix: str) -> Iterator[str]:
-        """The "folders" one level below ``prefix`` (which ends in '/'), each ending in '/'."""
-        token: dict[str, str] = {}
-        while True:
-            page = self._call("list_objects_v2", prefix, Prefix=prefix, Delimiter="/", **token)
-            for common in page.get("CommonPrefixes", []):
-                yield str(common["Prefix"])
+            page: dict[str, Any] = self._call(
+                "list_objects_v2", prefix, Prefix=prefix, **options, **token
+            )
+            yield page
             if not page.get("IsTruncated"):
                 return
             token = {"ContinuationToken": page["NextContinuationToken"]}
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under a prefix; how many were deleted."""
+        deleted = 0
+        for page in self._listing(prefix):
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            if keys:
+                self.delete(keys)
+                deleted += len(keys)
+        return deleted
+
+    def child_prefixes(self, prefix: str) -> Iterator[str]:
+        """The "folders" one level below ``prefix`` (which ends in '/'), each ending in '/'."""
+        for page in self._listing(prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                yield str(common["Prefix"])
+
     def last_modified(self, prefix: str) -> datetime | None:
         """When the newest object under ``prefix`` was written; None when there is none."""
-        newest: datetime | None = None
-        token: dict[str, str] = {}
-        while True:
-            page = self._call("list_objects_v2", prefix, Prefix=prefix, **token)
-            for item in page.get("Contents", []):
-                stamp = item["LastModified"]
-                newest = stamp if newest is None or stamp > newest else newest
-            if not page.get("IsTruncated"):
-                return newest
-            token = {"ContinuationToken": page["NextContinuationToken"]}
+        stamps = (
+            item["LastModified"]
+            for page in self._listing(prefix)
+            for item in page.get("Contents", [])
+        )
+        return max(stamps, default=None)
 
     def abort_uploads_under(self, prefix: str) -> int:
         """Abort every unfinished multipart upload of a key under ``prefix`` (their parts
