@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import lru_cache
 from http import HTTPStatus
 from itertools import accumulate
@@ -182,7 +182,7 @@ def check_json_request(
     event: Mapping[str, Any],
     max_bytes: int,
     *,
-    multipart_paths: Iterable[str] = (),
+    multipart_paths: Collection[str] = (),
     too_large_message: str | None = None,
 ) -> Response[Any] | None:
     """Refuse a body over the limit (413), a body that is not JSON (415), a JSON array (400:
@@ -205,7 +205,7 @@ def check_json_request(
     content_type = _header(event, "content-type").split(";")[0].strip().lower()
     # Only the upload routes take form data; elsewhere it is refused before the resolver
     # (whose request validation fails on a form without a boundary).
-    accept_multipart = (event.get("rawPath") or "") in set(multipart_paths)
+    accept_multipart = (event.get("rawPath") or "") in multipart_paths
     if (
         method in ("POST", "PUT", "PATCH")
         and event.get("body")
@@ -291,11 +291,12 @@ def lambda_entry(
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler of an API group: size and content-type checks, then the resolver."""
     limit = max_body_bytes or get_settings().max_body_bytes
+    form_paths = frozenset(multipart_paths)
 
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         refused = check_json_request(
-            event, limit, multipart_paths=multipart_paths, too_large_message=too_large_message
+            event, limit, multipart_paths=form_paths, too_large_message=too_large_message
         )
         if refused is not None:
             return {

@@ -13,9 +13,10 @@ from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
 from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore
+from assets_core.routes import REGISTRY
 from assets_core.signing import signed_link
 
-STATUS_PATH = "/registry/zip/status/{upload_id}"
+STATUS_PATH = f"{REGISTRY}/zip/status/{{upload_id}}"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def _queue(status: StatusStore, upload_id: str, extra: dict[str, Any]) -> None:
 def too_large_for_direct(limits: UploadLimits) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"Direct uploads are limited to {limits.direct_max_bytes} bytes. For larger bundles, "
-        "POST /registry/zip/upload with a JSON body (or none) to get a presigned upload, then "
+        f"POST {REGISTRY}/zip/upload with a JSON body (or none) to get a presigned upload, then "
         "send the file to the URL it returns."
     )
 

@@ -152,6 +152,7 @@ class MongoDocumentStore:
         # is never part of a document read.
         self.projection: dict[str, int] = {REVISION: 0} if show_id else {"_id": 0, REVISION: 0}
         self.show_id = show_id
+        self._preview_expiry_ready = False  # the scratch collection's TTL index, once
 
     def _out(self, document: dict[str, Any] | None) -> dict[str, Any] | None:
         if document is not None and "_id" in document:
@@ -317,7 +318,7 @@ class MongoDocumentStore:
         return result
 
     def _ensure_preview_expiry(self, scratch: Collection[dict[str, Any]]) -> None:
-        if getattr(self, "_preview_expiry_ready", False):
+        if self._preview_expiry_ready:
             return
         self._run(
             lambda: scratch.create_index("_preview_at", expireAfterSeconds=PREVIEW_TTL_SECONDS)
