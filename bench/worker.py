@@ -121,8 +121,7 @@ def naive(key: str) -> dict[str, Any]:
 
 
 def download(document_path: str) -> dict[str, Any]:
-    from assets_core.api.zip import signing_key
-    from assets_core.signing import signed_link
+    from assets_core.signing import signed_link, signing_key
     from assets_core.stores.registry import assets_store
     from functions.registry_download.handler import stream
 

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from assets_core.api.components import COMPONENTS, COMPONENTS_REST, register_components
-from assets_core.api.graphql import register_graphql
-from assets_core.api.http import build_resolver, lambda_entry, register_service_routes
+from assets_core.api import components
+from assets_core.api.graphql import graphql_router
+from assets_core.api.http import ApiDocs, build_resolver, lambda_entry
+from assets_core.routes import COMPONENTS
 
 
 def graphql_schema() -> tuple[Any, dict[str, dict[str, Any]]]:
@@ -14,10 +15,10 @@ def graphql_schema() -> tuple[Any, dict[str, dict[str, Any]]]:
     return components_schema(), COST_MAP
 
 
-app = build_resolver()
-register_components(app)
-register_graphql(app, f"{COMPONENTS}/gql", graphql_schema)
-register_service_routes(
-    app, prefix=COMPONENTS, title="Component registry", registrars=COMPONENTS_REST
+app = build_resolver(
+    COMPONENTS,
+    components.router,
+    graphql_router(COMPONENTS, "/gql", graphql_schema),
+    docs=ApiDocs("Component registry", (components.router,)),
 )
 handler = lambda_entry(app)

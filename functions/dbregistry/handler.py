@@ -1,12 +1,10 @@
 """Assets DB registry (spec 001): the directory of Assets DBs and their health."""
 
-from assets_core.api.dbregistry import DBREGISTRY_REST, register_dbregistry
-from assets_core.api.http import build_resolver, lambda_entry, register_service_routes
+from assets_core.api import dbregistry
+from assets_core.api.http import ApiDocs, build_resolver, lambda_entry
 from assets_core.routes import DBREGISTRY
 
-app = build_resolver()
-register_dbregistry(app)
-register_service_routes(
-    app, prefix=DBREGISTRY, title="Assets DB registry", registrars=DBREGISTRY_REST
+app = build_resolver(
+    DBREGISTRY, dbregistry.router, docs=ApiDocs("Assets DB registry", (dbregistry.router,))
 )
 handler = lambda_entry(app)

@@ -1,10 +1,12 @@
 """Assets Registry query API (spec 000): reads, typed queries, filter search, health, docs."""
 
-from assets_core.api.http import build_resolver, lambda_entry, register_service_routes
-from assets_core.api.registry import REGISTRY_REST, register_query
+from assets_core.api import registry_query, registry_write, registry_zip
+from assets_core.api.http import ApiDocs, build_resolver, lambda_entry
 from assets_core.routes import REGISTRY
 
-app = build_resolver()
-register_query(app)
-register_service_routes(app, prefix=REGISTRY, title="Assets Registry", registrars=REGISTRY_REST)
+# The prefix's documents describe the routes of its three REST functions.
+DOCS = ApiDocs(
+    "Assets Registry", (registry_write.router, registry_query.router, registry_zip.router)
+)
+app = build_resolver(REGISTRY, registry_query.router, docs=DOCS)
 handler = lambda_entry(app)

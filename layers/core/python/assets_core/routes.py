@@ -80,6 +80,19 @@ SERVICE_ROUTES = (
     ("GET", "/docs/{asset}"),  # Swagger UI's and GraphiQL's files, served by the deployment
 )
 REGISTRY = "/registry"
+COMPONENTS = "/components"
+ASSETDB = "/assetdb"
+DBREGISTRY = "/dbregistry"
+COMPONENT_OPERATIONS = (
+    "registerComponent",
+    "unregisterComponent",
+    "updateComponent",
+    "addMetadata",
+    "updateMetadata",
+    "getByType",
+    "getByURI",
+    "query",
+)
 
 API_GROUPS: tuple[ApiGroup, ...] = (
     ApiGroup(
@@ -116,11 +129,6 @@ API_GROUPS: tuple[ApiGroup, ...] = (
         description="Assets Registry: read-only GraphQL",
         routes=_routes(REGISTRY, ("GET", "/graphql"), ("POST", "/graphql")),
     ),
-)
-
-
-API_GROUPS = (
-    *API_GROUPS,
     ApiGroup(
         name="registry_zip",
         prefix=REGISTRY,
@@ -132,43 +140,18 @@ API_GROUPS = (
             ("GET", "/zip/download/{asset_id}"),
         ),
     ),
-)
-
-
-COMPONENTS = "/components"
-API_GROUPS = (
-    *API_GROUPS,
     ApiGroup(
         name="components",
         prefix=COMPONENTS,
         description="Component registry: REST and read-only GraphQL",
         routes=_routes(
             COMPONENTS,
-            *(
-                ("POST", f"/api/{name}")
-                for name in (
-                    "registerComponent",
-                    "unregisterComponent",
-                    "updateComponent",
-                    "addMetadata",
-                    "updateMetadata",
-                    "getByType",
-                    "getByURI",
-                    "query",
-                )
-            ),
+            *(("POST", f"/api/{operation}") for operation in COMPONENT_OPERATIONS),
             ("GET", "/gql"),
             ("POST", "/gql"),
             *SERVICE_ROUTES,
         ),
     ),
-)
-
-
-ASSETDB = "/assetdb"
-DBREGISTRY = "/dbregistry"
-API_GROUPS = (
-    *API_GROUPS,
     ApiGroup(
         name="assetdb",
         prefix=ASSETDB,

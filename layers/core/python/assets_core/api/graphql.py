@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core import docs_ui
@@ -19,16 +19,17 @@ if TYPE_CHECKING:
 SchemaLoader = Callable[[], tuple["GraphQLSchema", dict[str, dict[str, Any]] | None]]
 
 
-def register_graphql(app: APIGatewayHttpResolver | Router, path: str, load: SchemaLoader) -> None:
-    """Serve a read-only schema at ``path``. ``load`` is called on the route's first request,
-    so a function whose other routes are REST does not import the GraphQL stack (ariadne,
-    graphql-core: about a third of its cold start) until a GraphQL request arrives."""
+def graphql_router(prefix: str, path: str, load: SchemaLoader) -> Router:
+    """A read-only schema at ``path`` under ``prefix``. ``load`` is called on the route's first
+    request, so a function whose other routes are REST does not import the GraphQL stack
+    (ariadne, graphql-core: about a third of its cold start) until a GraphQL request arrives."""
+    router = Router()
 
     def answer() -> Response[Any]:
         from assets_core.graphql.common import execute
 
         schema, cost_map = load()
-        event = app.current_event
+        event = router.current_event
         settings = get_settings()
         status, content_type, body = execute(
             schema,
@@ -47,10 +48,9 @@ def register_graphql(app: APIGatewayHttpResolver | Router, path: str, load: Sche
         return Response(status_code=status, content_type=content_type, body=body, headers=headers)
 
     def graphiql_page() -> str:
-        prefix = "/" + path.strip("/").split("/")[0]
-        return docs_ui.graphiql_page("GraphiQL", path, f"{prefix}/docs")
+        return docs_ui.graphiql_page("GraphiQL", prefix + path, f"{prefix}/docs")
 
-    app.get(path, summary="GraphiQL (Accept: text/html) or a query in ?query=", tags=["graphql"])(
-        answer
-    )
-    app.post(path, summary="Run a read-only GraphQL query", tags=["graphql"])(answer)
+    summary = "GraphiQL (Accept: text/html) or a query in ?query="
+    router.get(path, summary=summary, tags=["graphql"])(answer)
+    router.post(path, summary="Run a read-only GraphQL query", tags=["graphql"])(answer)
+    return router

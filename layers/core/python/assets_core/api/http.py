@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from itertools import accumulate
@@ -29,7 +30,6 @@ from assets_core.ports import Versioned
 
 logger = Logger(service=get_settings().service_name)
 
-Registrar = Callable[[APIGatewayHttpResolver | Router], None]
 # The paging query parameters every list route takes.
 Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
@@ -71,7 +71,7 @@ def versioned_response(versioned: Versioned, status: int = HTTPStatus.OK) -> Res
     return json_response(status, versioned.document, {"ETag": versioned.etag})
 
 
-def if_match(app: APIGatewayHttpResolver | Router) -> Precondition | None:
+def if_match(app: Router) -> Precondition | None:
     """The request's ``If-Match`` precondition, if it sent one."""
     headers = app.current_event.headers or {}
     value = next((v for k, v in headers.items() if k.lower() == "if-match"), None)
@@ -234,8 +234,31 @@ def check_json_request(
     return None
 
 
-def build_resolver() -> APIGatewayHttpResolver:
-    """A resolver with request validation, and every error mapped to the contract's shape."""
+@dataclass(frozen=True)
+class ApiDocs:
+    """What a prefix documents at ``/openapi.json`` and ``/docs``: every REST router of the
+    prefix, across its API groups (each function serves some of them)."""
+
+    title: str
+    routers: tuple[Router, ...]
+
+
+def build_resolver(
+    prefix: str, *routers: Router, docs: ApiDocs | None = None
+) -> APIGatewayHttpResolver:
+    """A function's resolver: its routers under ``prefix``, with request validation and every
+    error in the contract's shape; with ``docs``, also the prefix's health, OpenAPI and docs
+    routes."""
+    app = _resolver()
+    for router in routers:
+        app.include_router(router, prefix=prefix)
+    if docs is not None:
+        app.include_router(health_router, prefix=prefix)
+        app.include_router(docs_router(prefix, docs), prefix=prefix)
+    return app
+
+
+def _resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
 
     @app.exception_handler(AppError)
@@ -310,36 +333,42 @@ def lambda_entry(
     return handler
 
 
-def register_service_routes(
-    app: APIGatewayHttpResolver, *, prefix: str, title: str, registrars: Iterable[Registrar]
-) -> None:
-    """``{prefix}/health``, ``{prefix}/openapi.json`` (every REST route of the prefix, across its
-    API groups) and ``{prefix}/docs`` (Swagger UI)."""
-    groups = tuple(registrars)
+health_router = Router()
 
-    @lru_cache(maxsize=1)
-    def openapi_document() -> dict[str, Any]:
-        # A resolver of its own, so the live app's routers keep their state.
-        doc_app = APIGatewayHttpResolver(enable_validation=True)
-        for register in groups:
-            register(doc_app)
-        register_health(doc_app, prefix)
-        schema: dict[str, Any] = json.loads(
-            doc_app.get_openapi_json_schema(title=title, version=API_VERSION)
-        )
-        return documented_catch_alls(schema)
 
-    register_health(app, prefix)
+@health_router.get("/health", summary="Liveness of the service")
+def get_health() -> dict[str, str]:
+    return {"status": "ok"}
 
-    @app.get(f"{prefix}/openapi.json", include_in_schema=False)
+
+def openapi_document(prefix: str, docs: ApiDocs) -> dict[str, Any]:
+    """The prefix's OpenAPI document, from a resolver of its own holding copies of the routes.
+    The routers are not included in it: a router follows the resolver that included it last
+    (its ``current_event``), and the live one must stay that resolver."""
+    doc_app = _resolver()
+    for router in (*docs.routers, health_router):
+        for (rule, *rest), func in router._routes.items():
+            doc_app.route(prefix + rule, *rest)(func)
+    schema: dict[str, Any] = json.loads(
+        doc_app.get_openapi_json_schema(title=docs.title, version=API_VERSION)
+    )
+    return documented_catch_alls(schema)
+
+
+def docs_router(prefix: str, docs: ApiDocs) -> Router:
+    """``/openapi.json`` (the prefix's REST routes) and ``/docs`` (Swagger UI and its files)."""
+    router = Router()
+    document = lru_cache(maxsize=1)(lambda: openapi_document(prefix, docs))
+
+    @router.get("/openapi.json", include_in_schema=False)
     def get_openapi() -> Response[Any]:
-        return json_response(HTTPStatus.OK, openapi_document())
+        return json_response(HTTPStatus.OK, document())
 
-    @app.get(f"{prefix}/docs", include_in_schema=False)
+    @router.get("/docs", include_in_schema=False)
     def get_docs() -> Response[str]:
         from assets_core import docs_ui
 
-        html = docs_ui.swagger_page(title, f"{prefix}/openapi.json", f"{prefix}/docs")
+        html = docs_ui.swagger_page(docs.title, f"{prefix}/openapi.json", f"{prefix}/docs")
         return Response(
             status_code=HTTPStatus.OK,
             content_type="text/html; charset=utf-8",
@@ -347,7 +376,7 @@ def register_service_routes(
             headers=dict(docs_ui.PAGE_HEADERS),
         )
 
-    @app.get(f"{prefix}/docs/<asset>", include_in_schema=False, compress=True)
+    @router.get("/docs/<asset>", include_in_schema=False, compress=True)
     def get_docs_asset(asset: str) -> Response[Any]:
         from assets_core import docs_ui
 
@@ -362,6 +391,8 @@ def register_service_routes(
             body=found.body,
             headers=dict(docs_ui.ASSET_HEADERS),
         )
+
+    return router
 
 
 CATCH_ALL = "/.+"
@@ -384,9 +415,3 @@ def documented_catch_alls(schema: dict[str, Any]) -> dict[str, Any]:
             operation["parameters"] = [parameter, *operation.get("parameters", [])]
         paths[path.removesuffix(CATCH_ALL) + "/{route}"] = operations
     return schema
-
-
-def register_health(app: APIGatewayHttpResolver | Router, prefix: str) -> None:
-    @app.get(f"{prefix}/health", summary="Liveness of the service")
-    def get_health() -> dict[str, str]:
-        return {"status": "ok"}

@@ -10,7 +10,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from assets_core.errors import InvalidInput
+from assets_core.errors import InvalidInput, UnsupportedMediaType
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,28 @@ def parse_form(content_type: str, body: bytes) -> dict[str, FormPart]:
             data=data if isinstance(data, bytes) else b"",
         )
     return parts
+
+
+@dataclass(frozen=True)
+class UploadBody:
+    """An upload request's body: a form (``parts``) or JSON text (``json``, maybe empty)."""
+
+    parts: dict[str, FormPart] | None
+    json: bytes
+
+
+def upload_body(event: Mapping[str, Any], *, unsupported: str) -> UploadBody:
+    """The body of a route that takes either a small file as multipart/form-data or JSON (or
+    nothing) for a presigned upload; any other content type is ``UnsupportedMediaType`` with
+    the ``unsupported`` message."""
+    headers = event.get("headers") or {}
+    content_type = next(
+        (str(v) for k, v in headers.items() if k.lower() == "content-type"), ""
+    ).strip()
+    kind = content_type.split(";")[0].strip().lower()
+    body = raw_body(event)
+    if kind == "multipart/form-data":
+        return UploadBody(parts=parse_form(content_type, body), json=b"")
+    if kind not in ("", "application/json"):
+        raise UnsupportedMediaType(unsupported)
+    return UploadBody(parts=None, json=body)

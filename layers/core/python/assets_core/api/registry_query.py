@@ -1,0 +1,79 @@
+"""The Assets Registry's read routes (spec 000), under /registry: by id, type, sub-type, tag
+and API route, and filter search."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import Router
+
+from assets_core.api.http import Cursor, Limit, versioned_response
+from assets_core.logic import assets
+from assets_core.pagination import PageRequest
+from assets_core.stores.registry import assets_store
+
+router = Router()
+
+
+@router.get("/assets", summary="List every asset", tags=["query"])
+def list_assets(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
+    return assets.list_all(PageRequest.parse(limit, cursor), store=assets_store()).body()
+
+
+@router.get("/assets/<asset_id>", summary="Get an asset by id", tags=["query"])
+def get_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    return versioned_response(assets.read(asset_id, store=assets_store()))
+
+
+@router.get("/query/by-id/<asset_id>", summary="Get an asset by id", tags=["query"])
+def get_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    return versioned_response(assets.read(asset_id, store=assets_store()))
+
+
+@router.get("/query/by-type/<asset_type>", summary="Assets of a type", tags=["query"])
+def get_by_type(
+    asset_type: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return assets.by_type(asset_type, page, store=assets_store()).body()
+
+
+@router.get("/query/by-sub-type/<sub_type>", summary="Assets of a sub-type", tags=["query"])
+def get_by_sub_type(
+    sub_type: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return assets.by_sub_type(sub_type, page, store=assets_store()).body()
+
+
+@router.get("/query/by-tag/<tag>", summary="Assets with a tag", tags=["query"])
+def get_by_tag(
+    tag: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return assets.by_tag(tag, page, store=assets_store()).body()
+
+
+# The route contains slashes: API Gateway's {route+}, a catch-all rule here.
+BY_API_ROUTE = "/query/by-api-route/"
+
+
+@router.get(f"{BY_API_ROUTE}.+", summary="Assets with an API on a route", tags=["query"])
+def get_by_api_route(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
+    event = router.current_event
+    params = event.raw_event.get("pathParameters") or {}
+    route = params.get("route") or event.path.split(BY_API_ROUTE, 1)[1]
+    page = PageRequest.parse(limit, cursor)
+    return assets.by_api_route(route, page, store=assets_store()).body()
+
+
+@router.post("/query/search", summary="Search with a MongoDB-style filter", tags=["query"])
+def search(
+    query: Annotated[dict[str, Any], Body(description="A filter of allowed operators")],
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return assets.search(query, page, store=assets_store()).body()

@@ -1,0 +1,43 @@
+"""The Assets Registry's write routes (spec 000), under /registry: create, update, delete."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import Router
+
+from assets_core.api.http import if_match, json_response, versioned_response
+from assets_core.logic import assets
+from assets_core.models.asset import Asset, AssetUpdate
+from assets_core.ports import etag_of
+from assets_core.stores.registry import assets_store, objects
+
+router = Router()
+
+
+@router.post("/assets", summary="Register an asset", tags=["assets"])
+def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
+    created = assets.create(asset, store=assets_store())
+    return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
+
+
+@router.put(
+    "/assets/<asset_id>",
+    summary="Update fields of an asset (If-Match: its ETag, else 409 when it changed)",
+    tags=["assets"],
+)
+def update_asset(
+    asset_id: Annotated[str, Path()], patch: Annotated[AssetUpdate, Body()]
+) -> Response[Any]:
+    updated = assets.update(asset_id, patch, store=assets_store(), precondition=if_match(router))
+    return versioned_response(updated)
+
+
+@router.delete("/assets/<asset_id>", summary="Delete an asset", tags=["assets"])
+def delete_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
+    return assets.delete(
+        asset_id, store=assets_store(), files=objects(), precondition=if_match(router)
+    )

@@ -1,0 +1,104 @@
+"""The Assets Registry's ZIP routes (spec 000), under /registry: upload (presigned, or small
+and direct), upload status, and download."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import Router
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assets_core.api.http import describe_validation_errors, json_response, redirect, request_base
+from assets_core.api.multipart import upload_body
+from assets_core.config import get_settings
+from assets_core.errors import InvalidInput
+from assets_core.logic import uploads
+from assets_core.routes import DOWNLOAD
+from assets_core.signing import signing_key
+from assets_core.stores.registry import assets_store, objects
+from assets_core.stores.status import status_store
+
+UPLOAD = "/zip/upload"  # the route that also takes a small bundle as a form
+
+
+class UploadRequest(BaseModel):
+    """The optional JSON body of a presigned upload request."""
+
+    model_config = ConfigDict(extra="forbid")
+    filename: str | None = Field(default=None, max_length=1024)
+    size: int | None = Field(default=None, ge=1)
+
+
+def limits() -> uploads.UploadLimits:
+    settings = get_settings()
+    return uploads.UploadLimits(
+        max_bytes=settings.upload_max_bytes,
+        direct_max_bytes=settings.direct_upload_max_bytes,
+        url_expiry_seconds=settings.upload_url_expiry_seconds,
+    )
+
+
+router = Router()
+
+
+@router.post(
+    UPLOAD,
+    summary="Upload a ZIP bundle",
+    tags=["zip"],
+    responses={202: {"description": "Accepted: the upload's id and where to send it"}},
+)
+def upload_bundle() -> Response[Any]:
+    body = upload_body(
+        router.current_event.raw_event,
+        unsupported="Send a JSON body (or none) for a presigned upload, "
+        "or multipart/form-data with a 'file' part for a small direct upload.",
+    )
+    if body.parts is not None:
+        part = body.parts.get("file")
+        started = uploads.start_direct(
+            part.filename if part else None,
+            part.data if part else None,
+            limits=limits(),
+            status=status_store(),
+            objects=objects(),
+        )
+        return json_response(HTTPStatus.ACCEPTED, started)
+    try:
+        request = UploadRequest.model_validate_json(body.json or b"{}")
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_errors(exc.errors())) from exc
+    started = uploads.start_presigned(
+        request.filename,
+        request.size,
+        limits=limits(),
+        status=status_store(),
+        objects=objects(),
+    )
+    return json_response(HTTPStatus.ACCEPTED, started)
+
+
+@router.get("/zip/status/<upload_id>", summary="An upload's status", tags=["zip"])
+def upload_status(upload_id: Annotated[str, Path()]) -> dict[str, Any]:
+    return uploads.upload_status(upload_id, status=status_store())
+
+
+@router.get(
+    "/zip/download/<asset_id>",
+    summary="Download an asset as a ZIP",
+    tags=["zip"],
+    responses={307: {"description": "Redirect to the signed stream"}},
+)
+def download_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    settings = get_settings()
+    base = settings.download_url or request_base(router.current_event.headers) + DOWNLOAD.local_path
+    location = uploads.download_link(
+        asset_id,
+        base,
+        store=assets_store(),
+        key=signing_key(),
+        ttl_seconds=settings.download_token_ttl_seconds,
+    )
+    return redirect(location)

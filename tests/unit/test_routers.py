@@ -1,0 +1,75 @@
+"""One Router per API module: each function includes its routers under its prefix once, and a
+prefix's OpenAPI document copies the routes of every router without taking them over."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from assets_core.api import dbregistry, registry_query, registry_write, registry_zip
+from assets_core.api.http import build_resolver, openapi_document
+from assets_core.routes import REGISTRY, all_routes
+from local.apigw import http_api_event
+from tests.support import invoke
+
+
+def test_the_documents_leave_every_router_with_its_live_resolver() -> None:
+    write_app = importlib.import_module("functions.registry_write.handler").app
+    query = importlib.import_module("functions.registry_query.handler")
+    zip_app = importlib.import_module("functions.registry_zip.handler").app
+    # A document built (again) after every function has included its routers.
+    document = openapi_document(REGISTRY, query.DOCS)
+    assert "/registry/assets/{asset_id}" in document["paths"]
+    assert registry_write.router.api_resolver is write_app
+    assert registry_query.router.api_resolver is query.app
+    assert registry_zip.router.api_resolver is zip_app
+
+
+def test_a_router_reads_its_own_functions_request_after_the_documents_were_built() -> None:
+    query_handler = importlib.import_module("functions.registry_query.handler").handler
+    write_handler = importlib.import_module("functions.registry_write.handler").handler
+    status, _ = invoke(
+        query_handler,
+        http_api_event(
+            method="GET",
+            raw_path=f"{REGISTRY}/openapi.json",
+            route_key=f"GET {REGISTRY}/openapi.json",
+        ),
+    )
+    assert status == 200
+    # The write route reads If-Match from the request its own resolver holds.
+    status, body = invoke(
+        write_handler,
+        http_api_event(
+            method="PUT",
+            raw_path=f"{REGISTRY}/assets/a1",
+            route_key=f"PUT {REGISTRY}/assets/{{asset_id}}",
+            path_parameters={"asset_id": "a1"},
+            body=b'{"asset_version": "2"}',
+            headers=[("content-type", "application/json"), ("if-match", "not an etag")],
+        ),
+    )
+    assert (status, body["error"]["code"]) == (400, "INVALID_IF_MATCH")
+
+
+def test_the_registry_document_has_every_rest_route_of_the_prefix() -> None:
+    query = importlib.import_module("functions.registry_query.handler")
+    documented = {
+        (method.upper(), path)
+        for path, operations in openapi_document(REGISTRY, query.DOCS)["paths"].items()
+        for method in operations
+    }
+    rest_groups = {"registry_write", "registry_query", "registry_zip"}
+    expected = {
+        (route.method, route.path.replace("{route+}", "{route}"))
+        for group, route in all_routes()
+        if group.name in rest_groups and not re.search(r"/(openapi\.json|docs)", route.path)
+    }
+    assert documented == expected
+
+
+def test_a_router_is_included_under_the_prefix_given_once() -> None:
+    app = build_resolver("/somewhere", dbregistry.router)
+    paths = {route.path for route in app._static_routes + app._dynamic_routes}
+    assert "/somewhere/asset_registry" in paths
+    assert all(path.startswith("/somewhere/") for path in paths)
