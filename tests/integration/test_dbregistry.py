@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from assets_core.config import get_settings
-from assets_core.stores.probe import TargetRefused, check_address
+from assets_core.probe import TargetRefused, check_address
 from functions.dbregistry.handler import handler
 from tests.support import event, invoke
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assets_core.stores.probe import TargetRefused, check_address, probe
+from assets_core.probe import TargetRefused, check_address, probe
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,7 @@ class ObjectStore(Protocol):
     def presigned_post(
         self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
     ) -> PresignedPost: ...
+    def presigned_get(self, key: str, *, expires_in: int, filename: str | None = ...) -> str: ...
     def put(self, key: str, body: bytes, content_type: str = ...) -> None: ...
     def size(self, key: str) -> int | None: ...
     def read_range(self, key: str, start: int, end: int) -> bytes: ...
@@ -131,3 +132,20 @@ class Stores:
     objects: ObjectStore
     status: StatusStore
     documents: DocumentStore
+
+
+# -- health probes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    healthy: bool
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+
+
+class HealthProbe(Protocol):
+    """Checks a URL over HTTP (``assets_core/probe.py``: safe against request forgery)."""
+
+    def __call__(self, url: str) -> ProbeResult: ...

@@ -23,7 +23,7 @@ from assets_core.api.http import (
 )
 from assets_core.api.multipart import FormPart, upload_body
 from assets_core.config import get_settings
-from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
+from assets_core.errors import InvalidInput, PayloadTooLarge
 from assets_core.logic import assetdb
 from assets_core.models.assetdb import (
     SYSTEM_FIELDS,
@@ -221,18 +221,7 @@ def query_assets(
     responses={307: {"description": "Redirect to the file"}},
 )
 def get_asset_object(asset_id: Annotated[str, Path()]) -> Response[Any]:
-    asset = assetdb.get_by_id(asset_id, store=assetdb_store())
-    info = asset.get("asset_file_info") or {}
-    if info.get("key"):
-        if info.get("status") != "available":
-            raise NotFound("The file has not been uploaded yet.", code="ASSET_OBJECT_PENDING")
-        location = objects().presigned_get(
-            info["key"],
-            expires_in=OBJECT_LINK_SECONDS,
-            filename=info.get("original_filename"),
-        )
-    elif asset.get("asset_public_url"):
-        location = asset["asset_public_url"]
-    else:
-        raise NotFound("This asset has no file and no public URL.", code="ASSET_HAS_NO_OBJECT")
+    location = assetdb.file_location(
+        asset_id, store=assetdb_store(), files=objects(), expires_in=OBJECT_LINK_SECONDS
+    )
     return redirect(location)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from functools import partial
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -12,11 +12,10 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.api.http import Cursor, Limit, if_match, json_response, versioned_response
 from assets_core.config import get_settings
-from assets_core.errors import InvalidInput
 from assets_core.logic import dbregistry
 from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryUpdate
 from assets_core.pagination import PageRequest
-from assets_core.stores.probe import probe
+from assets_core.probe import probe
 from assets_core.stores.registry import dbregistry_store
 
 router = Router()
@@ -59,23 +58,10 @@ def query(
 
 @router.get("/check_health/<registry_id>", summary="Check an Assets DB's health", tags=TAGS)
 def check_health(registry_id: Annotated[str, Path()]) -> dict[str, Any]:
-    entry = dbregistry.get(registry_id, store=dbregistry_store())
-    base = entry.get("asset_registry_public_url") or ""
-    if not base:
-        raise InvalidInput("This entry has no asset_registry_public_url to check.")
     settings = get_settings()
-    result = probe(
-        base.rstrip("/") + "/health",
+    checker = partial(
+        probe,
         timeout=settings.health_check_timeout_seconds,
         allow_loopback=settings.health_check_allow_loopback,
     )
-    answer: dict[str, Any] = {
-        "asset_registry_id": registry_id,
-        "healthy": result.healthy,
-        "status_code": result.status_code,
-        "latency_ms": result.latency_ms,
-        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    if result.error:
-        answer["error"] = result.error
-    return answer
+    return dbregistry.check_health(registry_id, store=dbregistry_store(), probe=checker)

@@ -433,3 +433,21 @@ def finish_upload(key: str, *, files: ReadableFiles, store: DocumentStore) -> di
     ):
         return None
     return complete_upload(key, size=found[0], sha256=found[1], md5=found[2], store=store)
+
+
+def file_location(
+    asset_id: str, *, store: DocumentStore, files: ObjectStore, expires_in: int
+) -> str:
+    """Where a record's file is fetched: a signed link to the stored object, valid for
+    ``expires_in`` seconds, or the record's public URL for an external asset."""
+    asset = get_by_id(asset_id, store=store)
+    info = asset.get("asset_file_info") or {}
+    if info.get("key"):
+        if info.get("status") != "available":
+            raise NotFound("The file has not been uploaded yet.", code="ASSET_OBJECT_PENDING")
+        return files.presigned_get(
+            info["key"], expires_in=expires_in, filename=info.get("original_filename")
+        )
+    if asset.get("asset_public_url"):
+        return str(asset["asset_public_url"])
+    raise NotFound("This asset has no file and no public URL.", code="ASSET_HAS_NO_OBJECT")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from assets_core.collections import ASSET_REGISTRIES
@@ -11,7 +12,7 @@ from assets_core.filters import validate_filter
 from assets_core.logic.revisions import Precondition, modify
 from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryUpdate
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, HealthProbe, Versioned
 
 KEY = ASSET_REGISTRIES.key_field
 
@@ -85,3 +86,22 @@ def delete(
 
 def query(filter_: Any, page: PageRequest, *, store: DocumentStore) -> Page:
     return store.find_page(validate_filter(filter_), page)
+
+
+def check_health(registry_id: str, *, store: DocumentStore, probe: HealthProbe) -> dict[str, Any]:
+    """Probe ``<asset_registry_public_url>/health`` of an entry; the result, timed."""
+    entry = get(registry_id, store=store)
+    base = entry.get("asset_registry_public_url") or ""
+    if not base:
+        raise InvalidInput("This entry has no asset_registry_public_url to check.")
+    result = probe(base.rstrip("/") + "/health")
+    answer: dict[str, Any] = {
+        "asset_registry_id": registry_id,
+        "healthy": result.healthy,
+        "status_code": result.status_code,
+        "latency_ms": result.latency_ms,
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if result.error:
+        answer["error"] = result.error
+    return answer

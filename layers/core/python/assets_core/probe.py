@@ -18,11 +18,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from assets_core.errors import InvalidInput
+from assets_core.ports import ProbeResult
 
 MAX_REDIRECTS = 3
 _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe-dns")
@@ -30,14 +30,6 @@ _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe-dns")
 
 class TargetRefused(InvalidInput):
     code = "TARGET_NOT_ALLOWED"
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    healthy: bool
-    status_code: int | None
-    latency_ms: int
-    error: str | None = None
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
