@@ -4,6 +4,7 @@ prefix's OpenAPI document copies the routes of every router without taking them 
 from __future__ import annotations
 
 import importlib
+import json
 import re
 
 from assets_core.api import dbregistry, registry_query, registry_write, registry_zip
@@ -73,3 +74,55 @@ def test_a_router_is_included_under_the_prefix_given_once() -> None:
     paths = {route.path for route in app._static_routes + app._dynamic_routes}
     assert "/somewhere/asset_registry" in paths
     assert all(path.startswith("/somewhere/") for path in paths)
+
+
+DOCUMENTED = {
+    "functions.registry_query.handler": "/registry",
+    "functions.assetdb.handler": "/assetdb",
+    "functions.dbregistry.handler": "/dbregistry",
+    "functions.components.handler": "/components",
+}
+
+
+def documents() -> list[tuple[str, dict[str, object]]]:
+    found = []
+    for module, prefix in DOCUMENTED.items():
+        app = importlib.import_module(module).app
+        route = next(r for r in app._static_routes if r.path == f"{prefix}/openapi.json")
+        found.append((prefix, route.func().body))
+    return found
+
+
+def test_every_operation_documents_a_typed_answer_and_its_errors() -> None:
+    for prefix, document in documents():
+        schemas = document["components"]["schemas"]  # type: ignore[index]
+        assert "HTTPValidationError" not in schemas, prefix
+        for path, operations in document["paths"].items():  # type: ignore[attr-defined]
+            for method, operation in operations.items():
+                responses = operation["responses"]
+                where = f"{method.upper()} {path}"
+                assert "422" not in responses, where  # never answered: validation is a 400
+                assert {"400", "413", "500", "503"} <= set(responses), where
+                success = [code for code in responses if code.startswith(("2", "3"))]
+                assert len(success) == 1, where
+                body = responses[success[0]]["content"]["application/json"]["schema"]
+                assert "$ref" in body or "anyOf" in body, where  # a model, not an open object
+                if method in ("post", "put"):
+                    assert "415" in responses, where
+                    assert "requestBody" in operation, where
+                if "{" in path:
+                    assert "404" in responses, where
+
+
+def test_the_upload_routes_describe_both_bodies_they_take() -> None:
+    for prefix, document in documents():
+        for path in (f"{prefix}/zip/upload", f"{prefix}/upload_asset"):
+            operation = document["paths"].get(path, {}).get("post")  # type: ignore[attr-defined]
+            if operation is None:
+                continue
+            content = operation["requestBody"]["content"]
+            assert set(content) == {"application/json", "multipart/form-data"}, path
+            assert "x-schemas" not in operation
+            for ref in json.dumps(content).split('"$ref": "')[1:]:
+                name = ref.split('"')[0].rsplit("/", 1)[-1]
+                assert name in document["components"]["schemas"], (path, name)  # type: ignore[index]

@@ -11,9 +11,12 @@ from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ValidationError
 
 from assets_core.api.http import (
+    ETAG,
     Cursor,
     Limit,
+    answers,
     describe_validation_errors,
+    form_or_json_body,
     if_match,
     json_response,
     loads_json,
@@ -30,6 +33,13 @@ from assets_core.models.assetdb import (
     AssetObjectFields,
     AssetObjectUpdate,
     PresignedAssetRequest,
+)
+from assets_core.models.responses import (
+    AssetObjectDeleted,
+    AssetObjectPage,
+    AssetObjectRecord,
+    PresignedAssetRecord,
+    Redirect,
 )
 from assets_core.pagination import PageRequest
 from assets_core.routes import ASSETDB
@@ -124,7 +134,19 @@ TAGS = ["assetdb"]
     UPLOAD,
     summary="Upload a file with its metadata",
     tags=TAGS,
-    responses={201: {"description": "The created asset"}},
+    openapi_extensions=form_or_json_body(
+        {
+            "asset": {"type": "string", "format": "binary", "description": "The file"},
+            "asset_metadata": {"type": "string", "description": "The record's fields, as JSON"},
+        },
+        PresignedAssetRequest,
+    ),
+    responses=answers(
+        201,
+        PresignedAssetRecord | AssetObjectRecord,
+        409,
+        description="The record: with its upload ticket for JSON, complete for a form",
+    ),
 )
 def upload_asset() -> Response[Any]:
     event = router.current_event
@@ -140,7 +162,12 @@ def upload_asset() -> Response[Any]:
     return json_response(HTTPStatus.CREATED, created)
 
 
-@router.post("/asset", summary="Register an external asset (no file)", tags=TAGS)
+@router.post(
+    "/asset",
+    summary="Register an external asset (no file)",
+    tags=TAGS,
+    responses=answers(201, AssetObjectRecord, 409),
+)
 def create_external(body: Annotated[dict[str, Any], Body()]) -> Response[Any]:
     created = assetdb.create_external(
         _fields(body), assets_db_id=get_settings().assets_db_id, store=assetdb_store()
@@ -148,7 +175,12 @@ def create_external(body: Annotated[dict[str, Any], Body()]) -> Response[Any]:
     return json_response(HTTPStatus.CREATED, created)
 
 
-@router.get("/asset/<asset_uri>", summary="Get an asset by URI", tags=TAGS)
+@router.get(
+    "/asset/<asset_uri>",
+    summary="Get an asset by URI",
+    tags=TAGS,
+    responses=answers(200, AssetObjectRecord, headers=ETAG),
+)
 def get_asset(asset_uri: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(assetdb.read_by_uri(asset_uri, store=assetdb_store()))
 
@@ -157,6 +189,7 @@ def get_asset(asset_uri: Annotated[str, Path()]) -> Response[Any]:
     "/asset/<asset_uri>",
     summary="Update an asset (If-Match: its ETag, else 409 when it changed)",
     tags=TAGS,
+    responses=answers(200, AssetObjectRecord, 409, headers=ETAG),
 )
 def update_asset(
     asset_uri: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
@@ -165,7 +198,12 @@ def update_asset(
     return versioned_response(updated)
 
 
-@router.delete("/asset/<asset_uri>", summary="Delete an asset and its file", tags=TAGS)
+@router.delete(
+    "/asset/<asset_uri>",
+    summary="Delete an asset and its file",
+    tags=TAGS,
+    responses=answers(200, AssetObjectDeleted, 409),
+)
 def delete_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
     return assetdb.delete(
         asset_uri, store=assetdb_store(), files=objects(), precondition=if_match(router)
@@ -174,7 +212,12 @@ def delete_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
 
 # The same by asset_id: every record has one, while a record registered without a name
 # (a presigned upload with no metadata) has no URI to be reached by.
-@router.get("/asset-by-id/<asset_id>", summary="Get an asset by id", tags=TAGS)
+@router.get(
+    "/asset-by-id/<asset_id>",
+    summary="Get an asset by id",
+    tags=TAGS,
+    responses=answers(200, AssetObjectRecord, headers=ETAG),
+)
 def get_asset_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(assetdb.read_by_id(asset_id, store=assetdb_store()))
 
@@ -183,6 +226,7 @@ def get_asset_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
     "/asset-by-id/<asset_id>",
     summary="Update an asset by id (If-Match: its ETag, else 409 when it changed)",
     tags=TAGS,
+    responses=answers(200, AssetObjectRecord, 409, headers=ETAG),
 )
 def update_asset_by_id(
     asset_id: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
@@ -197,6 +241,7 @@ def update_asset_by_id(
     "/asset-by-id/<asset_id>",
     summary="Delete an asset by id, and its file",
     tags=TAGS,
+    responses=answers(200, AssetObjectDeleted, 409),
 )
 def delete_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     store = assetdb_store()
@@ -206,7 +251,7 @@ def delete_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     )
 
 
-@router.post("/assets", summary="Query assets", tags=TAGS)
+@router.post("/assets", summary="Query assets", tags=TAGS, responses=answers(200, AssetObjectPage))
 def query_assets(
     body: Annotated[dict[str, Any], Body()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -218,7 +263,7 @@ def query_assets(
     "/asset-object/<asset_id>",
     summary="Download an asset's file",
     tags=TAGS,
-    responses={307: {"description": "Redirect to the file"}},
+    responses=answers(307, Redirect, description="To the file: a signed link, or the public URL"),
 )
 def get_asset_object(asset_id: Annotated[str, Path()]) -> Response[Any]:
     location = assetdb.file_location(

@@ -9,7 +9,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import Cursor, Limit, if_match, json_response, versioned_response
+from assets_core.api.http import (
+    ETAG,
+    Cursor,
+    Limit,
+    answers,
+    if_match,
+    json_response,
+    versioned_response,
+)
 from assets_core.logic import components
 from assets_core.models.component import (
     Component,
@@ -19,6 +27,7 @@ from assets_core.models.component import (
     UriRequest,
     UriSearchRequest,
 )
+from assets_core.models.responses import ComponentDeleted, ComponentPage, ComponentRecord
 from assets_core.pagination import PageRequest
 from assets_core.stores.registry import components_store
 
@@ -26,18 +35,33 @@ router = Router()
 TAGS = ["components"]
 
 
-@router.post("/api/registerComponent", summary="Register a component", tags=TAGS)
+@router.post(
+    "/api/registerComponent",
+    summary="Register a component",
+    tags=TAGS,
+    responses=answers(201, ComponentRecord, 409),
+)
 def register_component(component: Annotated[Component, Body()]) -> Response[Any]:
     created = components.register(component, store=components_store())
     return json_response(HTTPStatus.CREATED, created)
 
 
-@router.post("/api/unregisterComponent", summary="Delete a component by URI", tags=TAGS)
+@router.post(
+    "/api/unregisterComponent",
+    summary="Delete a component by URI",
+    tags=TAGS,
+    responses=answers(200, ComponentDeleted, 404),
+)
 def unregister_component(request: Annotated[UriRequest, Body()]) -> dict[str, Any]:
     return components.unregister(request.uri, store=components_store())
 
 
-@router.post("/api/updateComponent", summary="Update with MongoDB operators", tags=TAGS)
+@router.post(
+    "/api/updateComponent",
+    summary="Update with MongoDB operators",
+    tags=TAGS,
+    responses=answers(200, ComponentRecord, 404, 409, headers=ETAG),
+)
 def update_component(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
     updated = components.update(
         request.uri, request.data, store=components_store(), precondition=if_match(router)
@@ -45,7 +69,12 @@ def update_component(request: Annotated[UpdateRequest, Body()]) -> Response[Any]
     return versioned_response(updated)
 
 
-@router.post("/api/addMetadata", summary="Replace componentMetadata", tags=TAGS)
+@router.post(
+    "/api/addMetadata",
+    summary="Replace componentMetadata",
+    tags=TAGS,
+    responses=answers(200, ComponentRecord, 404, 409, headers=ETAG),
+)
 def add_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
     updated = components.add_metadata(
         request.uri, request.data, store=components_store(), precondition=if_match(router)
@@ -53,7 +82,12 @@ def add_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
     return versioned_response(updated)
 
 
-@router.post("/api/updateMetadata", summary="Update componentMetadata with operators", tags=TAGS)
+@router.post(
+    "/api/updateMetadata",
+    summary="Update componentMetadata with operators",
+    tags=TAGS,
+    responses=answers(200, ComponentRecord, 404, 409, headers=ETAG),
+)
 def update_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
     updated = components.update_metadata(
         request.uri, request.data, store=components_store(), precondition=if_match(router)
@@ -61,7 +95,12 @@ def update_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
     return versioned_response(updated)
 
 
-@router.post("/api/getByType", summary="Components whose type matches a regex", tags=TAGS)
+@router.post(
+    "/api/getByType",
+    summary="Components whose type matches a regex",
+    tags=TAGS,
+    responses=answers(200, ComponentPage),
+)
 def get_by_type(
     request: Annotated[TypeRequest, Body()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -69,7 +108,12 @@ def get_by_type(
     return components.by_type(request.typeString, page, store=components_store()).body()
 
 
-@router.post("/api/getByURI", summary="Components whose URI matches a regex", tags=TAGS)
+@router.post(
+    "/api/getByURI",
+    summary="Components whose URI matches a regex",
+    tags=TAGS,
+    responses=answers(200, ComponentPage),
+)
 def get_by_uri(
     request: Annotated[UriSearchRequest, Body()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -77,7 +121,12 @@ def get_by_uri(
     return components.by_uri(request.uriString, page, store=components_store()).body()
 
 
-@router.post("/api/query", summary="Components matching a MongoDB-style filter", tags=TAGS)
+@router.post(
+    "/api/query",
+    summary="Components matching a MongoDB-style filter",
+    tags=TAGS,
+    responses=answers(200, ComponentPage),
+)
 def query(
     request: Annotated[QueryRequest, Body()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:

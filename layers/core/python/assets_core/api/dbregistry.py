@@ -10,10 +10,24 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import Cursor, Limit, if_match, json_response, versioned_response
+from assets_core.api.http import (
+    ETAG,
+    Cursor,
+    Limit,
+    answers,
+    if_match,
+    json_response,
+    versioned_response,
+)
 from assets_core.config import get_settings
 from assets_core.logic import dbregistry
 from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryUpdate
+from assets_core.models.responses import (
+    HealthCheck,
+    RegistryDeleted,
+    RegistryEntry,
+    RegistryPage,
+)
 from assets_core.pagination import PageRequest
 from assets_core.probe import probe
 from assets_core.stores.registry import dbregistry_store
@@ -22,18 +36,33 @@ router = Router()
 TAGS = ["dbregistry"]
 
 
-@router.post("/asset_registry", summary="Register an Assets DB", tags=TAGS)
+@router.post(
+    "/asset_registry",
+    summary="Register an Assets DB",
+    tags=TAGS,
+    responses=answers(201, RegistryEntry),
+)
 def create(fields: Annotated[AssetsDBRegistryFields, Body()]) -> Response[Any]:
     created = dbregistry.create(fields, store=dbregistry_store())
     return json_response(HTTPStatus.CREATED, created)
 
 
-@router.get("/asset_registry/<registry_id>", summary="Get an entry", tags=TAGS)
+@router.get(
+    "/asset_registry/<registry_id>",
+    summary="Get an entry",
+    tags=TAGS,
+    responses=answers(200, RegistryEntry, headers=ETAG),
+)
 def get(registry_id: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(dbregistry.read(registry_id, store=dbregistry_store()))
 
 
-@router.put("/asset_registry/<registry_id>", summary="Update an entry", tags=TAGS)
+@router.put(
+    "/asset_registry/<registry_id>",
+    summary="Update an entry",
+    tags=TAGS,
+    responses=answers(200, RegistryEntry, 409, headers=ETAG),
+)
 def update(
     registry_id: Annotated[str, Path()], patch: Annotated[AssetsDBRegistryUpdate, Body()]
 ) -> Response[Any]:
@@ -43,12 +72,19 @@ def update(
     return versioned_response(updated)
 
 
-@router.delete("/asset_registry/<registry_id>", summary="Delete an entry", tags=TAGS)
+@router.delete(
+    "/asset_registry/<registry_id>",
+    summary="Delete an entry",
+    tags=TAGS,
+    responses=answers(200, RegistryDeleted, 409),
+)
 def delete(registry_id: Annotated[str, Path()]) -> dict[str, Any]:
     return dbregistry.delete(registry_id, store=dbregistry_store(), precondition=if_match(router))
 
 
-@router.post("/asset_registries", summary="Query entries", tags=TAGS)
+@router.post(
+    "/asset_registries", summary="Query entries", tags=TAGS, responses=answers(200, RegistryPage)
+)
 def query(
     body: Annotated[dict[str, Any], Body()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -56,7 +92,12 @@ def query(
     return dbregistry.query(body, page, store=dbregistry_store()).body()
 
 
-@router.get("/check_health/<registry_id>", summary="Check an Assets DB's health", tags=TAGS)
+@router.get(
+    "/check_health/<registry_id>",
+    summary="Check an Assets DB's health",
+    tags=TAGS,
+    responses=answers(200, HealthCheck),
+)
 def check_health(registry_id: Annotated[str, Path()]) -> dict[str, Any]:
     settings = get_settings()
     checker = partial(

@@ -20,12 +20,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
+from pydantic import BaseModel
 
 from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
 from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from assets_core.logic.revisions import Precondition
+from assets_core.models.responses import ErrorBody, Health
 from assets_core.ports import Versioned
 
 logger = Logger(service=get_settings().service_name)
@@ -333,14 +336,6 @@ def lambda_entry(
     return handler
 
 
-health_router = Router()
-
-
-@health_router.get("/health", summary="Liveness of the service")
-def get_health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
 def openapi_document(prefix: str, docs: ApiDocs) -> dict[str, Any]:
     """The prefix's OpenAPI document, from a resolver of its own holding copies of the routes.
     The routers are not included in it: a router follows the resolver that included it last
@@ -352,7 +347,7 @@ def openapi_document(prefix: str, docs: ApiDocs) -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(
         doc_app.get_openapi_json_schema(title=docs.title, version=API_VERSION)
     )
-    return documented_catch_alls(schema)
+    return documented_errors(documented_catch_alls(schema))
 
 
 def docs_router(prefix: str, docs: ApiDocs) -> Router:
@@ -395,6 +390,95 @@ def docs_router(prefix: str, docs: ApiDocs) -> Router:
     return router
 
 
+SCHEMA_REF = "#/components/schemas/{model}"
+# What any route may answer besides its own: a body the gateway checks refuse (400, 413), a
+# store that does not answer (503), a failure of the service itself (500).
+COMMON_ERRORS = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 500, 503)
+_ERROR_SCHEMA = {"$ref": SCHEMA_REF.format(model=ErrorBody.__name__)}
+
+
+def answers(
+    status: int,
+    model: Any,
+    *errors: int,
+    description: str = "Success",
+    headers: Mapping[str, str] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """A route's answers for its OpenAPI document: ``status`` with a body of ``model``, and
+    each of ``errors`` (besides ``COMMON_ERRORS``) in the contract's error shape."""
+    success: OpenAPIResponse = {
+        "description": description,
+        "content": {content_types.APPLICATION_JSON: {"model": model}},
+    }
+    if headers:
+        success["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    documented: dict[int, OpenAPIResponse] = {status: success}
+    for code in errors:
+        documented[code] = {
+            "description": HTTPStatus(code).phrase,
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    return documented
+
+
+ETAG = {"ETag": "The record's revision; send it back as If-Match to update or delete it"}
+
+
+def form_or_json_body(form: Mapping[str, Any], json_model: type[BaseModel]) -> dict[str, Any]:
+    """The ``openapi_extensions`` of a route that reads its body itself: a multipart form
+    (``form``: its parts' properties) or a JSON ``json_model``. The model's nested schemas
+    travel under ``x-schemas`` until the document moves them into its components."""
+    schema = json_model.model_json_schema(ref_template=SCHEMA_REF)
+    nested = schema.pop("$defs", {})
+    return {
+        "requestBody": {
+            "required": False,
+            "content": {
+                content_types.APPLICATION_JSON: {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": dict(form)},
+                },
+            },
+        },
+        "x-schemas": nested,
+    }
+
+
+def documented_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation documents what it answers: its own statuses, the common errors, 415
+    where it reads a body and 404 where its path has parameters; never powertools' 422, which
+    these services do not answer (a request that fails validation is a 400)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    if ErrorBody.__name__ not in components:
+        error_schema = ErrorBody.model_json_schema(ref_template=SCHEMA_REF)
+        components.update(error_schema.pop("$defs", {}))
+        components[ErrorBody.__name__] = error_schema
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            components.update(operation.pop("x-schemas", {}))
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            codes = [*COMMON_ERRORS]
+            if method in ("post", "put", "patch"):
+                codes.append(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+            if "{" in path:
+                codes.append(HTTPStatus.NOT_FOUND)
+            for code in codes:
+                responses.setdefault(
+                    str(int(code)),
+                    {
+                        "description": HTTPStatus(code).phrase,
+                        "content": {content_types.APPLICATION_JSON: {"schema": _ERROR_SCHEMA}},
+                    },
+                )
+    return schema
+
+
 CATCH_ALL = "/.+"
 
 
@@ -415,3 +499,11 @@ def documented_catch_alls(schema: dict[str, Any]) -> dict[str, Any]:
             operation["parameters"] = [parameter, *operation.get("parameters", [])]
         paths[path.removesuffix(CATCH_ALL) + "/{route}"] = operations
     return schema
+
+
+health_router = Router()
+
+
+@health_router.get("/health", summary="Liveness of the service", responses=answers(200, Health))
+def get_health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -9,30 +9,49 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import Cursor, Limit, versioned_response
+from assets_core.api.http import ETAG, Cursor, Limit, answers, versioned_response
 from assets_core.logic import assets
+from assets_core.models.asset import Asset
+from assets_core.models.responses import AssetPage
 from assets_core.pagination import PageRequest
 from assets_core.stores.registry import assets_store
 
 router = Router()
 
 
-@router.get("/assets", summary="List every asset", tags=["query"])
+@router.get(
+    "/assets", summary="List every asset", tags=["query"], responses=answers(200, AssetPage)
+)
 def list_assets(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
     return assets.list_all(PageRequest.parse(limit, cursor), store=assets_store()).body()
 
 
-@router.get("/assets/<asset_id>", summary="Get an asset by id", tags=["query"])
+@router.get(
+    "/assets/<asset_id>",
+    summary="Get an asset by id",
+    tags=["query"],
+    responses=answers(200, Asset, headers=ETAG),
+)
 def get_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(assets.read(asset_id, store=assets_store()))
 
 
-@router.get("/query/by-id/<asset_id>", summary="Get an asset by id", tags=["query"])
+@router.get(
+    "/query/by-id/<asset_id>",
+    summary="Get an asset by id",
+    tags=["query"],
+    responses=answers(200, Asset, headers=ETAG),
+)
 def get_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(assets.read(asset_id, store=assets_store()))
 
 
-@router.get("/query/by-type/<asset_type>", summary="Assets of a type", tags=["query"])
+@router.get(
+    "/query/by-type/<asset_type>",
+    summary="Assets of a type",
+    tags=["query"],
+    responses=answers(200, AssetPage),
+)
 def get_by_type(
     asset_type: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -40,7 +59,12 @@ def get_by_type(
     return assets.by_type(asset_type, page, store=assets_store()).body()
 
 
-@router.get("/query/by-sub-type/<sub_type>", summary="Assets of a sub-type", tags=["query"])
+@router.get(
+    "/query/by-sub-type/<sub_type>",
+    summary="Assets of a sub-type",
+    tags=["query"],
+    responses=answers(200, AssetPage),
+)
 def get_by_sub_type(
     sub_type: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -48,7 +72,12 @@ def get_by_sub_type(
     return assets.by_sub_type(sub_type, page, store=assets_store()).body()
 
 
-@router.get("/query/by-tag/<tag>", summary="Assets with a tag", tags=["query"])
+@router.get(
+    "/query/by-tag/<tag>",
+    summary="Assets with a tag",
+    tags=["query"],
+    responses=answers(200, AssetPage),
+)
 def get_by_tag(
     tag: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -60,7 +89,12 @@ def get_by_tag(
 BY_API_ROUTE = "/query/by-api-route/"
 
 
-@router.get(f"{BY_API_ROUTE}.+", summary="Assets with an API on a route", tags=["query"])
+@router.get(
+    f"{BY_API_ROUTE}.+",
+    summary="Assets with an API on a route",
+    tags=["query"],
+    responses=answers(200, AssetPage),
+)
 def get_by_api_route(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
     event = router.current_event
     params = event.raw_event.get("pathParameters") or {}
@@ -69,7 +103,12 @@ def get_by_api_route(limit: Limit = None, cursor: Cursor = None) -> dict[str, An
     return assets.by_api_route(route, page, store=assets_store()).body()
 
 
-@router.post("/query/search", summary="Search with a MongoDB-style filter", tags=["query"])
+@router.post(
+    "/query/search",
+    summary="Search with a MongoDB-style filter",
+    tags=["query"],
+    responses=answers(200, AssetPage),
+)
 def search(
     query: Annotated[dict[str, Any], Body(description="A filter of allowed operators")],
     limit: Limit = None,

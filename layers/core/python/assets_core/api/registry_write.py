@@ -9,16 +9,22 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import if_match, json_response, versioned_response
+from assets_core.api.http import ETAG, answers, if_match, json_response, versioned_response
 from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
+from assets_core.models.responses import AssetDeleted
 from assets_core.ports import etag_of
 from assets_core.stores.registry import assets_store, objects
 
 router = Router()
 
 
-@router.post("/assets", summary="Register an asset", tags=["assets"])
+@router.post(
+    "/assets",
+    summary="Register an asset (400 ASSET_EXISTS if its asset_id is taken)",
+    tags=["assets"],
+    responses=answers(201, Asset, description="The stored asset", headers=ETAG),
+)
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     created = assets.create(asset, store=assets_store())
     return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
@@ -28,6 +34,7 @@ def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     "/assets/<asset_id>",
     summary="Update fields of an asset (If-Match: its ETag, else 409 when it changed)",
     tags=["assets"],
+    responses=answers(200, Asset, 409, headers=ETAG),
 )
 def update_asset(
     asset_id: Annotated[str, Path()], patch: Annotated[AssetUpdate, Body()]
@@ -36,7 +43,12 @@ def update_asset(
     return versioned_response(updated)
 
 
-@router.delete("/assets/<asset_id>", summary="Delete an asset", tags=["assets"])
+@router.delete(
+    "/assets/<asset_id>",
+    summary="Delete an asset",
+    tags=["assets"],
+    responses=answers(200, AssetDeleted, 409),
+)
 def delete_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     return assets.delete(
         asset_id, store=assets_store(), files=objects(), precondition=if_match(router)

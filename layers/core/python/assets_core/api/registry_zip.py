@@ -11,11 +11,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assets_core.api.http import describe_validation_errors, json_response, redirect, request_base
+from assets_core.api.http import (
+    answers,
+    describe_validation_errors,
+    form_or_json_body,
+    json_response,
+    redirect,
+    request_base,
+)
 from assets_core.api.multipart import upload_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput
 from assets_core.logic import uploads
+from assets_core.models.responses import Redirect, UploadStarted, UploadStatus
 from assets_core.routes import DOWNLOAD
 from assets_core.signing import signing_key
 from assets_core.stores.registry import assets_store, objects
@@ -48,7 +56,13 @@ router = Router()
     UPLOAD,
     summary="Upload a ZIP bundle",
     tags=["zip"],
-    responses={202: {"description": "Accepted: the upload's id and where to send it"}},
+    openapi_extensions=form_or_json_body(
+        {"file": {"type": "string", "format": "binary", "description": "A small bundle"}},
+        UploadRequest,
+    ),
+    responses=answers(
+        202, UploadStarted, description="Accepted: the upload's id, and where to send the bundle"
+    ),
 )
 def upload_bundle() -> Response[Any]:
     body = upload_body(
@@ -80,7 +94,12 @@ def upload_bundle() -> Response[Any]:
     return json_response(HTTPStatus.ACCEPTED, started)
 
 
-@router.get("/zip/status/<upload_id>", summary="An upload's status", tags=["zip"])
+@router.get(
+    "/zip/status/<upload_id>",
+    summary="An upload's status",
+    tags=["zip"],
+    responses=answers(200, UploadStatus),
+)
 def upload_status(upload_id: Annotated[str, Path()]) -> dict[str, Any]:
     return uploads.upload_status(upload_id, status=status_store())
 
@@ -89,7 +108,9 @@ def upload_status(upload_id: Annotated[str, Path()]) -> dict[str, Any]:
     "/zip/download/<asset_id>",
     summary="Download an asset as a ZIP",
     tags=["zip"],
-    responses={307: {"description": "Redirect to the signed stream"}},
+    responses=answers(
+        307, Redirect, description="To a signed, short-lived link that streams the ZIP"
+    ),
 )
 def download_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
     settings = get_settings()

@@ -1,0 +1,165 @@
+"""What the services answer, as models: each route documents its answers with them in its
+OpenAPI document, and the schemathesis run checks every answer against them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assets_core.models.asset import Asset
+from assets_core.models.assetdb import AssetVersion
+from assets_core.models.component import Component
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(_Answer):
+    code: str = Field(description="A stable, upper-case code, e.g. ASSET_NOT_FOUND")
+    message: str = Field(description="What went wrong and what to do about it")
+
+
+class ErrorBody(_Answer):
+    """Every error of every service."""
+
+    success: Literal[False]
+    error: ErrorDetail
+
+
+class Health(_Answer):
+    status: Literal["ok"]
+
+
+class Redirect(_Answer):
+    """The body of a 307; the Location header holds the same link."""
+
+    location: str
+
+
+class _Page(_Answer):
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null at the end"
+    )
+
+
+# -- Assets Registry -----------------------------------------------------------------------
+
+
+class AssetPage(_Page):
+    items: list[Asset]
+
+
+class AssetDeleted(_Answer):
+    success: Literal[True]
+    asset_id: str
+    deleted: Literal[True]
+
+
+class PresignedPost(_Answer):
+    method: Literal["POST"]
+    url: str
+    fields: dict[str, str] = Field(description="Send every field first, the file last")
+    expires_at: str | None = None
+    max_bytes: int | None = None
+
+
+class UploadStarted(_Answer):
+    success: Literal[True]
+    upload_id: str
+    status_url: str
+    upload: PresignedPost | None = Field(
+        default=None, description="Where to send the bundle (absent for a direct upload)"
+    )
+
+
+class UploadStatus(_Answer):
+    upload_id: str
+    status: str = Field(description="queued, processing, success, or 'failed: <reason>'")
+    asset_id: str | None = None
+
+
+# -- Assets DB -----------------------------------------------------------------------------
+
+
+class AssetObjectRecord(_Answer):
+    asset_uri: str = Field(description="<name>:<version>-<tag>, or empty when one is missing")
+    asset_name: str
+    asset_id: str
+    assets_db_id: str
+    asset_version: AssetVersion
+    asset_metadata: dict[str, Any]
+    asset_public_url: str
+    asset_file_info: dict[str, Any]
+    asset_tags: list[str]
+
+
+class AssetObjectUpload(_Answer):
+    method: Literal["POST"]
+    url: str
+    fields: dict[str, str]
+
+
+class PresignedAssetRecord(AssetObjectRecord):
+    upload: AssetObjectUpload
+
+
+class AssetObjectPage(_Page):
+    items: list[AssetObjectRecord]
+
+
+class AssetObjectDeleted(_Answer):
+    success: Literal[True]
+    asset_uri: str
+    asset_id: str
+    deleted: Literal[True]
+
+
+# -- Assets DB registry --------------------------------------------------------------------
+
+
+class RegistryEntry(_Answer):
+    asset_registry_id: str
+    asset_registry_name: str
+    asset_registry_metadata: dict[str, Any]
+    asset_registry_tags: list[str]
+    asset_registry_public_url: str
+
+
+class RegistryPage(_Page):
+    items: list[RegistryEntry]
+
+
+class RegistryDeleted(_Answer):
+    success: Literal[True]
+    asset_registry_id: str
+    deleted: Literal[True]
+
+
+class HealthCheck(_Answer):
+    asset_registry_id: str
+    healthy: bool
+    status_code: int | None
+    latency_ms: int
+    checked_at: str
+    error: str | None = None
+
+
+# -- Component registry --------------------------------------------------------------------
+
+
+class ComponentRecord(Component):
+    componentURI: str  # always set in what is stored
+    createdAt: str
+    lastModifiedAt: str
+
+
+class ComponentPage(_Page):
+    items: list[ComponentRecord]
+
+
+class ComponentDeleted(_Answer):
+    success: Literal[True]
+    uri: str
+    deleted: Literal[True]
