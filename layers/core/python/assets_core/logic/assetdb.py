@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, PayloadTooLarge
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETDB_PREFIX
-from assets_core.logic.revisions import Precondition, modify
+from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, ObjectStore, Versioned
@@ -58,16 +58,15 @@ def _document(fields: AssetObjectFields, asset_id: str, assets_db_id: str) -> di
     }
 
 
+def _uri_taken(uri: str) -> AlreadyExists:
+    return AlreadyExists(
+        f"An asset with asset_uri '{uri}' already exists; change its name, version or tag.",
+        code="ASSET_URI_EXISTS",
+    )
+
+
 def _insert(document: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
-    try:
-        store.insert(document)
-    except AlreadyExists:
-        raise AlreadyExists(
-            f"An asset with asset_uri '{document['asset_uri']}' already exists; "
-            "change its name, version or tag.",
-            code="ASSET_URI_EXISTS",
-        ) from None
-    return document
+    return insert_new(store, document, lambda: _uri_taken(document["asset_uri"]))
 
 
 def _check_uri_free(uri: str, store: DocumentStore, *, except_id: str | None = None) -> None:
@@ -75,10 +74,7 @@ def _check_uri_free(uri: str, store: DocumentStore, *, except_id: str | None = N
         return
     found = store.find_one({"asset_uri": uri})
     if found is not None and found["asset_id"] != except_id:
-        raise AlreadyExists(
-            f"An asset with asset_uri '{uri}' already exists; change its name, version or tag.",
-            code="ASSET_URI_EXISTS",
-        )
+        raise _uri_taken(uri)
 
 
 def create_external(
@@ -303,10 +299,7 @@ def update_record(
             if not store.replace(asset_id, merged, revision=current.revision):
                 raise _id_not_found(asset_id)
         except AlreadyExists:
-            raise AlreadyExists(
-                f"An asset with asset_uri '{merged['asset_uri']}' already exists.",
-                code="ASSET_URI_EXISTS",
-            ) from None
+            raise _uri_taken(merged["asset_uri"]) from None
         return merged
 
     return Versioned(

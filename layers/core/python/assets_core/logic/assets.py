@@ -11,7 +11,7 @@ from assets_core.collections import API_ROUTE_PATH, SUB_TYPE_PATH, TAG_PATH, TYP
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETS_PREFIX
-from assets_core.logic.revisions import Precondition, modify
+from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
 
@@ -31,15 +31,14 @@ def _not_found(asset_id: str) -> NotFound:
 
 def create(asset: Asset, *, store: DocumentStore) -> dict[str, Any]:
     """Register a new asset; ``AssetExists`` when its id is taken."""
-    document = asset.document()
-    try:
-        store.insert(document)
-    except AlreadyExists:
-        raise AssetExists(
+    return insert_new(
+        store,
+        asset.document(),
+        lambda: AssetExists(
             f"An asset with asset_id '{asset.asset_id}' already exists; "
             "update it with PUT or choose another id."
-        ) from None
-    return document
+        ),
+    )
 
 
 def get(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from assets_core.collections import COMPONENTS
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import check_regex, validate_filter, validate_update
-from assets_core.logic.revisions import Precondition, modify
+from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Component
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
@@ -53,15 +53,12 @@ def register(component: Component, *, store: DocumentStore) -> dict[str, Any]:
         "createdAt": stamp,
         "lastModifiedAt": stamp,
     }
-    try:
-        store.insert(document)
-    except AlreadyExists:
-        raise AlreadyExists(
-            f"A component with componentURI '{component.uri}' already exists; "
-            "update it, or register another version or release tag.",
-            code="COMPONENT_EXISTS",
-        ) from None
-    return public(document)
+    taken = AlreadyExists(
+        f"A component with componentURI '{component.uri}' already exists; "
+        "update it, or register another version or release tag.",
+        code="COMPONENT_EXISTS",
+    )
+    return public(insert_new(store, document, lambda: taken))
 
 
 def unregister(uri: str, *, store: DocumentStore) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from assets_core.errors import InvalidInput, RevisionConflict
+from assets_core.errors import AlreadyExists, InvalidInput, RevisionConflict
 from assets_core.ports import DocumentStore, Versioned, etag_of
 
 # Rebuilt this many times before a write without If-Match gives up (a record written by
@@ -91,3 +92,15 @@ def modify[T](
     raise RevisionConflict(
         f"{what} kept changing while this update was written ({MAX_ATTEMPTS} tries); try again."
     )
+
+
+def insert_new(
+    store: DocumentStore, document: dict[str, Any], taken: Callable[[], AlreadyExists]
+) -> dict[str, Any]:
+    """Insert a document at revision 1; when its key (or another unique field) is already
+    stored, nothing is written and ``taken()`` (the service's own message) is raised."""
+    try:
+        store.insert(document)
+    except AlreadyExists:
+        raise taken() from None
+    return document

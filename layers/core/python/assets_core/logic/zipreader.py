@@ -1,9 +1,10 @@
 """Reading a ZIP archive held in an object store without downloading it whole.
 
-The central directory is read with ranged reads (zipfile over a seekable view of the object);
-the members are then read in one sequential pass over the archive, each inflated (or passed
-through when stored), checked against the central directory's size and CRC-32, and handed on in
-chunks. Memory stays at a few chunks whatever the archive's size.
+The central directory is read with ranged reads (zipfile over a seekable view of the object).
+``read_members`` then reads a run of consecutive members with one sequential ranged read (a
+caller may read several runs at once, each its own stream), each member inflated (or passed
+through when stored), checked against the central directory's size and CRC-32, and handed on
+in chunks. Memory stays at a few chunks per stream whatever the archive's size.
 """
 
 from __future__ import annotations
