@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -17,13 +16,11 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from assets_core.config import get_settings
 from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
 from assets_core.logic.janitor import settle_dead_letter, sweep
+from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.ports import Stores
 from assets_core.stores.registry import assetdb_store, upload_stores
-
-logger = Logger(service=get_settings().service_name)
 
 
 def is_schedule(event: dict[str, Any]) -> bool:
@@ -69,10 +66,13 @@ def janitor(
         report = sweep(chosen, assetdb_store(), now=now or datetime.now(UTC))
         summary = report.summary()
         logger.info("Swept the bucket", extra={"removed": summary["removed"]})
+        emit("SweptPrefixes", summary["removed"], MetricUnit.Count)
         return summary
     return settle(event, context, chosen)
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return janitor(event, context)
+
+
+handler = lambda_handler(run)

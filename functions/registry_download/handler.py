@@ -9,17 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools import Logger
-
-from assets_core.config import get_settings
 from assets_core.errors import AppError, InternalError
 from assets_core.logic import assets
 from assets_core.logic.downloads import zip_stream
+from assets_core.observability import counted_stream, logger
 from assets_core.signing import check_link, signing_key
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assets_store
-
-logger = Logger(service=get_settings().service_name)
 
 
 @dataclass
@@ -51,7 +47,9 @@ def _params(event: dict[str, Any]) -> dict[str, str]:
 def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
     """Answer one download request: 403 for a missing, forged or expired link, 404 for an
     unknown asset, else 200 with the ZIP streamed as it is built."""
-    method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")
+    request = event.get("requestContext") or {}
+    logger.set_correlation_id(request.get("requestId"))
+    method = request.get("http", {}).get("method", "GET")
     if method not in ("GET", "HEAD"):
         return _error(AppError("Downloads are fetched with GET.", code="METHOD_NOT_ALLOWED"))
     try:
@@ -69,5 +67,9 @@ def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
         "Content-Disposition": f'attachment; filename="{asset_id}.zip"',
         "Cache-Control": "no-store",
     }
-    body: Iterable[bytes] = () if method == "HEAD" else zip_stream(asset, object_store())
+    body: Iterable[bytes] = (
+        ()
+        if method == "HEAD"
+        else counted_stream(zip_stream(asset, object_store()), metric="DownloadBytes")
+    )
     return StreamedResponse(200, headers, body)

@@ -18,6 +18,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="assets-registry", alias="POWERTOOLS_SERVICE_NAME")
+    metrics_namespace: str = Field(default="AssetsRegistry", alias="POWERTOOLS_METRICS_NAMESPACE")
     # MongoDB: a URI (DocumentDB, Atlas, a local server); empty means in-process mongomock.
     mongodb_uri: str = ""
     # In AWS: a Secrets Manager secret holding the URI, or DocumentDB's generated credentials.

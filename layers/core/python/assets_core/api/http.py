@@ -12,7 +12,6 @@ from http import HTTPStatus
 from itertools import accumulate
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -22,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel
 
 from assets_core.api.multipart import raw_body
@@ -29,9 +29,8 @@ from assets_core.config import get_settings
 from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from assets_core.logic.revisions import Precondition
 from assets_core.models.responses import ErrorBody, Health
+from assets_core.observability import count_error, lambda_handler, logger
 from assets_core.ports import Versioned
-
-logger = Logger(service=get_settings().service_name)
 
 # The paging query parameters every list route takes.
 Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
@@ -50,7 +49,8 @@ NOT_UTF8 = "{} is not UTF-8 text; send JSON encoded as UTF-8."
 
 
 def error_response(status: int, code: str, message: str) -> Response[Any]:
-    """The contract's error shape."""
+    """The contract's error shape; each one is counted, by code."""
+    count_error(code, status)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -319,7 +319,6 @@ def lambda_entry(
     limit = max_body_bytes or get_settings().max_body_bytes
     form_paths = frozenset(multipart_paths)
 
-    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         refused = check_json_request(
             event, limit, multipart_paths=form_paths, too_large_message=too_large_message
@@ -333,7 +332,7 @@ def lambda_entry(
             }
         return app.resolve(event, context)
 
-    return handler
+    return lambda_handler(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 
 
 def openapi_document(prefix: str, docs: ApiDocs) -> dict[str, Any]:

@@ -65,8 +65,10 @@ router = Router()
     ),
 )
 def upload_bundle() -> Response[Any]:
+    event = router.current_event
+    request_id = (event.raw_event.get("requestContext") or {}).get("requestId")
     body = upload_body(
-        router.current_event.raw_event,
+        event.raw_event,
         unsupported="Send a JSON body (or none) for a presigned upload, "
         "or multipart/form-data with a 'file' part for a small direct upload.",
     )
@@ -78,6 +80,7 @@ def upload_bundle() -> Response[Any]:
             limits=limits(),
             status=status_store(),
             objects=objects(),
+            correlation_id=request_id,
         )
         return json_response(HTTPStatus.ACCEPTED, started)
     try:
@@ -90,6 +93,7 @@ def upload_bundle() -> Response[Any]:
         limits=limits(),
         status=status_store(),
         objects=objects(),
+        correlation_id=request_id,
     )
     return json_response(HTTPStatus.ACCEPTED, started)
 

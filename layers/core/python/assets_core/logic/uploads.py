@@ -30,8 +30,14 @@ def _status_url(upload_id: str) -> str:
     return STATUS_PATH.format(upload_id=upload_id)
 
 
-def _queue(status: StatusStore, upload_id: str, extra: dict[str, Any]) -> None:
+def _queue(
+    status: StatusStore, upload_id: str, extra: dict[str, Any], correlation_id: str | None
+) -> None:
+    """The upload's first status. The correlation id (the request's) travels with it, so
+    that the ingest run's logs carry the id of the request that started the upload."""
     record = {"status": "queued", "created_at": datetime.now(UTC).isoformat(), **extra}
+    if correlation_id:
+        record["correlation_id"] = correlation_id
     status.put(upload_id, record)
 
 
@@ -50,6 +56,7 @@ def start_direct(
     limits: UploadLimits,
     status: StatusStore,
     objects: ObjectStore,
+    correlation_id: str | None = None,
 ) -> dict[str, Any]:
     """A small bundle sent in the request: queued, then stored where ingest finds it."""
     if data is None:
@@ -59,7 +66,12 @@ def start_direct(
     if len(data) > limits.direct_max_bytes:
         raise too_large_for_direct(limits)
     upload_id = str(uuid.uuid4())
-    _queue(status, upload_id, {"filename": filename or "bundle.zip", "size": len(data)})
+    _queue(
+        status,
+        upload_id,
+        {"filename": filename or "bundle.zip", "size": len(data)},
+        correlation_id,
+    )
     objects.put(upload_key(upload_id), data, "application/zip")
     return {"success": True, "upload_id": upload_id, "status_url": _status_url(upload_id)}
 
@@ -71,6 +83,7 @@ def start_presigned(
     limits: UploadLimits,
     status: StatusStore,
     objects: ObjectStore,
+    correlation_id: str | None = None,
 ) -> dict[str, Any]:
     """A presigned POST for one bundle (of exactly ``size`` bytes when declared), queued."""
     if size is not None and size > limits.max_bytes:
@@ -85,7 +98,7 @@ def start_presigned(
         expires_in=limits.url_expiry_seconds,
         size=size,
     )
-    _queue(status, upload_id, {"filename": filename, "size": size})
+    _queue(status, upload_id, {"filename": filename, "size": size}, correlation_id)
     return {
         "success": True,
         "upload_id": upload_id,
