@@ -17,7 +17,8 @@ import pytest
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
 from assets_core.keys import upload_key
-from assets_core.logic.bundles import Limits, ingest_upload
+from assets_core.logic.bundles import Limits
+from assets_core.logic.ingest import ingest_upload
 from assets_core.logic.janitor import settle_dead_letter, sweep
 from assets_core.ports import Stores
 from assets_core.stores.objects import object_store

@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 
 from assets_core.errors import Forbidden
 from assets_core.keys import upload_id_of
-from assets_core.logic.bundles import (
-    BundleRejected,
-    Limits,
-    check_members,
-    check_name,
-    plan_files,
-    read_groups,
-)
+from assets_core.logic.bundle_writer import read_groups
+from assets_core.logic.bundles import BundleRejected, Limits, check_members, check_name, plan_files
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
 from assets_core.signing import check_link, signed_link
 from tests.support import bundle_asset

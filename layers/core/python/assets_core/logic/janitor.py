@@ -21,7 +21,7 @@ from typing import Any
 
 from assets_core.errors import AppError
 from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX
-from assets_core.logic.bundles import UploadBusy, files_stored, registered_by
+from assets_core.logic.ingest import UploadBusy, files_stored, registered_by
 from assets_core.ports import DocumentStore, ObjectStore, Stores
 
 log = logging.getLogger(__name__)
