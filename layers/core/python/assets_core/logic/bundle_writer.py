@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from threading import Condition, Event
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assets_core.errors import ObjectRefused
 from assets_core.logic.bundles import BundleRejected, FilePlan, Limits, OutOfTime, check_time
@@ -23,6 +23,9 @@ from assets_core.logic.zipreader import (
     read_members,
 )
 from assets_core.ports import ObjectStore, Part
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 
 def _on_time(chunks: Iterator[bytes], limits: Limits) -> Iterator[bytes]:
@@ -49,7 +52,7 @@ class MemberWriter:
         self.requests = 0
         self.room = Condition()
         self.open_uploads: list[tuple[str, str]] = []
-        self.pending: list[Future[Any]] = []
+        self.pending: list[Future[None]] = []
 
     def flush(self) -> None:
         """Wait for the small members still being written; raise the first failure."""
@@ -65,7 +68,9 @@ class MemberWriter:
             self.objects.abort_multipart(key, upload)
         self.open_uploads.clear()
 
-    def _submit(self, size: int, function: Any, *args: Any) -> Future[Any]:
+    def _submit[*Args, Result](
+        self, size: int, function: Callable[[*Args], Result], *args: *Args
+    ) -> Future[Result]:
         """Run a request on the pool once its ``size`` bytes fit in the budget (a request
         alone always fits) and a request slot is free."""
         with self.room:
@@ -76,7 +81,7 @@ class MemberWriter:
             self.in_flight += size
             self.requests += 1
 
-        def done(_: Future[Any]) -> None:
+        def done(_: Future[Result]) -> None:
             with self.room:
                 self.in_flight -= size
                 self.requests -= 1
@@ -117,7 +122,7 @@ class MemberWriter:
         member: Member,
         data_offset: int,
         chunks: Iterator[bytes],
-        digest: Any,
+        digest: HASH,
     ) -> list[Part]:
         """Server-side part copies of a stored member; its bytes are read once here, for the
         SHA-256, the member's CRC and each part's CRC32 (which completing the upload checks
@@ -152,7 +157,7 @@ class MemberWriter:
             crcs.append(crc)
         return [Part(future.result(), crc) for future, crc in zip(etags, crcs, strict=True)]
 
-    def _upload(self, key: str, upload: str, chunks: Iterator[bytes], digest: Any) -> list[Part]:
+    def _upload(self, key: str, upload: str, chunks: Iterator[bytes], digest: HASH) -> list[Part]:
         """Parts of ``part_bytes`` uploaded on the pool while the member is read on."""
         futures: list[Future[Part]] = []
         buffer = bytearray()

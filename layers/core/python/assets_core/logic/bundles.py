@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,9 @@ ASSET_JSON = "asset.json"
 ASSET_JSON_MAX_BYTES = 1024 * 1024
 RATIO_FLOOR_BYTES = 1024 * 1024
 MIB = 1024 * 1024
+
+type KeyOf = Callable[[str], str]  # a member's path in the bundle -> the key it is stored under
+type UrlOf = Callable[[str], str]  # an object key -> the URL its files[] entry links to
 
 
 class BundleRejected(Exception):
@@ -142,7 +146,7 @@ def _guess_mime(path: str) -> str:
 
 
 def plan_files(
-    document: dict[str, Any], files: dict[str, Member], key_of: Any, url_of: Any
+    document: dict[str, Any], files: dict[str, Member], key_of: KeyOf, url_of: UrlOf
 ) -> FilePlan:
     """Map files[] to members as the contract says and fill what ingest knows up front."""
     entries = document.get("files", [])
@@ -184,7 +188,7 @@ def plan_files(
 
 
 def _attach(
-    plan: FilePlan, entry: dict[str, Any], path: str, member: Member, key_of: Any, url_of: Any
+    plan: FilePlan, entry: dict[str, Any], path: str, member: Member, key_of: KeyOf, url_of: UrlOf
 ) -> None:
     key = key_of(path)
     plan.keys[path] = key
