@@ -215,10 +215,11 @@ def read_groups(members: list[Member], end: int, streams: int) -> list[tuple[lis
 
 def store_members(
     plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer: MemberWriter
-) -> None:
-    """Store the planned members from the reads, side by side. The first failure stops the
-    other reads at their next member and is raised."""
+) -> dict[str, str]:
+    """Store the planned members from the reads, side by side; each one's SHA-256 (hex) by
+    path. The first failure stops the other reads at their next member and is raised."""
     stop = Event()
+    sha256: dict[str, str] = {}
 
     def store_run(read: Iterator[MemberData]) -> None:
         try:
@@ -228,30 +229,28 @@ def store_members(
                 path = item.member.name
                 if path not in plan.keys:
                     continue  # asset.json, when it was read on its own
-                entries = plan.entries[path]
                 check_time(writer.limits)
-                sha256 = writer.write(
+                sha256[path] = writer.write(
                     plan.keys[path],
                     item.member,
                     item.data_offset,
                     _on_time(item.chunks, writer.limits),
-                    entries[0]["asset_file_mime_type"],
+                    plan.content_type(path),
                 )
-                for entry in entries:
-                    entry["asset_file_metadata"]["sha256"] = sha256
         except BaseException:
             stop.set()
             raise
 
     if len(reads) == 1:
         store_run(reads[0])
-        return
+        return sha256
     with ThreadPoolExecutor(max_workers=len(reads)) as readers:
         futures = [readers.submit(store_run, read) for read in reads]
         failures = [error for f in futures if (error := f.exception()) is not None]
     if failures:  # an archive problem or a refusal names the bundle's fault; others are retried
         bundle_faults = (BadArchive, ObjectRefused, OutOfTime)
         raise next((f for f in failures if isinstance(f, bundle_faults)), failures[0])
+    return sha256
 
 
 def read_member(objects: ObjectStore, key: str, member: Member, end: int) -> bytes:

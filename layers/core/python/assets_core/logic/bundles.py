@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,13 +116,30 @@ def check_members(members: list[Member], limits: Limits) -> dict[str, Member]:
 # -- asset.json and the files[] mapping ------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class FilePlan:
-    """What ingest stores and registers: the document, and each member to store at a key."""
+    """What ingest stores and registers: a document of its own (the one planned from is left
+    as it is), and each member to store at a key."""
 
     document: dict[str, Any]
     keys: dict[str, str] = field(default_factory=dict)  # member path -> object key
-    entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # path -> entries
+    entries: dict[str, list[int]] = field(default_factory=dict)  # path -> its files[] indexes
+
+    def content_type(self, path: str) -> Any:
+        """The MIME type a member is stored with: its first entry's."""
+        return self.document["files"][self.entries[path][0]]["asset_file_mime_type"]
+
+    def with_digests(self, sha256: Mapping[str, str]) -> dict[str, Any]:
+        """A new document: this one with each stored member's SHA-256 in its entries."""
+        files = list(self.document["files"])
+        for path, indexes in self.entries.items():
+            if path not in sha256:
+                continue
+            for index in indexes:
+                entry = files[index]
+                metadata = {**entry["asset_file_metadata"], "sha256": sha256[path]}
+                files[index] = {**entry, "asset_file_metadata": metadata}
+        return {**self.document, "files": files}
 
 
 def parse_asset_json(raw: bytes) -> dict[str, Any]:
@@ -148,15 +165,17 @@ def _guess_mime(path: str) -> str:
 def plan_files(
     document: dict[str, Any], files: dict[str, Member], key_of: KeyOf, url_of: UrlOf
 ) -> FilePlan:
-    """Map files[] to members as the contract says and fill what ingest knows up front."""
-    entries = document.get("files", [])
-    if entries is None:
-        entries = []
-    if not isinstance(entries, list):
+    """Map files[] to members as the contract says and fill what ingest knows up front, in a
+    new document: the one given is left as it is."""
+    listed = document.get("files", [])
+    if listed is None:
+        listed = []
+    if not isinstance(listed, list):
         raise BundleRejected("asset.json: 'files' must be a list")
-    plan = FilePlan(document=document)
+    entries: list[Any] = []
+    plan = FilePlan(document={**document, "files": entries})
     named: set[str] = set()
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(listed):
         if not isinstance(entry, dict):
             raise BundleRejected(f"asset.json: files[{index}] must be an object")
         metadata = entry.get("asset_file_metadata") or {}
@@ -167,9 +186,9 @@ def plan_files(
         path = metadata.get("path") or entry.get("asset_file_id")
         if isinstance(path, str) and path in files:
             named.add(path)
-            _attach(plan, entry, path, files[path], key_of, url_of)
+            entries.append(_attach(plan, len(entries), entry, path, files[path], key_of, url_of))
         elif entry.get("asset_file_url"):
-            continue  # an external reference stays as it is
+            entries.append(entry)  # an external reference stays as it is
         else:
             raise BundleRejected(
                 f"asset.json: files[{index}] names member '{path}', which is not in the bundle"
@@ -178,27 +197,34 @@ def plan_files(
         if path == ASSET_JSON or path in named:
             continue
         entry = {"asset_file_id": path, "asset_file_type": "file"}
-        entries.append(entry)
-        _attach(plan, entry, path, member, key_of, url_of)
-    document["files"] = entries
-    document["asset_file_ids"] = [
+        entries.append(_attach(plan, len(entries), entry, path, member, key_of, url_of))
+    plan.document["asset_file_ids"] = [
         entry.get("asset_file_id") for entry in entries if isinstance(entry, dict)
     ]
     return plan
 
 
 def _attach(
-    plan: FilePlan, entry: dict[str, Any], path: str, member: Member, key_of: KeyOf, url_of: UrlOf
-) -> None:
+    plan: FilePlan,
+    index: int,
+    entry: dict[str, Any],
+    path: str,
+    member: Member,
+    key_of: KeyOf,
+    url_of: UrlOf,
+) -> dict[str, Any]:
+    """The entry at files[index], linked to the member it names (a new dict)."""
     key = key_of(path)
     plan.keys[path] = key
-    plan.entries.setdefault(path, []).append(entry)
-    entry.setdefault("asset_file_type", "file")
-    entry.setdefault("asset_file_mime_type", _guess_mime(path))
-    entry["asset_file_url"] = url_of(key)
+    plan.entries.setdefault(path, []).append(index)
+    attached = dict(entry)
+    attached.setdefault("asset_file_type", "file")
+    attached.setdefault("asset_file_mime_type", _guess_mime(path))
+    attached["asset_file_url"] = url_of(key)
     metadata = dict(entry.get("asset_file_metadata") or {})
     metadata.update({"path": path, "size": member.size, "crc32": member.crc})
-    entry["asset_file_metadata"] = metadata
+    attached["asset_file_metadata"] = metadata
+    return attached
 
 
 def check_keys(plan: FilePlan, max_key_bytes: int) -> None:

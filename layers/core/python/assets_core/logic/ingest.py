@@ -57,25 +57,40 @@ def ingest_upload(
         status = str(current.get("status", ""))
         if status == "success" or status.startswith("failed"):
             return current
-        stores.status.put(upload_id, {**current, "status": "processing"})
+        upload_status = _UploadStatus(stores.status, upload_id, current)
+        upload_status.put(status="processing")
         try:
-            asset_id = _ingest(upload_id, bundle_key, stores, limits, current)
+            asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status)
         except (BundleRejected, ObjectRefused) as exc:
             # A refusal names the bundle's fault: delivering it again would end the same way.
-            record = {**current, "status": f"failed: {exc}"}
-            stores.status.put(upload_id, record)
+            record = upload_status.put(status=f"failed: {exc}")
             _discard_bundle(stores.objects, bundle_key)
             return record
         except BaseException:
-            stores.status.put(upload_id, {**current, "status": "queued"})
+            upload_status.put(status="queued")
             raise
-        record = {**current, "status": "success", "asset_id": asset_id}
-        stores.status.put(upload_id, record)
+        record = upload_status.put(status="success", asset_id=asset_id)
         _discard_bundle(stores.objects, bundle_key)
         return record
     finally:
         keeper.stop()
         stores.status.unlock(upload_id, token)
+
+
+class _UploadStatus:
+    """The upload's status record as this run last wrote it. Each change writes a new record:
+    the one read at the start, and each one written, stay as they are."""
+
+    def __init__(self, store: StatusStore, upload_id: str, record: dict[str, Any]) -> None:
+        self.store = store
+        self.upload_id = upload_id
+        self.record = record
+
+    def put(self, **changes: Any) -> dict[str, Any]:
+        """Write the record with these fields changed; the record written."""
+        self.record = {**self.record, **changes}
+        self.store.put(self.upload_id, self.record)
+        return self.record
 
 
 class LockKeeper(Thread):
@@ -118,7 +133,7 @@ def _discard_bundle(objects: ObjectStore, key: str) -> None:
 
 
 def _ingest(
-    upload_id: str, bundle_key: str, stores: Stores, limits: Limits, record: dict[str, Any]
+    upload_id: str, bundle_key: str, stores: Stores, limits: Limits, upload_status: _UploadStatus
 ) -> str:
     objects = stores.objects
     size = objects.size(bundle_key)
@@ -146,7 +161,9 @@ def _ingest(
     except BadArchive as exc:
         raise BundleRejected(str(exc)) from exc
     with _closing_all(reads):
-        return _register(upload_id, bundle_key, stores, limits, record, raw_json, files, reads)
+        return _register(
+            upload_id, bundle_key, stores, limits, upload_status, raw_json, files, reads
+        )
 
 
 @contextmanager
@@ -165,7 +182,7 @@ def _register(
     bundle_key: str,
     stores: Stores,
     limits: Limits,
-    record: dict[str, Any],
+    upload_status: _UploadStatus,
     raw_json: bytes,
     files: dict[str, Member],
     reads: list[Generator[MemberData]],
@@ -179,11 +196,10 @@ def _register(
     prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
     plan = plan_files(document, files, lambda path: prefix + path, objects.url_of)
     check_keys(plan, limits.max_key_bytes)
-    validate_document(document)
-    record["asset_id"] = asset_id
+    validate_document(plan.document)
     # Said as soon as known: whoever settles this upload later (the dead-letter consumer)
     # finds the folder this run writes, even if the run dies without another word.
-    stores.status.put(upload_id, {**record, "status": "processing"})
+    upload_status.put(asset_id=asset_id, status="processing")
     existing = stores.documents.get(asset_id)
     if existing is not None:
         if not registered_by(existing, prefix):
@@ -195,9 +211,9 @@ def _register(
         objects.delete_prefix(prefix)
     writer = MemberWriter(objects, bundle_key, limits)
     try:
-        store_members(plan, reads, writer)
+        sha256 = store_members(plan, reads, writer)
         writer.flush()
-        assets.create(validate_document(document), store=stores.documents)
+        assets.create(validate_document(plan.with_digests(sha256)), store=stores.documents)
     except BadArchive as exc:
         _clean_up(writer, objects, prefix)
         raise BundleRejected(str(exc)) from exc
