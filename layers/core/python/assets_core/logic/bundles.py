@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from assets_core.errors import where_and_why
 from assets_core.logic.names import unsafe_name
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
-from assets_core.models.asset import Asset
+from assets_core.models.asset import Asset, is_asset_id
 from assets_core.ports import MAX_KEY_BYTES
 from assets_core.storable import MAX_DEPTH, NotStorable, check_storable
 
@@ -113,6 +113,16 @@ def check_members(members: list[Member], limits: Limits) -> dict[str, Member]:
     return files
 
 
+def find_asset_json(files: dict[str, Member]) -> Member:
+    """The asset.json member: at the bundle's root, and at most 1 MiB."""
+    if ASSET_JSON not in files:
+        raise BundleRejected("the bundle has no asset.json at its root")
+    manifest = files[ASSET_JSON]
+    if manifest.size > ASSET_JSON_MAX_BYTES:
+        raise BundleRejected(f"asset.json is {manifest.size} bytes; at most 1 MiB is allowed")
+    return manifest
+
+
 # -- asset.json and the files[] mapping ------------------------------------------------------
 
 
@@ -156,6 +166,15 @@ def parse_asset_json(raw: bytes) -> dict[str, Any]:
     except NotStorable as exc:  # checked before any member is stored
         raise BundleRejected(f"asset.json: {exc.message}") from exc
     return document
+
+
+def check_asset_id(document: dict[str, Any]) -> str:
+    """The asset_id asset.json names, which must be a valid one."""
+    asset_id = document.get("asset_id")
+    if not isinstance(asset_id, str) or not is_asset_id(asset_id):
+        validate_document(document)  # names the problem with asset_id
+        raise BundleRejected("asset.json: asset_id is invalid")
+    return asset_id
 
 
 def _guess_mime(path: str) -> str:

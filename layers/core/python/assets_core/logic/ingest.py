@@ -15,19 +15,19 @@ from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
 from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
 from assets_core.logic.bundles import (
-    ASSET_JSON,
-    ASSET_JSON_MAX_BYTES,
     BundleRejected,
+    FilePlan,
     Limits,
     OutOfTime,
+    check_asset_id,
     check_keys,
     check_members,
+    find_asset_json,
     parse_asset_json,
     plan_files,
     validate_document,
 )
 from assets_core.logic.zipreader import BadArchive, Member, MemberData, read_directory, read_members
-from assets_core.models.asset import is_asset_id
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore, Stores
 
 log = logging.getLogger(__name__)
@@ -146,11 +146,7 @@ def _ingest(
     try:
         members, directory_start = read_directory(objects, bundle_key, size)
         files = check_members(members, limits)
-        if ASSET_JSON not in files:
-            raise BundleRejected("the bundle has no asset.json at its root")
-        manifest = files[ASSET_JSON]
-        if manifest.size > ASSET_JSON_MAX_BYTES:
-            raise BundleRejected(f"asset.json is {manifest.size} bytes; at most 1 MiB is allowed")
+        manifest = find_asset_json(files)
         groups = read_groups(list(files.values()), directory_start, limits.read_streams)
         reads = [read_members(objects, bundle_key, run, run_end) for run, run_end in groups]
         if groups[0][0][0] is manifest:  # it leads the archive, as the `assets` CLI writes it
@@ -187,28 +183,47 @@ def _register(
     files: dict[str, Member],
     reads: list[Generator[MemberData]],
 ) -> str:
-    objects = stores.objects
     document = parse_asset_json(raw_json)
-    asset_id = document.get("asset_id")
-    if not isinstance(asset_id, str) or not is_asset_id(asset_id):
-        validate_document(document)  # names the problem with asset_id
-        raise BundleRejected("asset.json: asset_id is invalid")
+    asset_id = check_asset_id(document)
     prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
-    plan = plan_files(document, files, lambda path: prefix + path, objects.url_of)
+    plan = plan_files(document, files, lambda path: prefix + path, stores.objects.url_of)
     check_keys(plan, limits.max_key_bytes)
     validate_document(plan.document)
     # Said as soon as known: whoever settles this upload later (the dead-letter consumer)
     # finds the folder this run writes, even if the run dies without another word.
     upload_status.put(asset_id=asset_id, status="processing")
+    if not _registered_already(stores, asset_id, prefix):
+        _store_and_insert(plan, asset_id, prefix, bundle_key, stores, limits, reads)
+    return asset_id
+
+
+def _registered_already(stores: Stores, asset_id: str, prefix: str) -> bool:
+    """Whether an earlier run of this upload registered the asset with all its files (and
+    stopped before saying so). One that left files missing is undone, to start again."""
     existing = stores.documents.get(asset_id)
-    if existing is not None:
-        if not registered_by(existing, prefix):
-            raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
-        if files_stored(existing, objects):
-            return asset_id  # an earlier run registered it and stopped before saying so
-        # Registered by this upload, but files are missing: start again from the bundle.
-        stores.documents.delete(asset_id)
-        objects.delete_prefix(prefix)
+    if existing is None:
+        return False
+    if not registered_by(existing, prefix):
+        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
+    if files_stored(existing, stores.objects):
+        return True
+    stores.documents.delete(asset_id)
+    stores.objects.delete_prefix(prefix)
+    return False
+
+
+def _store_and_insert(
+    plan: FilePlan,
+    asset_id: str,
+    prefix: str,
+    bundle_key: str,
+    stores: Stores,
+    limits: Limits,
+    reads: list[Generator[MemberData]],
+) -> None:
+    """Store the planned members and insert the asset. A failure removes what this run
+    stored, unless the insert was applied after all."""
+    objects = stores.objects
     writer = MemberWriter(objects, bundle_key, limits)
     try:
         sha256 = store_members(plan, reads, writer)
@@ -219,7 +234,7 @@ def _register(
         raise BundleRejected(str(exc)) from exc
     except AlreadyExists as exc:
         if _inserted_by_this_run(stores.documents, asset_id, prefix):
-            return asset_id  # an insert the driver retried had been applied
+            return  # an insert the driver retried had been applied
         _clean_up(writer, objects, prefix)
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
     except OutOfTime as exc:
@@ -227,18 +242,13 @@ def _register(
         raise BundleRejected(str(exc)) from exc
     except ObjectRefused as exc:
         _clean_up(writer, objects, prefix)
-        paths = {key: path for path, key in plan.keys.items()}
-        if exc.key in paths:
-            raise BundleRejected(
-                f"the object store refused member '{paths[exc.key]}': {exc.reason}"
-            ) from exc
-        raise BundleRejected(f"the object store refused the bundle: {exc.reason}") from exc
+        raise _refusal(plan, exc) from exc
     except Exception:
         # The insert may have been applied although the driver reported an error: cleaning
         # up then would leave a registered asset without its files. Look before cleaning; if
         # even looking fails, leave everything for the redelivery to find.
         if _inserted_by_this_run(stores.documents, asset_id, prefix):
-            return asset_id
+            return
         _clean_up(writer, objects, prefix)
         raise
     except BaseException:
@@ -246,7 +256,16 @@ def _register(
         raise
     finally:
         writer.close()
-    return asset_id
+
+
+def _refusal(plan: FilePlan, refused: ObjectRefused) -> BundleRejected:
+    """The object store's refusal, naming the member it refused when it was one."""
+    paths = {key: path for path, key in plan.keys.items()}
+    if refused.key in paths:
+        return BundleRejected(
+            f"the object store refused member '{paths[refused.key]}': {refused.reason}"
+        )
+    return BundleRejected(f"the object store refused the bundle: {refused.reason}")
 
 
 def _inserted_by_this_run(documents: DocumentStore, asset_id: str, prefix: str) -> bool:
