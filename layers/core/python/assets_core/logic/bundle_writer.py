@@ -254,8 +254,8 @@ def store_members(
 
 
 def read_member(objects: ObjectStore, key: str, member: Member, end: int) -> bytes:
-    # Read only this member's extent: its local header (then a name and an extra
-    # field of at most 64 KiB each) and its data, not the rest of the archive.
+    """One member's bytes, reading only its extent: its local header (then a name and an extra
+    field of at most 64 KiB each) and its data, not the rest of the archive."""
     end = min(end, member.offset + LOCAL_HEADER.size + 2 * 65_535 + member.compressed_size)
     for item in read_members(objects, key, [member], end):
         return b"".join(item.chunks)

@@ -34,6 +34,8 @@ class BundleRejected(Exception):
 
 @dataclass(frozen=True)
 class Limits:
+    """What a bundle may be, and what an ingest run may spend on it."""
+
     max_object_bytes: int
     max_members: int = 10_000
     max_expanded_bytes: int = 10 * 1024 * MIB
