@@ -23,7 +23,7 @@ def peak_rss_mib() -> float:
 
 
 def ingest(upload_id: str, key: str, out: str) -> dict[str, Any]:
-    from assets_core.logic.bundles import ingest_upload
+    from assets_core.logic.ingest import ingest_upload
     from assets_core.stores.registry import upload_stores
     from functions.ingest.handler import limits
 
@@ -49,7 +49,7 @@ def floor(key: str) -> dict[str, Any]:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from assets_core.logic.bundles import _Writer
+    from assets_core.logic.bundle_writer import MemberWriter
     from assets_core.logic.zipreader import LOCAL_HEADER, STORED, read_directory
     from assets_core.stores.objects import Part, object_store
     from functions.ingest.handler import limits
@@ -70,8 +70,8 @@ def floor(key: str) -> dict[str, Any]:
         name_length, extra_length = header[9], header[10]
         data_offset[n] = member.offset + LOCAL_HEADER.size + name_length + extra_length
     filler = os.urandom(bounds.part_bytes)
-    slots = threading.BoundedSemaphore(_Writer.MAX_REQUESTS)
-    pool = ThreadPoolExecutor(max_workers=2 * _Writer.MAX_REQUESTS)
+    slots = threading.BoundedSemaphore(MemberWriter.MAX_REQUESTS)
+    pool = ThreadPoolExecutor(max_workers=2 * MemberWriter.MAX_REQUESTS)
 
     def request(function: Any, *args: Any) -> Any:
         with slots:
@@ -98,7 +98,7 @@ def floor(key: str) -> dict[str, Any]:
         request(store.complete_multipart, target, upload, parts)
 
     started = time.perf_counter()
-    writers = ThreadPoolExecutor(max_workers=_Writer.MAX_REQUESTS)
+    writers = ThreadPoolExecutor(max_workers=MemberWriter.MAX_REQUESTS)
     futures = [writers.submit(write, n, member) for n, member in enumerate(members)]
     read = sum(len(chunk) for chunk in store.stream_range(key, 0, size))
     for future in futures:

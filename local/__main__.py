@@ -52,7 +52,7 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     janitor_handler = importlib.import_module(JANITOR.module).handler
     poller = QueuePoller(backends.s3_endpoint, queue_url, ingest_handler)
     dead_letters = QueuePoller(
-        backends.s3_endpoint, dead_letter_url(backends.s3_endpoint), janitor_handler, "janitor"
+        backends.s3_endpoint, dead_letter_url(backends.s3_endpoint), janitor_handler, JANITOR
     )
     sweep_seconds = float(os.environ.get("LOCAL_SWEEP_SECONDS", "3600"))
     sweeper = Schedule(sweep_seconds, janitor_handler)

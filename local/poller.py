@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from assets_core.keys import ASSETDB_PREFIX, INCOMING_PREFIX
+from assets_core.routes import INGEST, JANITOR, FunctionSpec
 from local.apigw import LocalContext
 
 log = logging.getLogger("local.poller")
@@ -109,21 +110,27 @@ def scheduled_event(now: datetime) -> dict[str, Any]:
     }
 
 
+def function_context(spec: FunctionSpec) -> LocalContext:
+    """The context Lambda hands the function: its name, memory and timeout as deployed."""
+    return LocalContext(spec.name, spec.memory_mb, spec.timeout_s)
+
+
 class Schedule(threading.Thread):
     """The local stand-in for an EventBridge schedule: the handler every ``seconds``."""
 
-    def __init__(self, seconds: float, handler: Any, name: str = "janitor") -> None:
-        super().__init__(name=f"{name}-schedule", daemon=True)
+    def __init__(self, seconds: float, handler: Any, spec: FunctionSpec = JANITOR) -> None:
+        super().__init__(name=f"{spec.name}-schedule", daemon=True)
         self.seconds = seconds
         self.handler = handler
-        self.function_name = name
+        self.spec = spec
+        self.function_name = spec.name
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.wait(self.seconds):
             try:
                 event = scheduled_event(datetime.now(UTC))
-                self.handler(event, LocalContext(self.function_name, 512, 900))
+                self.handler(event, function_context(self.spec))
             except Exception:
                 log.exception("The scheduled %s run failed", self.function_name)
 
@@ -133,10 +140,11 @@ class Schedule(threading.Thread):
 
 class QueuePoller(threading.Thread):
     def __init__(
-        self, endpoint: str, queue_url: str, handler: Any, function_name: str = "ingest"
+        self, endpoint: str, queue_url: str, handler: Any, spec: FunctionSpec = INGEST
     ) -> None:
-        super().__init__(name=f"{function_name}-poller", daemon=True)
-        self.function_name = function_name
+        super().__init__(name=f"{spec.name}-poller", daemon=True)
+        self.spec = spec
+        self.function_name = spec.name
         self.sqs = boto3.client("sqs", endpoint_url=endpoint)
         self.queue_url = queue_url
         self.queue_arn = self.sqs.get_queue_attributes(
@@ -156,9 +164,7 @@ class QueuePoller(threading.Thread):
         ).get("Messages", [])
         if not messages:
             return 0
-        result = self.handler(
-            sqs_event(messages, self.queue_arn), LocalContext(self.function_name, 1024, 900)
-        )
+        result = self.handler(sqs_event(messages, self.queue_arn), function_context(self.spec))
         failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
         done = [
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}

@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
 from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
-from assets_core.logic.bundles import Limits, ingest_upload
+from assets_core.logic.bundles import Limits
+from assets_core.logic.ingest import ingest_upload
 from assets_core.ports import Stores
 from assets_core.stores.registry import assetdb_store, upload_stores
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
+from assets_core.logic.janitor import SWEEP_MIN_AGE
 from assets_core.routes import API_GROUPS, DOWNLOAD, INGEST, JANITOR, all_routes
 from tests.infra.conftest import Synthesized
 
@@ -143,6 +144,15 @@ def test_bucket_is_private_encrypted_ssl_only_with_cors_and_lifecycle(
         and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
     ]
     assert len(denies_plain_http) == len(buckets)
+
+
+def test_the_sweep_spares_folders_a_delivery_of_their_message_may_still_write(
+    synthesized: Synthesized,
+) -> None:
+    queues = synthesized.resources("AWS::SQS::Queue")
+    main = next(q for q in queues.values() if "RedrivePolicy" in q["Properties"])["Properties"]
+    last_delivery = main["RedrivePolicy"]["maxReceiveCount"] * main["VisibilityTimeout"]
+    assert SWEEP_MIN_AGE.total_seconds() > last_delivery + INGEST.timeout_s
 
 
 def test_uploads_notify_an_encrypted_queue_with_a_dead_letter_queue(

@@ -413,6 +413,41 @@ def test_transient_failure_is_retried_and_leaves_nothing(
     assert status_of(upload_id)["status"] == "success"
 
 
+@pytest.mark.parametrize("insert_fails", [False, True])
+def test_ingest_leaves_the_status_record_it_read_as_it_was(
+    monkeypatch: pytest.MonkeyPatch, insert_fails: bool
+) -> None:
+    from assets_core.errors import StoreUnavailable
+    from assets_core.logic.bundles import Limits
+    from assets_core.logic.ingest import ingest_upload
+    from assets_core.stores.documents import MongoDocumentStore
+    from assets_core.stores.registry import upload_stores
+
+    # Given an upload, and a status store that hands ingest one record, kept by this test
+    upload_id = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("unchanged-1")))
+    stores = upload_stores()
+    record = {"upload_id": upload_id, "status": "queued", "filename": "model.zip"}
+    read = copy.deepcopy(record)
+
+    def refuse(self: Any, document: Any) -> None:
+        raise StoreUnavailable("down")
+
+    # When the upload is ingested, or fails once the asset it describes is known
+    with monkeypatch.context() as patched:
+        patched.setattr(stores.status, "get", lambda _: record)
+        if insert_fails:
+            patched.setattr(MongoDocumentStore, "insert", refuse)
+        try:
+            ingest_upload(upload_id, upload_key(upload_id), stores, Limits(10**9))
+        except StoreUnavailable:
+            assert insert_fails
+
+    # Then the record it read is unchanged, and the last it wrote names the asset
+    assert record == read
+    expected = "queued" if insert_fails else "success"
+    assert status_of(upload_id) == {**read, "status": expected, "asset_id": "unchanged-1"}
+
+
 def test_message_being_processed_elsewhere_is_retried_later(s3: Any) -> None:
     from assets_core.stores.status import status_store
 

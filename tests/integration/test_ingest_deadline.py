@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from assets_core.config import get_settings
-from assets_core.logic import bundles
+from assets_core.logic import bundle_writer, bundles
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
 from tests.integration.test_ingest import sqs_event, status_of, stored_keys, upload
@@ -36,7 +36,7 @@ def test_a_run_out_of_time_fails_cleanly(s3: Any, monkeypatch: pytest.MonkeyPatc
             )
         real_check(limits)
 
-    monkeypatch.setattr(bundles, "check_time", deadline_after_some_work)
+    monkeypatch.setattr(bundle_writer, "check_time", deadline_after_some_work)
 
     # When ingest runs
     result = ingest_module.ingest(sqs_event(upload_id), LocalContext("ingest", timeout_s=900))

@@ -17,16 +17,17 @@ import pytest
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
 from assets_core.keys import upload_key
-from assets_core.logic.bundles import Limits, ingest_upload
+from assets_core.logic.bundles import Limits
+from assets_core.logic.ingest import ingest_upload
 from assets_core.logic.janitor import settle_dead_letter, sweep
 from assets_core.ports import Stores
+from assets_core.routes import JANITOR
 from assets_core.stores.objects import object_store
 from assets_core.stores.registry import assetdb_store, assets_store, upload_stores
 from assets_core.stores.status import status_store
 from functions.ingest.handler import ingest
 from functions.janitor.handler import handler as janitor_handler
-from local.apigw import LocalContext
-from local.poller import QueuePoller, configure_pipeline, scheduled_event
+from local.poller import QueuePoller, configure_pipeline, function_context, scheduled_event
 from tests.support import bundle_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
@@ -194,7 +195,7 @@ def test_an_upload_that_fails_three_runs_is_settled_from_the_dead_letter_queue(
     endpoint, queue_url, dlq_url = pipeline
     failing = Stores(objects=object_store(), status=status_store(), documents=FailingInserts())
     runs = QueuePoller(endpoint, queue_url, lambda e, c: ingest(e, c, stores=failing))
-    dead = QueuePoller(endpoint, dlq_url, janitor_handler, "janitor")
+    dead = QueuePoller(endpoint, dlq_url, janitor_handler, JANITOR)
     upload_id, key = uploaded("never-stored")
 
     # Three runs fail (the metadata store never answers): SQS moves the message to the DLQ
@@ -266,7 +267,7 @@ def test_the_janitor_sweeps_on_its_schedule() -> None:
     orphan = f"assets/scheduled/{uuid.uuid4()}/"
     object_store().put(orphan + "x", b"x")
     event = scheduled_event(datetime.now(UTC))
-    summary = janitor_handler(event, LocalContext("janitor", 512, 900))
+    summary = janitor_handler(event, function_context(JANITOR))
     assert summary["removed"] == 0  # young: kept
     assert keys_under(orphan)
 

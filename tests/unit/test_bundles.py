@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import posixpath
 
 import pytest
@@ -10,14 +11,8 @@ from hypothesis import strategies as st
 
 from assets_core.errors import Forbidden
 from assets_core.keys import upload_id_of
-from assets_core.logic.bundles import (
-    BundleRejected,
-    Limits,
-    check_members,
-    check_name,
-    plan_files,
-    read_groups,
-)
+from assets_core.logic.bundle_writer import read_groups
+from assets_core.logic.bundles import BundleRejected, Limits, check_members, check_name, plan_files
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
 from assets_core.signing import check_link, signed_link
 from tests.support import bundle_asset
@@ -113,6 +108,41 @@ def test_files_mapping_follows_the_contract() -> None:
     assert by_id["extra/readme.md"]["asset_file_type"] == "file"
     assert by_id["extra/readme.md"]["asset_file_mime_type"] == "text/markdown"
     assert document["asset_file_ids"] == ["weights", "config.json", "paper", "extra/readme.md"]
+
+
+def test_planning_leaves_the_given_document_as_it_was() -> None:
+    # Given an asset.json naming one member, linking an external file and leaving one out
+    asset = bundle_asset(
+        files=[
+            {
+                "asset_file_id": "weights",
+                "asset_file_type": "weights",
+                "asset_file_mime_type": "application/octet-stream",
+                "asset_file_metadata": {"path": "models/w.bin"},
+            },
+            {
+                "asset_file_id": "paper",
+                "asset_file_type": "doc",
+                "asset_file_mime_type": "application/pdf",
+                "asset_file_url": "https://example.com/paper.pdf",
+            },
+        ]
+    )
+    given = copy.deepcopy(asset)
+    files = {name: member(name) for name in ["asset.json", "models/w.bin", "readme.md"]}
+
+    # When its files are planned, and the stored members' digests added
+    plan = plan_files(asset, files, lambda p: f"assets/x/u/{p}", lambda k: f"s3://b/{k}")
+    planned = copy.deepcopy(plan.document)
+    finished = plan.with_digests({"models/w.bin": "ab" * 32, "readme.md": "cd" * 32})
+
+    # Then the document given is unchanged, and so is the plan's own
+    assert asset == given
+    assert plan.document == planned
+    assert [f["asset_file_id"] for f in planned["files"]] == ["weights", "paper", "readme.md"]
+    assert "sha256" not in planned["files"][0]["asset_file_metadata"]
+    digests = [f.get("asset_file_metadata", {}).get("sha256") for f in finished["files"]]
+    assert digests == ["ab" * 32, None, "cd" * 32]
 
 
 def test_an_entry_naming_an_absent_member_fails() -> None:

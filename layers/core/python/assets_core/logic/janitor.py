@@ -21,7 +21,7 @@ from typing import Any
 
 from assets_core.errors import AppError
 from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX
-from assets_core.logic.bundles import UploadBusy, files_stored, registered_by
+from assets_core.logic.ingest import UploadBusy, files_stored, registered_by
 from assets_core.ports import DocumentStore, ObjectStore, Stores
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,10 @@ DEAD_LETTER_REASON = (
     "upload it again"
 )
 LOCK_SECONDS = 60
-# A folder younger than this may belong to a run still writing it: the ingest function runs
-# at most 15 minutes, and a message is retried for about 4.5 hours (3 x 6 x 15 minutes).
+# A folder younger than this may belong to a run still writing it: a message is delivered up
+# to three times, each after the queue's visibility timeout (six times the ingest function's
+# timeout), and each run lasts up to that timeout. A day is well past all of them (the infra
+# tests check it against the synthesized queue and the ingest FunctionSpec).
 SWEEP_MIN_AGE = timedelta(days=1)
 
 

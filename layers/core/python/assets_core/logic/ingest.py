@@ -1,0 +1,299 @@
+"""Ingest of one uploaded bundle (spec 000): under the upload's processing lock, check it,
+store its members and register the asset it describes, idempotently, leaving nothing behind
+when it fails."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from threading import Event, Thread
+from typing import Any
+
+from assets_core.errors import AlreadyExists, AppError, ObjectRefused
+from assets_core.keys import ASSETS_PREFIX
+from assets_core.logic import assets
+from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
+from assets_core.logic.bundles import (
+    BundleRejected,
+    FilePlan,
+    Limits,
+    OutOfTime,
+    check_asset_id,
+    check_keys,
+    check_members,
+    find_asset_json,
+    parse_asset_json,
+    plan_files,
+    validate_document,
+)
+from assets_core.logic.zipreader import BadArchive, Member, MemberData, read_directory, read_members
+from assets_core.ports import DocumentStore, ObjectStore, StatusStore, Stores
+
+log = logging.getLogger(__name__)
+
+
+class UploadBusy(Exception):
+    """Another run holds this upload; the message should be delivered again later."""
+
+
+def ingest_upload(
+    upload_id: str, bundle_key: str, stores: Stores, limits: Limits
+) -> dict[str, Any]:
+    """Ingest one uploaded bundle, once: the upload's final status record.
+
+    A second delivery of the same upload finds the status final and changes nothing. A bundle
+    that breaks a rule, or that the object store refuses (a 4xx that is the request's fault),
+    ends in ``failed: <reason>`` with nothing stored; a store that does not answer, throttles
+    or fails raises, so the message is delivered again.
+    """
+    token = stores.status.lock(upload_id, limits.lock_seconds)
+    if token is None:
+        raise UploadBusy(f"upload {upload_id} is being processed by another run")
+    keeper = LockKeeper(stores.status, upload_id, token, limits.lock_seconds)
+    keeper.start()
+    try:
+        current = stores.status.get(upload_id) or {}
+        status = str(current.get("status", ""))
+        if status == "success" or status.startswith("failed"):
+            return current
+        upload_status = _UploadStatus(stores.status, upload_id, current)
+        upload_status.put(status="processing")
+        try:
+            asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status)
+        except (BundleRejected, ObjectRefused) as exc:
+            # A refusal names the bundle's fault: delivering it again would end the same way.
+            record = upload_status.put(status=f"failed: {exc}")
+            _discard_bundle(stores.objects, bundle_key)
+            return record
+        except BaseException:
+            upload_status.put(status="queued")
+            raise
+        record = upload_status.put(status="success", asset_id=asset_id)
+        _discard_bundle(stores.objects, bundle_key)
+        return record
+    finally:
+        keeper.stop()
+        stores.status.unlock(upload_id, token)
+
+
+class _UploadStatus:
+    """The upload's status record as this run last wrote it. Each change writes a new record:
+    the one read at the start, and each one written, stay as they are."""
+
+    def __init__(self, store: StatusStore, upload_id: str, record: dict[str, Any]) -> None:
+        self.store = store
+        self.upload_id = upload_id
+        self.record = record
+
+    def put(self, **changes: Any) -> dict[str, Any]:
+        """Write the record with these fields changed; the record written."""
+        self.record = {**self.record, **changes}
+        self.store.put(self.upload_id, self.record)
+        return self.record
+
+
+class LockKeeper(Thread):
+    """Renews a run's processing lock every third of its lifetime until stopped. A lock it
+    finds gone (expired through a long store stall) is logged: the conditional insert still
+    keeps a second run from registering the asset twice."""
+
+    def __init__(self, status: StatusStore, upload_id: str, token: str, seconds: int) -> None:
+        super().__init__(name=f"lock-{upload_id}", daemon=True)
+        self.status = status
+        self.upload_id = upload_id
+        self.token = token
+        self.seconds = seconds
+        self.stopping = Event()
+        self.renewals = 0
+        self.lost = Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.seconds / 3):
+            try:
+                if self.status.renew(self.upload_id, self.token, self.seconds):
+                    self.renewals += 1
+                    continue
+                self.lost.set()
+                log.warning("The processing lock of upload %s expired", self.upload_id)
+                return
+            except AppError:
+                log.warning("Could not renew the lock of upload %s", self.upload_id)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+
+
+def _discard_bundle(objects: ObjectStore, key: str) -> None:
+    try:
+        objects.delete([key])
+    except AppError:
+        log.warning("Could not delete %s; the bucket's lifecycle rule will", key)
+
+
+def _ingest(
+    upload_id: str, bundle_key: str, stores: Stores, limits: Limits, upload_status: _UploadStatus
+) -> str:
+    objects = stores.objects
+    size = objects.size(bundle_key)
+    if size is None:
+        raise BundleRejected("the uploaded bundle is no longer in storage; upload it again")
+    if size > limits.max_object_bytes:
+        raise BundleRejected(
+            f"the bundle is {size} bytes; at most {limits.max_object_bytes} are allowed"
+        )
+    try:
+        members, directory_start = read_directory(objects, bundle_key, size)
+        files = check_members(members, limits)
+        manifest = find_asset_json(files)
+        groups = read_groups(list(files.values()), directory_start, limits.read_streams)
+        reads = [read_members(objects, bundle_key, run, run_end) for run, run_end in groups]
+        if groups[0][0][0] is manifest:  # it leads the archive, as the `assets` CLI writes it
+            head = next(reads[0])  # the first read starts here and goes on from asset.json
+            raw_json = b"".join(head.chunks)
+        else:
+            raw_json = read_member(objects, bundle_key, manifest, directory_start)
+    except BadArchive as exc:
+        raise BundleRejected(str(exc)) from exc
+    with _closing_all(reads):
+        return _register(
+            upload_id, bundle_key, stores, limits, upload_status, raw_json, files, reads
+        )
+
+
+@contextmanager
+def _closing_all(reads: list[Generator[MemberData]]) -> Iterator[None]:
+    """Close every read when ingest ends: one that was opened and not finished (a rejected
+    asset.json, a failure elsewhere) releases its connection."""
+    try:
+        yield
+    finally:
+        for read in reads:
+            read.close()
+
+
+def _register(
+    upload_id: str,
+    bundle_key: str,
+    stores: Stores,
+    limits: Limits,
+    upload_status: _UploadStatus,
+    raw_json: bytes,
+    files: dict[str, Member],
+    reads: list[Generator[MemberData]],
+) -> str:
+    document = parse_asset_json(raw_json)
+    asset_id = check_asset_id(document)
+    prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
+    plan = plan_files(document, files, lambda path: prefix + path, stores.objects.url_of)
+    check_keys(plan, limits.max_key_bytes)
+    validate_document(plan.document)
+    # Said as soon as known: whoever settles this upload later (the dead-letter consumer)
+    # finds the folder this run writes, even if the run dies without another word.
+    upload_status.put(asset_id=asset_id, status="processing")
+    if not _registered_already(stores, asset_id, prefix):
+        _store_and_insert(plan, asset_id, prefix, bundle_key, stores, limits, reads)
+    return asset_id
+
+
+def _registered_already(stores: Stores, asset_id: str, prefix: str) -> bool:
+    """Whether an earlier run of this upload registered the asset with all its files (and
+    stopped before saying so). One that left files missing is undone, to start again."""
+    existing = stores.documents.get(asset_id)
+    if existing is None:
+        return False
+    if not registered_by(existing, prefix):
+        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
+    if files_stored(existing, stores.objects):
+        return True
+    stores.documents.delete(asset_id)
+    stores.objects.delete_prefix(prefix)
+    return False
+
+
+def _store_and_insert(
+    plan: FilePlan,
+    asset_id: str,
+    prefix: str,
+    bundle_key: str,
+    stores: Stores,
+    limits: Limits,
+    reads: list[Generator[MemberData]],
+) -> None:
+    """Store the planned members and insert the asset. A failure removes what this run
+    stored, unless the insert was applied after all."""
+    objects = stores.objects
+    writer = MemberWriter(objects, bundle_key, limits)
+    try:
+        sha256 = store_members(plan, reads, writer)
+        writer.flush()
+        assets.create(validate_document(plan.with_digests(sha256)), store=stores.documents)
+    except BadArchive as exc:
+        _clean_up(writer, objects, prefix)
+        raise BundleRejected(str(exc)) from exc
+    except AlreadyExists as exc:
+        if _inserted_by_this_run(stores.documents, asset_id, prefix):
+            return  # an insert the driver retried had been applied
+        _clean_up(writer, objects, prefix)
+        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
+    except OutOfTime as exc:
+        _clean_up(writer, objects, prefix)
+        raise BundleRejected(str(exc)) from exc
+    except ObjectRefused as exc:
+        _clean_up(writer, objects, prefix)
+        raise _refusal(plan, exc) from exc
+    except Exception:
+        # The insert may have been applied although the driver reported an error: cleaning
+        # up then would leave a registered asset without its files. Look before cleaning; if
+        # even looking fails, leave everything for the redelivery to find.
+        if _inserted_by_this_run(stores.documents, asset_id, prefix):
+            return
+        _clean_up(writer, objects, prefix)
+        raise
+    except BaseException:
+        _clean_up(writer, objects, prefix)
+        raise
+    finally:
+        writer.close()
+
+
+def _refusal(plan: FilePlan, refused: ObjectRefused) -> BundleRejected:
+    """The object store's refusal, naming the member it refused when it was one."""
+    paths = {key: path for path, key in plan.keys.items()}
+    if refused.key in paths:
+        return BundleRejected(
+            f"the object store refused member '{paths[refused.key]}': {refused.reason}"
+        )
+    return BundleRejected(f"the object store refused the bundle: {refused.reason}")
+
+
+def _inserted_by_this_run(documents: DocumentStore, asset_id: str, prefix: str) -> bool:
+    found = documents.get(asset_id)
+    return found is not None and registered_by(found, prefix)
+
+
+def files_stored(document: dict[str, Any], objects: ObjectStore) -> bool:
+    """Whether every file the document keeps in this bucket is there."""
+    for entry in document.get("files") or []:
+        key = (
+            objects.key_of(str(entry.get("asset_file_url") or ""))
+            if isinstance(entry, dict)
+            else None
+        )
+        if key is not None and objects.size(key) is None:
+            return False
+    return True
+
+
+def registered_by(document: dict[str, Any], prefix: str) -> bool:
+    """Whether this upload stored the asset's files (its keys carry the upload's id)."""
+    urls = [f.get("asset_file_url", "") for f in document.get("files") or [] if isinstance(f, dict)]
+    return any(isinstance(url, str) and f"/{prefix}" in url for url in urls)
+
+
+def _clean_up(writer: MemberWriter, objects: ObjectStore, prefix: str) -> None:
+    """Remove everything this run wrote: open multipart uploads and stored members."""
+    writer.close()
+    writer.abort_open()
+    objects.delete_prefix(prefix)
