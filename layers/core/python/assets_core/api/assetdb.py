@@ -116,7 +116,7 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     )
 
 
-def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:
+def register_assetdb(app: APIGatewayHttpResolver | Router) -> None:  # noqa: C901
     tags = ["assetdb"]
 
     @app.post(

@@ -535,7 +535,7 @@ def _closing_all(reads: list[Generator[MemberData]]) -> Iterator[None]:
             read.close()
 
 
-def _register(
+def _register(  # noqa: C901
     upload_id: str,
     bundle_key: str,
     stores: Stores,
