@@ -63,9 +63,10 @@ typecheck: install
 	$(VENV)/bin/mypy layers/core/python/assets_core client/assets_client functions local infra_cdk tests bench
 
 # The suite starts its own MongoDB wire server and LocalStack (tests/conftest.py), runs at the
-# stack's log level and in a random order (pytest-randomly; -p no:randomly to stop it).
+# stack's log level and in a random order (pytest-randomly; -p no:randomly to stop it), and
+# reports coverage, failing under pyproject.toml's floor ([tool.coverage.report] fail_under).
 test: lint typecheck layer $(CDK) $(DOCS_UI) $(CHROMIUM)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --cov
 
 # One suite at a time (make test runs them all).
 unit: install
@@ -152,4 +153,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(UV_DIR) $(LOCALSTACK) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache \
-		layers/deps/python layers/build
+		.coverage .coverage.* layers/deps/python layers/build

@@ -9,10 +9,10 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from assets_core.errors import AppError
-from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, find_route
+from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, Route, find_route
 from local.apigw import LocalContext, http_answer, http_api_event
 
 log = logging.getLogger("local.gateway")
@@ -59,121 +59,141 @@ def _json_error(status: int, code: str, message: str) -> tuple[int, list[tuple[s
     return status, [("Content-Type", "application/json")], body
 
 
-def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
-    class RequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "assets-local-gateway"
+class RequestHandler(BaseHTTPRequestHandler):
+    """One HTTP request to the gateway: a route's handler, or the download stream."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            log.info("%s %s", self.address_string(), format % args)
+    protocol_version = "HTTP/1.1"
+    server_version = "assets-local-gateway"
+    gateway: Gateway  # set by make_request_handler
 
-        def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-            self.send_response(status)
-            names = {name.lower() for name, _ in headers}
-            for name, value in headers:
-                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(name, value)
-            if "content-type" not in names and body:
-                self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
 
-        def _stream(self, url: Any) -> None:
-            """A function URL with response streaming: the body goes out in chunks as the
-            function produces it."""
-            event = http_api_event(
-                method=self.command,
-                raw_path=url.path,
-                route_key="$default",
-                raw_query=url.query,
-                headers=list(self.headers.items()),
-                source_ip=self.client_address[0],
-                domain=self.headers.get("Host", "127.0.0.1"),
-            )
-            response = gateway.stream_handler()(event, LocalContext(DOWNLOAD.name))
-            self.send_response(response.status)
-            for name, value in response.headers.items():
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        names = {name.lower() for name, _ in headers}
+        for name, value in headers:
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(name, value)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            try:
-                for piece in response.body:
-                    if piece:
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                self.wfile.write(b"0\r\n\r\n")
-            except (BrokenPipeError, ConnectionResetError):
-                log.info("The client closed the download")
-            except Exception:
-                log.exception("The download stream failed")
-                self.close_connection = True  # no terminating chunk: the client sees it cut
+        if "content-type" not in names and body:
+            self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            if url.path == DOWNLOAD.local_path:
-                self._stream(url)
-                return
-            length = _content_length(self.headers.get_all("Content-Length") or [])
-            if length is None:
-                # Where the body ends is unknown: nothing more can be read from this connection.
-                self.close_connection = True
-                self._send(
-                    *_json_error(
-                        400,
-                        "INVALID_INPUT",
-                        "Content-Length must be one count of bytes (digits only).",
-                    )
+    def _stream(self, url: SplitResult) -> None:
+        """A function URL with response streaming: the body goes out in chunks as the
+        function produces it."""
+        event = http_api_event(
+            method=self.command,
+            raw_path=url.path,
+            route_key="$default",
+            raw_query=url.query,
+            headers=list(self.headers.items()),
+            source_ip=self.client_address[0],
+            domain=self.headers.get("Host", "127.0.0.1"),
+        )
+        response = self.gateway.stream_handler()(event, LocalContext(DOWNLOAD.name))
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for piece in response.body:
+                if piece:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            log.info("The client closed the download")
+        except Exception:
+            log.exception("The download stream failed")
+            self.close_connection = True  # no terminating chunk: the client sees it cut
+
+    def _read_body(self) -> bytes | None:
+        """The request's body; None when it cannot be read, once the refusal is sent."""
+        length = _content_length(self.headers.get_all("Content-Length") or [])
+        if length is None:
+            # Where the body ends is unknown: nothing more can be read from this connection.
+            self.close_connection = True
+            self._send(
+                *_json_error(
+                    400,
+                    "INVALID_INPUT",
+                    "Content-Length must be one count of bytes (digits only).",
                 )
-                return
-            if length > MAX_REQUEST_BYTES:
-                self.close_connection = True
-                self._send(*_json_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
-                return
-            body = self.rfile.read(length) if length else b""
-            found = find_route(self.command, url.path)
-            if found is None:
-                self._send(
-                    *_json_error(404, "ROUTE_NOT_FOUND", f"No route {self.command} {url.path}.")
-                )
-                return
-            group, route, params = found
-            headers = [*self.headers.items(), ("X-Forwarded-Proto", "http")]
-            # API Gateway's HTTP API hands the function the path and its parameters already
-            # percent-decoded (a function URL, above, keeps the encoding): decoded once here,
-            # never again in a route.
-            event = http_api_event(
-                method=self.command,
-                raw_path=unquote(url.path),
-                route_key=route.route_key,
-                path_parameters=_decoded(params),
-                raw_query=url.query,
-                headers=headers,
-                body=body,
-                source_ip=self.client_address[0],
-                domain=self.headers.get("Host", "127.0.0.1"),
             )
-            try:
-                handler = gateway.handler_for(group)
-                with gateway.invocation_lock(group.name):
-                    result = handler(event, LocalContext(group.name))
-            except Exception:
-                log.exception("Handler %s failed", group.name)
-                self._send(*_json_error(500, "INTERNAL_ERROR", "Internal Server Error"))
-                return
-            answer = http_answer(result)
-            self._send(answer.status, answer.headers, answer.body)
+            return None
+        if length > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._send(*_json_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
+            return None
+        return self.rfile.read(length) if length else b""
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        if url.path == DOWNLOAD.local_path:
+            self._stream(url)
+            return
+        body = self._read_body()
+        if body is None:
+            return
+        found = find_route(self.command, url.path)
+        if found is None:
+            self._send(*_json_error(404, "ROUTE_NOT_FOUND", f"No route {self.command} {url.path}."))
+            return
+        self._invoke(*found, url=url, body=body)
 
-        def __getattr__(self, name: str) -> Any:
-            # Any other method (TRACE, QUERY, made-up ones) answers as API Gateway does: no
-            # such route, in the contract's shape (http.server would answer 501 in HTML).
-            if name.startswith("do_"):
-                return self._serve
-            raise AttributeError(name)
+    def _invoke(
+        self,
+        group: ApiGroup,
+        route: Route,
+        params: dict[str, str],
+        *,
+        url: SplitResult,
+        body: bytes,
+    ) -> None:
+        """The route's handler called with the event API Gateway would send it."""
+        headers = [*self.headers.items(), ("X-Forwarded-Proto", "http")]
+        # API Gateway's HTTP API hands the function the path and its parameters already
+        # percent-decoded (a function URL, above, keeps the encoding): decoded once here,
+        # never again in a route.
+        event = http_api_event(
+            method=self.command,
+            raw_path=unquote(url.path),
+            route_key=route.route_key,
+            path_parameters=_decoded(params),
+            raw_query=url.query,
+            headers=headers,
+            body=body,
+            source_ip=self.client_address[0],
+            domain=self.headers.get("Host", "127.0.0.1"),
+        )
+        try:
+            handler = self.gateway.handler_for(group)
+            with self.gateway.invocation_lock(group.name):
+                result = handler(event, LocalContext(group.name))
+        except Exception:
+            log.exception("Handler %s failed", group.name)
+            self._send(*_json_error(500, "INTERNAL_ERROR", "Internal Server Error"))
+            return
+        answer = http_answer(result)
+        self._send(answer.status, answer.headers, answer.body)
 
-    return RequestHandler
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, made-up ones) answers as API Gateway does: no
+        # such route, in the contract's shape (http.server would answer 501 in HTML).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+
+def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    """The request handler class serving ``gateway``'s handlers."""
+    return type("RequestHandler", (RequestHandler,), {"gateway": gateway})
 
 
 def _content_length(values: list[str]) -> int | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from assets_core.errors import InvalidFilter
@@ -53,6 +54,7 @@ REGEX_OPTIONS = frozenset("imsx")
 _LOGICAL = frozenset({"$and", "$or", "$nor"})
 _LISTS = frozenset({"$in", "$nin", "$all"})
 _UNBOUNDED_REPEAT = sre_constants.MAXREPEAT
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
 
 
 def validate_filter(query: Any, *, what: str = "filter") -> dict[str, Any]:
@@ -145,32 +147,73 @@ def _check_operator_object(field: str, ops: dict[str, Any], *, depth: int, what:
             raise _refuse(op, what)
         if op in _LOGICAL:
             raise InvalidFilter(f"'{op}' belongs at the top of a {what}, not under '{field}'.")
-        if op in _LISTS:
-            if not isinstance(arg, list):
-                raise InvalidFilter(f"'{op}' on '{field}' takes a list.")
-            for item in arg:
-                _check_literal(item, depth=depth + 1, what=what)
-        elif op == "$exists":
-            if not isinstance(arg, bool):
-                raise InvalidFilter(f"'$exists' on '{field}' takes true or false.")
-        elif op == "$size":
-            if isinstance(arg, bool) or not isinstance(arg, int) or arg < 0:
-                raise InvalidFilter(f"'$size' on '{field}' takes a non-negative whole number.")
-        elif op == "$regex":
-            check_regex(arg, ops.get("$options", ""))
-        elif op == "$options":
-            if "$regex" not in ops:
-                raise InvalidFilter(f"'$options' on '{field}' needs a '$regex' beside it.")
-        elif op == "$not":
-            if not isinstance(arg, dict) or not arg:
-                raise InvalidFilter(f"'$not' on '{field}' takes an object of operators.")
-            _check_operator_object(field, arg, depth=depth + 1, what=what)
-        elif op == "$elemMatch":
-            if not isinstance(arg, dict):
-                raise InvalidFilter(f"'$elemMatch' on '{field}' takes an object.")
-            _check_elem_match(field, arg, depth=depth + 1, what=what)
-        else:
-            _check_literal(arg, depth=depth + 1, what=what)
+        check = _OPERAND_CHECKS.get(op, _check_literal_operand)
+        check(_Operand(field, op, arg, ops), depth, what)
+
+
+@dataclass(frozen=True)
+class _Operand:
+    """What an operator is given, with the field and the operators beside it."""
+
+    field: str
+    op: str
+    arg: Any
+    siblings: dict[str, Any]
+
+
+def _check_list_operand(operand: _Operand, depth: int, what: str) -> None:
+    if not isinstance(operand.arg, list):
+        raise InvalidFilter(f"'{operand.op}' on '{operand.field}' takes a list.")
+    for item in operand.arg:
+        _check_literal(item, depth=depth + 1, what=what)
+
+
+def _check_exists_operand(operand: _Operand, depth: int, what: str) -> None:
+    if not isinstance(operand.arg, bool):
+        raise InvalidFilter(f"'$exists' on '{operand.field}' takes true or false.")
+
+
+def _check_size_operand(operand: _Operand, depth: int, what: str) -> None:
+    arg = operand.arg
+    if isinstance(arg, bool) or not isinstance(arg, int) or arg < 0:
+        raise InvalidFilter(f"'$size' on '{operand.field}' takes a non-negative whole number.")
+
+
+def _check_regex_operand(operand: _Operand, depth: int, what: str) -> None:
+    check_regex(operand.arg, operand.siblings.get("$options", ""))
+
+
+def _check_options_operand(operand: _Operand, depth: int, what: str) -> None:
+    if "$regex" not in operand.siblings:
+        raise InvalidFilter(f"'$options' on '{operand.field}' needs a '$regex' beside it.")
+
+
+def _check_not_operand(operand: _Operand, depth: int, what: str) -> None:
+    if not isinstance(operand.arg, dict) or not operand.arg:
+        raise InvalidFilter(f"'$not' on '{operand.field}' takes an object of operators.")
+    _check_operator_object(operand.field, operand.arg, depth=depth + 1, what=what)
+
+
+def _check_elem_match_operand(operand: _Operand, depth: int, what: str) -> None:
+    if not isinstance(operand.arg, dict):
+        raise InvalidFilter(f"'$elemMatch' on '{operand.field}' takes an object.")
+    _check_elem_match(operand.field, operand.arg, depth=depth + 1, what=what)
+
+
+def _check_literal_operand(operand: _Operand, depth: int, what: str) -> None:
+    _check_literal(operand.arg, depth=depth + 1, what=what)
+
+
+# How each operator's argument is checked; any other operator takes a literal.
+_OPERAND_CHECKS: dict[str, Callable[[_Operand, int, str], None]] = {
+    **dict.fromkeys(_LISTS, _check_list_operand),
+    "$exists": _check_exists_operand,
+    "$size": _check_size_operand,
+    "$regex": _check_regex_operand,
+    "$options": _check_options_operand,
+    "$not": _check_not_operand,
+    "$elemMatch": _check_elem_match_operand,
+}
 
 
 def _check_elem_match(field: str, arg: dict[str, Any], *, depth: int, what: str) -> None:
@@ -214,33 +257,31 @@ def check_regex(pattern: Any, options: Any = "") -> None:
 
 
 def _backtracking_risk(items: Iterable[tuple[Any, Any]], in_repeat: bool) -> str | None:
+    """Why a parsed pattern (or part of one) can backtrack without bound, or None."""
     for op, av in items:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            _low, high, body = av
-            repeats = high == _UNBOUNDED_REPEAT or high > 1
-            if in_repeat and repeats:
-                return "it repeats a group that already repeats"
-            found = _backtracking_risk(body, in_repeat or repeats)
-            if found:
-                return found
-        elif name == "SUBPATTERN":
-            found = _backtracking_risk(av[-1], in_repeat)
-            if found:
-                return found
-        elif name == "BRANCH":
-            if in_repeat:
-                return "it repeats an alternation"
-            for branch in av[1]:
-                found = _backtracking_risk(branch, in_repeat)
-                if found:
-                    return found
-        elif name in ("GROUPREF", "GROUPREF_EXISTS"):
-            return "it uses a backreference"
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            found = _backtracking_risk(av[1], in_repeat)
-            if found:
-                return found
+        found = _node_risk(str(op), av, in_repeat)
+        if found:
+            return found
+    return None
+
+
+def _node_risk(name: str, av: Any, in_repeat: bool) -> str | None:
+    if name in _REPEATS:
+        _low, high, body = av
+        repeats = high == _UNBOUNDED_REPEAT or high > 1
+        if in_repeat and repeats:
+            return "it repeats a group that already repeats"
+        return _backtracking_risk(body, in_repeat or repeats)
+    if name == "BRANCH":
+        if in_repeat:
+            return "it repeats an alternation"
+        return next(filter(None, (_backtracking_risk(b, in_repeat) for b in av[1])), None)
+    if name in ("GROUPREF", "GROUPREF_EXISTS"):
+        return "it uses a backreference"
+    if name == "SUBPATTERN":
+        return _backtracking_risk(av[-1], in_repeat)
+    if name in ("ASSERT", "ASSERT_NOT"):
+        return _backtracking_risk(av[1], in_repeat)
     return None
 
 

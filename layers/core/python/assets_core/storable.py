@@ -57,6 +57,10 @@ def _check_text(text: str, path: str) -> None:
         raise NotStorable(f"{_name(path)}: not valid Unicode text ({exc.reason})") from exc
 
 
+# A value to check: where it is, how deep, and whether its keys may be dotted paths.
+_Stored = tuple[Any, str, int, bool]
+
+
 def check_storable(
     document: Mapping[str, Any], *, top_level_paths: bool = False, base: str = ""
 ) -> None:
@@ -64,27 +68,38 @@ def check_storable(
 
     ``top_level_paths`` lets the document's own keys be dotted paths (the fields of an update
     operator such as ``$set``); keys below them are checked as stored keys."""
-    stack: list[tuple[Any, str, int, bool]] = [(document, base, 1, top_level_paths)]
+    stack: list[_Stored] = [(document, base, 1, top_level_paths)]
     while stack:
         value, path, depth, dotted = stack.pop()
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping | list | tuple):
             if depth > MAX_DEPTH:
                 raise NotStorable(f"{_name(path)}: nested deeper than {MAX_DEPTH} levels")
-            for key, item in value.items():
-                where = _check_key(key, path, dotted_paths=dotted)
-                stack.append((item, where, depth + 1, False))
-        elif isinstance(value, list | tuple):
-            if depth > MAX_DEPTH:
-                raise NotStorable(f"{_name(path)}: nested deeper than {MAX_DEPTH} levels")
-            for index, item in enumerate(value):
-                stack.append((item, f"{path}.{index}" if path else str(index), depth + 1, False))
-        elif isinstance(value, bool):
-            continue
-        elif isinstance(value, int):
-            if not INT64_MIN <= value <= INT64_MAX:
-                raise NotStorable(f"{_name(path)}: integers must fit in 64 bits")
-        elif isinstance(value, str):
-            _check_text(value, path)
+            stack.extend(_members(value, path, depth, dotted))
+        else:
+            _check_scalar(value, path)
+
+
+def _members(
+    value: Mapping[Any, Any] | list[Any] | tuple[Any, ...], path: str, depth: int, dotted: bool
+) -> list[_Stored]:
+    """An object's or a list's members, each with its path; an object's keys are checked."""
+    if isinstance(value, Mapping):
+        return [
+            (item, _check_key(key, path, dotted_paths=dotted), depth + 1, False)
+            for key, item in value.items()
+        ]
+    return [
+        (item, f"{path}.{index}" if path else str(index), depth + 1, False)
+        for index, item in enumerate(value)
+    ]
+
+
+def _check_scalar(value: Any, path: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise NotStorable(f"{_name(path)}: integers must fit in 64 bits")
+    elif isinstance(value, str):
+        _check_text(value, path)
 
 
 def check_query_values(query: Any, what: str = "filter") -> None:

@@ -107,42 +107,78 @@ class _FollowsFragments(ASTValidationRule):
         return fragment.selection_set, seen | {name}
 
 
+class _DepthLimit(_FollowsFragments):
+    """Refuses selections nested deeper than ``max_depth`` fields."""
+
+    max_depth = 0
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        depth = self._depth(node.selection_set, 0, frozenset())
+        if depth > self.max_depth:
+            self.report_error(
+                GraphQLError(
+                    f"The query is nested {depth} levels deep; "
+                    f"at most {self.max_depth} are allowed.",
+                    node,
+                )
+            )
+
+    def _depth(self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> int:
+        if selections is None:
+            return depth
+        deepest = depth
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                deepest = max(deepest, self._depth(selection.selection_set, depth + 1, seen))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self._depth(selection.selection_set, depth, seen))
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = self.spread(selection, seen)
+                if spread is not None:
+                    deepest = max(deepest, self._depth(spread[0], depth, spread[1]))
+        return deepest
+
+
 def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
     """A validation rule refusing selections nested deeper than ``max_depth`` fields
     (introspection fields, which GraphiQL needs, are not counted)."""
+    return type("DepthLimit", (_DepthLimit,), {"max_depth": max_depth})
 
-    class DepthLimit(_FollowsFragments):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = self._depth(node.selection_set, 0, frozenset())
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"The query is nested {depth} levels deep; "
-                        f"at most {max_depth} are allowed.",
-                        node,
-                    )
+
+class _RootFields(_FollowsFragments):
+    """Refuses an operation with more than ``max_fields`` root fields."""
+
+    max_fields = 0
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        count = self._count(node.selection_set, frozenset())
+        if count > self.max_fields:
+            self.report_error(
+                GraphQLError(
+                    f"The query asks for {count} root fields (each alias counts); at most "
+                    f"{self.max_fields} are allowed per request: send several requests.",
+                    node,
                 )
+            )
 
-        def _depth(
-            self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]
-        ) -> int:
-            if selections is None:
-                return depth
-            deepest = depth
-            for selection in selections.selections:
-                if isinstance(selection, FieldNode):
-                    if selection.name.value.startswith("__"):
-                        continue
-                    deepest = max(deepest, self._depth(selection.selection_set, depth + 1, seen))
-                elif isinstance(selection, InlineFragmentNode):
-                    deepest = max(deepest, self._depth(selection.selection_set, depth, seen))
-                elif isinstance(selection, FragmentSpreadNode):
-                    spread = self.spread(selection, seen)
-                    if spread is not None:
-                        deepest = max(deepest, self._depth(spread[0], depth, spread[1]))
-            return deepest
-
-    return DepthLimit
+    def _count(self, selections: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        if selections is None:
+            return 0
+        total = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                total += 0 if selection.name.value.startswith("__") else 1
+            elif isinstance(selection, InlineFragmentNode):
+                total += self._count(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = self.spread(selection, seen)
+                if spread is not None:
+                    total += self._count(*spread)
+            if total > self.max_fields:  # enough to refuse; stop counting
+                break
+        return total
 
 
 def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
@@ -150,37 +186,7 @@ def root_fields_rule(max_fields: int) -> type[ASTValidationRule]:
     each alias is a field of its own and runs its own database query, so ten thousand
     aliased lookups in one request would cost ten thousand queries. Fragments are expanded
     (a fragment spread twice counts twice); introspection fields are not counted."""
-
-    class RootFields(_FollowsFragments):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            count = self._count(node.selection_set, frozenset())
-            if count > max_fields:
-                self.report_error(
-                    GraphQLError(
-                        f"The query asks for {count} root fields (each alias counts); at most "
-                        f"{max_fields} are allowed per request: send several requests.",
-                        node,
-                    )
-                )
-
-        def _count(self, selections: SelectionSetNode | None, seen: frozenset[str]) -> int:
-            if selections is None:
-                return 0
-            total = 0
-            for selection in selections.selections:
-                if isinstance(selection, FieldNode):
-                    total += 0 if selection.name.value.startswith("__") else 1
-                elif isinstance(selection, InlineFragmentNode):
-                    total += self._count(selection.selection_set, seen)
-                elif isinstance(selection, FragmentSpreadNode):
-                    spread = self.spread(selection, seen)
-                    if spread is not None:
-                        total += self._count(*spread)
-                if total > max_fields:  # enough to refuse; stop counting
-                    break
-            return total
-
-    return RootFields
+    return type("RootFields", (_RootFields,), {"max_fields": max_fields})
 
 
 def _unexpected(original: Exception | None) -> bool:
@@ -202,6 +208,49 @@ def _error_code(errors: list[dict[str, Any]], originals: list[Exception | None])
         return GraphQLInternalError("The query failed unexpectedly; the error was logged.")
     message = errors[0].get("message", "The GraphQL request is invalid.") if errors else ""
     return InvalidInput(str(message), code="GRAPHQL_INVALID")
+
+
+def _request_data(
+    method: str, body: bytes | str | None, query_params: dict[str, str]
+) -> dict[str, Any]:
+    """The request's ``query`` and ``variables``, from the query string on ``GET`` and the
+    JSON body otherwise, checked before graphql-core parses the query."""
+    if method == "GET":
+        data: Any = dict(query_params)
+        if isinstance(data.get("variables"), str):
+            data["variables"] = loads_json(data["variables"], "'variables'")
+    else:
+        data = loads_json(body or "")
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        raise InvalidInput(
+            'Send a JSON object like {"query": "{ ... }", "variables": {...}}.',
+            code="GRAPHQL_INVALID",
+        )
+    if query_too_deep(data["query"]):
+        raise InvalidInput(
+            f"The query is nested deeper than {MAX_QUERY_NESTING} levels of brackets "
+            "(selections, arguments, lists and objects); flatten it.",
+            code="GRAPHQL_INVALID",
+        )
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise InvalidInput("'variables' must be a JSON object.", code="GRAPHQL_INVALID")
+    return data
+
+
+def _formatted(error: GraphQLError) -> dict[str, Any]:
+    """An error as the answer's ``errors`` list shows it: a domain error's message and code,
+    nothing of an unexpected one (it is logged instead)."""
+    if isinstance(error.original_error, AppError):
+        return {
+            "message": error.original_error.message,
+            "path": error.path,
+            "extensions": {"code": error.original_error.code},
+        }
+    if _unexpected(error.original_error):
+        logger.error("GraphQL resolver failed", exc_info=error.original_error)
+        return {"message": "Internal error.", "path": error.path}
+    return dict(error.formatted)
 
 
 def execute(
@@ -226,26 +275,8 @@ def execute(
     """
     if method == "GET" and "text/html" in accept and "query" not in query_params:
         return HTTPStatus.OK, "text/html; charset=utf-8", page
-    if method == "GET":
-        data: Any = dict(query_params)
-        if isinstance(data.get("variables"), str):
-            data["variables"] = loads_json(data["variables"], "'variables'")
-    else:
-        data = loads_json(body or "")
-    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
-        raise InvalidInput(
-            'Send a JSON object like {"query": "{ ... }", "variables": {...}}.',
-            code="GRAPHQL_INVALID",
-        )
-    if query_too_deep(data["query"]):
-        raise InvalidInput(
-            f"The query is nested deeper than {MAX_QUERY_NESTING} levels of brackets "
-            "(selections, arguments, lists and objects); flatten it.",
-            code="GRAPHQL_INVALID",
-        )
+    data = _request_data(method, body, query_params)
     variables = data.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        raise InvalidInput("'variables' must be a JSON object.", code="GRAPHQL_INVALID")
     rules = [
         root_fields_rule(max_root_fields),
         depth_limit_rule(max_depth),
@@ -257,16 +288,7 @@ def execute(
 
     def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         originals.append(error.original_error)
-        if isinstance(error.original_error, AppError):
-            return {
-                "message": error.original_error.message,
-                "path": error.path,
-                "extensions": {"code": error.original_error.code},
-            }
-        if _unexpected(error.original_error):
-            logger.error("GraphQL resolver failed", exc_info=error.original_error)
-            return {"message": "Internal error.", "path": error.path}
-        return dict(error.formatted)
+        return _formatted(error)
 
     _, result = graphql_sync(
         schema,

@@ -76,7 +76,7 @@ def _page(limit: int | None) -> PageRequest:
 
 @query.field("getAssetById")
 def resolve_get_asset_by_id(_: Any, __: Any, asset_id: str) -> dict[str, Any] | None:
-    return assets_store().get(asset_id)
+    return assets.find_by_id(asset_id, store=assets_store())
 
 
 @query.field("getAssetsByType")
@@ -107,7 +107,7 @@ def resolve_search(
     Assets come in assetId order; ``after`` (the last assetId of an answer) continues where
     it stopped, at its count or at the 4 MiB a Lambda response can carry."""
     page = PageRequest(limit=_page(limit).limit, after=after or None)
-    return assets.search({} if filters is None else filters, page, store=assets_store()).items
+    return assets.search(filters, page, store=assets_store()).items
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,11 @@ def get(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
     return found
 
 
+def find_by_id(asset_id: str, *, store: DocumentStore) -> dict[str, Any] | None:
+    """The stored asset with this id, or None."""
+    return store.get(asset_id)
+
+
 def read(asset_id: str, *, store: DocumentStore) -> Versioned:
     """The stored asset with this id, and its revision (the ETag)."""
     found = store.read(asset_id)
@@ -189,8 +194,9 @@ def by_api_route(route: str, page: PageRequest, *, store: DocumentStore) -> Page
 
 
 def search(query: Any, page: PageRequest, *, store: DocumentStore) -> Page:
-    """Assets matching a MongoDB-style filter of the allowed operators."""
-    return store.find_page(validate_filter(query), page)
+    """Assets matching a MongoDB-style filter of the allowed operators; no filter (None)
+    matches every asset, as spec 000 has it."""
+    return store.find_page(validate_filter({} if query is None else query), page)
 
 
 def list_all(page: PageRequest, *, store: DocumentStore) -> Page:

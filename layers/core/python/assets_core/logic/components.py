@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +19,13 @@ from assets_core.ports import DocumentStore, Versioned
 
 URI_FIELD = COMPONENTS.key_field
 PROTECTED = (*IDENTITY_FIELDS, *SYSTEM_FIELDS)
+# The GraphQL reads' bounds: at most this many components per answer, and a skip no deeper.
+MAX_LIMIT = 1000
+MAX_SKIP = 100_000
+# Typed filter fields that hold an object of sub-fields, matched as dotted paths.
+_NESTED_FIELDS = ("componentId", "containerRegistryInfo")
+
+Sort = Sequence[tuple[str, int]]
 
 
 def now() -> str:
@@ -170,3 +179,152 @@ def query(filter_: Any, page: PageRequest, *, store: DocumentStore) -> Page:
 
 def _public_page(page: Page) -> Page:
     return Page(items=[public(item) for item in page.items], next_cursor=page.next_cursor)
+
+
+def _public_list(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [public(document) for document in found]
+
+
+# -- GraphQL's reads: graphql-compose-mongoose's resolvers over the collection with ``_id`` --
+
+
+def typed_filter(filter_input: dict[str, Any] | None) -> dict[str, Any]:
+    """A typed filter (nested fields, ``_operators``, ``AND``/``OR``) as a MongoDB filter,
+    checked against the contract's operator list as REST's ``query`` filter is."""
+    if not filter_input:
+        return {}
+    fields: dict[str, Any] = {}
+    clauses: list[dict[str, Any]] = []
+    for field, value in filter_input.items():
+        if value is None:
+            continue
+        if field in ("AND", "OR"):
+            clauses.append({f"${field.lower()}": [typed_filter(item) for item in value]})
+        elif field == "_operators":
+            clauses.append(_operators(value))
+        else:
+            fields.update(_field_condition(field, value))
+    return validate_filter(_all_of(fields, clauses))
+
+
+def _field_condition(field: str, value: Any) -> dict[str, Any]:
+    if field in _NESTED_FIELDS and isinstance(value, dict):
+        return {f"{field}.{sub}": item for sub, item in value.items() if item is not None}
+    if field == "tags" and isinstance(value, list):
+        return {"tags": {"$all": value}}
+    return {field: value}
+
+
+def _all_of(fields: dict[str, Any], clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    if not clauses:
+        return fields
+    if fields:
+        return {"$and": [fields, *clauses]}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _operators(value: Any) -> dict[str, Any]:
+    """``_operators``: per field path, operators written with or without their ``$``."""
+    if not isinstance(value, dict):
+        raise InvalidInput("_operators takes an object: {fieldPath: {operator: value}}.")
+    query_: dict[str, Any] = {}
+    for path, ops in value.items():
+        if not isinstance(ops, dict):
+            raise InvalidInput(f"_operators.{path} takes an object of operators.")
+        query_[path] = {(op if op.startswith("$") else f"${op}"): arg for op, arg in ops.items()}
+    return query_
+
+
+def _bounded(value: int | None, name: str, high: int, default: int) -> int:
+    if value is None:
+        return default
+    if not 0 <= value <= high:
+        raise InvalidInput(f"'{name}' must be between 0 and {high}.")
+    return value
+
+
+def by_object_id(object_id: str, *, store: DocumentStore) -> dict[str, Any] | None:
+    """The component with this MongoDB ``_id``, or None."""
+    found = store.find({"_id": object_id}, limit=1)
+    return public(found[0]) if found else None
+
+
+def by_object_ids(
+    object_ids: list[str], *, store: DocumentStore, sort: Sort = (), limit: int | None = 100
+) -> list[dict[str, Any]]:
+    """The components with these MongoDB ``_id`` values, at most ``limit``."""
+    bounded = _bounded(limit, "limit", MAX_LIMIT, 100)
+    return _public_list(store.find({"_id": {"$in": object_ids}}, sort=sort, limit=bounded))
+
+
+def find_one(
+    filter_input: dict[str, Any] | None,
+    *,
+    store: DocumentStore,
+    sort: Sort = (),
+    skip: int | None = None,
+) -> dict[str, Any] | None:
+    """The first component matching a typed filter, after ``skip``, or None."""
+    found = store.find(
+        typed_filter(filter_input), sort=sort, skip=_bounded(skip, "skip", MAX_SKIP, 0), limit=1
+    )
+    return public(found[0]) if found else None
+
+
+def find_many(
+    filter_input: dict[str, Any] | None,
+    *,
+    store: DocumentStore,
+    sort: Sort = (),
+    skip: int | None = None,
+    limit: int | None = 100,
+) -> list[dict[str, Any]]:
+    """Components matching a typed filter: at most ``limit`` (0: the most allowed)."""
+    return _public_list(
+        store.find(
+            typed_filter(filter_input),
+            sort=sort,
+            skip=_bounded(skip, "skip", MAX_SKIP, 0),
+            limit=_bounded(limit, "limit", MAX_LIMIT, 100) or MAX_LIMIT,
+        )
+    )
+
+
+def count(filter_input: dict[str, Any] | None, *, store: DocumentStore) -> int:
+    """How many components match a typed filter."""
+    return store.count(typed_filter(filter_input))
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    """One numbered page of components and the count of all that match."""
+
+    items: list[dict[str, Any]]
+    count: int
+    number: int
+    per_page: int
+
+    @property
+    def page_count(self) -> int:
+        return -(-self.count // self.per_page)
+
+
+def numbered_page(
+    filter_input: dict[str, Any] | None,
+    *,
+    store: DocumentStore,
+    number: int = 1,
+    per_page: int | None = 20,
+    sort: Sort = (),
+) -> NumberedPage:
+    """Page ``number`` (from 1) of the components matching a typed filter, ``per_page``
+    each (0: the default); the page may start no deeper than the skip allowed."""
+    if number < 1:
+        raise InvalidInput("'page' starts at 1.")
+    size = _bounded(per_page, "perPage", MAX_LIMIT, 20) or 20
+    skip = (number - 1) * size
+    _bounded(skip, "page * perPage", MAX_SKIP, 0)
+    condition = typed_filter(filter_input)
+    total = store.count(condition)
+    items = _public_list(store.find(condition, sort=sort, skip=skip, limit=size))
+    return NumberedPage(items=items, count=total, number=number, per_page=size)
