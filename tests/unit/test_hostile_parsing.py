@@ -182,3 +182,10 @@ def test_metadata_store_failures_name_no_address(
         store.get("asset-001")
     assert failed.value.message == "The metadata store did not answer; try again."
     assert "10.1.2.3" in caplog.text
+
+
+# Bytes json.loads would decode as UTF-16 (odd-sized: a UnicodeDecodeError, not a JSON one).
+@pytest.mark.parametrize("body", [b"1\x00abc", b"[\x00 \xc3\xa9"])
+def test_utf8_with_nul_bytes_is_read_as_utf8_not_guessed_as_utf16(body: bytes) -> None:
+    with pytest.raises(InvalidInput):
+        loads_json(body)

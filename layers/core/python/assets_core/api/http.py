@@ -168,7 +168,9 @@ def loads_json(data: bytes | str, what: str = "The request body") -> Any:
     ``InvalidInput`` naming ``what``."""
     text = check_json_text(data, what)
     try:
-        return json.loads(text)
+        # As text: given bytes, json guesses their encoding from where NUL bytes fall, and a
+        # UTF-8 body with a NUL second byte would be read as UTF-16 (an error no one catches).
+        return json.loads(text.decode())
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{what} is not valid JSON ({exc.msg}).") from None
 

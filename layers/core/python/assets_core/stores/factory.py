@@ -1,0 +1,79 @@
+"""The stores each service uses, created once per process; each store's calls are trace
+spans of their own when tracing is on (``observability.traced``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from assets_core.collections import (
+    ASSET_OBJECTS,
+    ASSET_REGISTRIES,
+    ASSETS,
+    COMPONENTS,
+    Collection,
+)
+from assets_core.observability import traced
+from assets_core.ports import Stores
+from assets_core.stores.documents import MongoDocumentStore, collection_store
+
+if TYPE_CHECKING:
+    from assets_core.stores.objects import S3ObjectStore
+    from assets_core.stores.status import RedisStatusStore
+
+
+def _store(collection: Collection, *, show_id: bool = False) -> MongoDocumentStore:
+    store = collection_store(collection.name, key_field=collection.key_field, show_id=show_id)
+    if not show_id:  # the _id view shares the collection, and its indexes
+        store.ensure_indexes(collection.indexed, unique=collection.unique)
+    return traced(store, f"documents.{collection.name}")
+
+
+@lru_cache(maxsize=1)
+def assets_store() -> MongoDocumentStore:
+    """Spec 000's assets, keyed by ``asset_id``, with their query indexes."""
+    return _store(ASSETS)
+
+
+@lru_cache(maxsize=1)
+def components_store() -> MongoDocumentStore:
+    """Spec 002's components, keyed by the unique ``componentURI``."""
+    return _store(COMPONENTS)
+
+
+@lru_cache(maxsize=1)
+def components_graph_store() -> MongoDocumentStore:
+    """The same collection with MongoDB's ``_id`` shown, for GraphQL's componentById."""
+    return _store(COMPONENTS, show_id=True)
+
+
+@lru_cache(maxsize=1)
+def assetdb_store() -> MongoDocumentStore:
+    """Spec 001's asset records, keyed by ``asset_id``; a non-empty ``asset_uri`` is unique."""
+    return _store(ASSET_OBJECTS)
+
+
+@lru_cache(maxsize=1)
+def dbregistry_store() -> MongoDocumentStore:
+    """Spec 001's registry of Assets DBs, keyed by ``asset_registry_id``."""
+    return _store(ASSET_REGISTRIES)
+
+
+def objects() -> S3ObjectStore:
+    """The object store, imported by the routes that use it: an API function's other routes
+    (status polls, queries, redirects) never load botocore, a third of its cold start."""
+    from assets_core.stores.objects import object_store
+
+    return traced(object_store(), "objects")
+
+
+def upload_status_store() -> RedisStatusStore:
+    """The uploads' status and processing locks (Redis), imported on first use."""
+    from assets_core.stores.status import status_store
+
+    return traced(status_store(), "status")
+
+
+def upload_stores() -> Stores:
+    """Ingest's and the janitor's stores: bundles, upload status, assets."""
+    return Stores(objects=objects(), status=upload_status_store(), documents=assets_store())
