@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 E2E_BUCKET = "assets-e2e"
 
 
-def _wait(process: subprocess.Popen[str], url: str, what: str) -> None:
+def _wait(process: subprocess.Popen[bytes], log: Path, url: str, what: str) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -29,12 +29,11 @@ def _wait(process: subprocess.Popen[str], url: str, what: str) -> None:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"{what} did not start:\n{output}")
+            pytest.fail(f"{what} did not start:\n{log.read_text(errors='replace')[-20_000:]}")
         time.sleep(0.2)
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -50,21 +49,24 @@ def s3_endpoint() -> str:
 
 
 @pytest.fixture(scope="session")
-def stack_url(s3_endpoint: str) -> Iterator[str]:
+def stack_url(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The stack as `make run` starts it: its own SecantusDB (the tests' database is dropped
-    between tests, and the stack's stores keep their indexes), the session's LocalStack."""
+    between tests, and the stack's stores keep their indexes), the session's LocalStack. Its
+    output (the functions' JSON logs and metrics) goes to a file: a pipe nobody reads fills
+    up, and the stack then stops at its next log line."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     env.update({"PORT": str(port), "S3_ENDPOINT_URL": s3_endpoint, "BUCKET_NAME": E2E_BUCKET})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
-    _wait(process, f"{base}/registry/health", "the local stack")
+    _wait(process, log, f"{base}/registry/health", "the local stack")
     yield base
     _stop(process)
