@@ -229,7 +229,7 @@ def layer_size_mib() -> float:
 def query_p99_ms() -> tuple[float, float]:
     """p99 of in-process by-id and search handler calls with 10,000 assets (mongomock)."""
     from assets_core.models.asset import Asset
-    from assets_core.stores.registry import assets_store
+    from assets_core.stores.factory import assets_store
     from functions.registry_query.handler import handler
     from local.apigw import LocalContext, http_api_event
 

@@ -24,7 +24,7 @@ def peak_rss_mib() -> float:
 
 def ingest(upload_id: str, key: str, out: str) -> dict[str, Any]:
     from assets_core.logic.ingest import ingest_upload
-    from assets_core.stores.registry import upload_stores
+    from assets_core.stores.factory import upload_stores
     from functions.ingest.handler import limits
 
     stores = upload_stores()
@@ -122,7 +122,7 @@ def naive(key: str) -> dict[str, Any]:
 
 def download(document_path: str) -> dict[str, Any]:
     from assets_core.signing import signed_link, signing_key
-    from assets_core.stores.registry import assets_store
+    from assets_core.stores.factory import assets_store
     from functions.registry_download.handler import stream
 
     document = json.loads(Path(document_path).read_text())

@@ -30,7 +30,7 @@ for _name in ("MONGODB_URI", "S3_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
 from assets_core.config import get_settings
-from assets_core.stores import registry
+from assets_core.stores import factory
 from assets_core.stores.documents import mongo_client
 from assets_core.stores.objects import object_store, s3_client
 from assets_core.stores.status import LOCK_PREFIX, STATUS_PREFIX, status_store
@@ -40,11 +40,11 @@ _servers: list[Server] = []
 # Every store built once per process; each is forgotten between tests so that the next one
 # builds it again on the fresh database, with its indexes.
 CACHED_STORES = (
-    registry.assets_store,
-    registry.components_store,
-    registry.components_graph_store,
-    registry.assetdb_store,
-    registry.dbregistry_store,
+    factory.assets_store,
+    factory.components_store,
+    factory.components_graph_store,
+    factory.assetdb_store,
+    factory.dbregistry_store,
 )
 
 
@@ -85,8 +85,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def forget_stores() -> None:
-    for factory in CACHED_STORES:
-        factory.cache_clear()
+    for cached in CACHED_STORES:
+        cached.cache_clear()
 
 
 @pytest.fixture(autouse=True)

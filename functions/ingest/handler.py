@@ -6,7 +6,6 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -17,11 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from assets_core.config import get_settings
 from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
 from assets_core.logic.bundles import Limits
-from assets_core.logic.ingest import ingest_upload
+from assets_core.logic.ingest import IngestStats, ingest_upload
+from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.ports import Stores
-from assets_core.stores.registry import assetdb_store, upload_stores
-
-logger = Logger(service=get_settings().service_name)
+from assets_core.stores.factory import assetdb_store, upload_stores
 
 
 def limits() -> Limits:
@@ -72,18 +70,7 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
                     extra={"bucket": bucket, "key": key},
                 )
                 continue
-            result = ingest_upload(upload_id, key, chosen, bundle_limits)
-            # Named fields, never the record spread out: its "filename" is a LogRecord
-            # attribute, and logging refuses to overwrite one (the message then failed after
-            # ingest had finished, and went to the dead-letter queue).
-            logger.info(
-                "Ingested upload",
-                extra={
-                    "upload_id": upload_id,
-                    "upload_status": result.get("status"),
-                    "asset_id": result.get("asset_id"),
-                },
-            )
+            ingest_counted(upload_id, key, chosen, bundle_limits)
 
     # Report every failed message, even when all failed, rather than failing the invocation.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -93,6 +80,37 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
     return dict(response)
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return ingest(event, context)
+def ingest_counted(
+    upload_id: str, key: str, stores: Stores, bundle_limits: Limits
+) -> dict[str, Any]:
+    """One upload ingested, its logs under the correlation id of the request that started it,
+    and its metrics (bytes, members, seconds) by outcome: ``success``, ``failed`` (refused,
+    final), or ``retried`` (a store failed; the message is delivered again)."""
+    queued = stores.status.get(upload_id) or {}
+    logger.set_correlation_id(queued.get("correlation_id") or upload_id)
+    started = time.monotonic()
+    outcome = "retried"
+    stats = IngestStats()
+    try:
+        result = ingest_upload(upload_id, key, stores, bundle_limits, stats)
+        outcome = "success" if result.get("status") == "success" else "failed"
+        # Named fields, never the record spread out: its "filename" is a LogRecord
+        # attribute, and logging refuses to overwrite one (the message then failed after
+        # ingest had finished, and went to the dead-letter queue).
+        logger.info(
+            "Ingested upload",
+            extra={
+                "upload_id": upload_id,
+                "upload_status": result.get("status"),
+                "asset_id": result.get("asset_id"),
+            },
+        )
+        return result
+    finally:
+        emit("IngestSeconds", time.monotonic() - started, MetricUnit.Seconds, outcome=outcome)
+        emit("IngestBytes", stats.bytes, MetricUnit.Bytes, outcome=outcome)
+        emit("IngestMembers", stats.members, MetricUnit.Count, outcome=outcome)
+        logger.set_correlation_id(None)
+
+
+handler = lambda_handler(ingest)

@@ -20,7 +20,7 @@ from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
 from assets_core.logic.janitor import settle_dead_letter, sweep
 from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.ports import Stores
-from assets_core.stores.registry import assetdb_store, upload_stores
+from assets_core.stores.factory import assetdb_store, upload_stores
 
 
 def is_schedule(event: dict[str, Any]) -> bool:

@@ -14,8 +14,8 @@ from assets_core.logic import assets
 from assets_core.logic.downloads import zip_stream
 from assets_core.observability import counted_stream, logger
 from assets_core.signing import check_link, signing_key
+from assets_core.stores.factory import assets_store
 from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assets_store
 
 
 @dataclass

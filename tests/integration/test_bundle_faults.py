@@ -15,8 +15,8 @@ from botocore.stub import Stubber
 
 from assets_core.config import get_settings
 from assets_core.errors import AppError, StoreUnavailable
+from assets_core.stores.factory import assets_store
 from assets_core.stores.objects import S3ObjectStore
-from assets_core.stores.registry import assets_store
 from functions.ingest import handler as ingest_module
 from functions.registry_write.handler import handler as write_handler
 from tests.integration.test_ingest import run, status_of, stored_keys, upload

@@ -20,7 +20,7 @@ from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
 from assets_core.stores.objects import Part, S3ObjectStore, crc32_header
-from assets_core.stores.registry import assets_store
+from assets_core.stores.factory import assets_store
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
 from tests.support import EVENTS, bundle_asset, make_asset, zip_bytes
@@ -421,7 +421,7 @@ def test_ingest_leaves_the_status_record_it_read_as_it_was(
     from assets_core.logic.bundles import Limits
     from assets_core.logic.ingest import ingest_upload
     from assets_core.stores.documents import MongoDocumentStore
-    from assets_core.stores.registry import upload_stores
+    from assets_core.stores.factory import upload_stores
 
     # Given an upload, and a status store that hands ingest one record, kept by this test
     upload_id = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("unchanged-1")))

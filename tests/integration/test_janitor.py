@@ -22,8 +22,8 @@ from assets_core.logic.ingest import ingest_upload
 from assets_core.logic.janitor import settle_dead_letter, sweep
 from assets_core.ports import Stores
 from assets_core.routes import JANITOR
+from assets_core.stores.factory import assetdb_store, assets_store, upload_stores
 from assets_core.stores.objects import object_store
-from assets_core.stores.registry import assetdb_store, assets_store, upload_stores
 from assets_core.stores.status import status_store
 from functions.ingest.handler import ingest
 from functions.janitor.handler import handler as janitor_handler

@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -47,21 +49,29 @@ def metric(documents: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return chosen
 
 
+@contextmanager
+def log_lines() -> Iterator[list[dict[str, Any]]]:
+    """The JSON lines the functions' one log handler writes meanwhile."""
+    written = io.StringIO()
+    stream_handler = logger.registered_handler
+    assert isinstance(stream_handler, logging.StreamHandler)
+    previous = stream_handler.setStream(written)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        stream_handler.setStream(previous)
+        lines.extend(json.loads(line) for line in written.getvalue().splitlines())
+
+
 def test_the_packages_logs_carry_the_requests_correlation_id() -> None:
     def work(event: dict[str, Any], context: Any) -> str:
         logging.getLogger("assets_core.logic.example").warning("Inside the work")
         return "done"
 
     handler = lambda_handler(work, correlation_id_path="requestContext.requestId")
-    written = io.StringIO()
-    stream_handler = logger.registered_handler
-    assert isinstance(stream_handler, logging.StreamHandler)
-    previous = stream_handler.setStream(written)
-    try:
+    with log_lines() as lines:
         assert handler({"requestContext": {"requestId": "req-42"}}, LocalContext("fn")) == "done"
-    finally:
-        stream_handler.setStream(previous)
-    lines = [json.loads(line) for line in written.getvalue().splitlines()]
     [line] = [line for line in lines if line.get("message") == "Inside the work"]
     assert line["correlation_id"] == "req-42"
     assert line["level"] == "WARNING"
@@ -122,3 +132,31 @@ def test_a_download_the_client_left_is_counted_as_abandoned(
     [counted] = metric(metric_lines(capsys.readouterr().out), "DownloadBytes")
     assert counted["outcome"] == "abandoned"
     assert counted["DownloadBytes"] == [float(len(first))]
+
+
+def test_ingest_logs_under_the_uploads_request_and_counts_what_it_stored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = zip_bytes({"a.txt": b"one", "b/c.txt": b"two"}, asset=bundle_asset("obs-3"))
+    upload_id = upload(data)
+    status_store().put(upload_id, {"status": "queued", "correlation_id": "req-upload-7"})
+    with log_lines() as lines:
+        assert run(upload_id) == {"batchItemFailures": []}
+    [done] = [line for line in lines if line.get("message") == "Ingested upload"]
+    assert done["correlation_id"] == "req-upload-7"
+    assert done["upload_status"] == "success"
+    documents = metric_lines(capsys.readouterr().out)
+    [stored] = metric(documents, "IngestBytes")
+    assert stored["IngestBytes"] == [float(len(data))]
+    assert stored["outcome"] == "success"
+    [members] = metric(documents, "IngestMembers")
+    assert members["IngestMembers"] == [3.0]  # asset.json and the two files
+    [seconds] = metric(documents, "IngestSeconds")
+    assert seconds["IngestSeconds"][0] > 0
+
+
+def test_a_refused_bundle_is_counted_as_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    upload_id = upload(b"not a zip at all")
+    assert run(upload_id) == {"batchItemFailures": []}
+    [seconds] = metric(metric_lines(capsys.readouterr().out), "IngestSeconds")
+    assert seconds["outcome"] == "failed"

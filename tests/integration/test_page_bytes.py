@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assets_core.stores.registry import assets_store
+from assets_core.stores.factory import assets_store
 from functions.registry_query.handler import handler as query_handler
 from local.apigw import LocalContext
 from tests.integration.test_registry_graphql import gql

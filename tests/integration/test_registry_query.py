@@ -8,7 +8,7 @@ import pytest
 
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
-from assets_core.stores.registry import assets_store
+from assets_core.stores.factory import assets_store
 from functions.registry_query.handler import handler
 from local.apigw import LocalContext
 from tests.support import event, invoke, make_asset

@@ -199,7 +199,7 @@ def test_download_links_missing_forged_or_expired_are_403(
 
 
 def test_signed_link_to_a_deleted_asset_is_404(s3: Any) -> None:
-    from assets_core.stores.registry import assets_store
+    from assets_core.stores.factory import assets_store
 
     run(upload(zip_bytes({"a": b"x"}, asset=bundle_asset("dl-4"))))
     _, _, headers = redirect_for("dl-4")

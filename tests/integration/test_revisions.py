@@ -17,7 +17,7 @@ from assets_core.logic.revisions import Precondition
 from assets_core.models.asset import AssetUpdate
 from assets_core.models.assetdb import AssetObjectUpdate
 from assets_core.stores.documents import REVISION, MongoDocumentStore, Versioned
-from assets_core.stores.registry import assetdb_store, assets_store, components_store
+from assets_core.stores.factory import assetdb_store, assets_store, components_store
 from functions.assetdb.handler import handler as assetdb_handler
 from functions.components.handler import handler as components_handler
 from functions.dbregistry.handler import handler as dbregistry_handler

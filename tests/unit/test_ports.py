@@ -55,7 +55,7 @@ def test_the_probe_sees_a_driver_when_one_is_loaded() -> None:
 def test_the_store_factories_import_no_logic() -> None:
     # Adapters -> plain names (assets_core.collections), never adapters -> logic.
     probe = (
-        "import sys, assets_core.stores.registry as r; r.assets_store(); r.components_store(); "
+        "import sys, assets_core.stores.factory as r; r.assets_store(); r.components_store(); "
         "r.assetdb_store(); r.dbregistry_store(); "
         "print(sorted(m for m in sys.modules if m.startswith('assets_core.logic')))"
     )

@@ -43,7 +43,7 @@ from assets_core.models.responses import (
 )
 from assets_core.pagination import PageRequest
 from assets_core.routes import ASSETDB
-from assets_core.stores.registry import assetdb_store, objects
+from assets_core.stores.factory import assetdb_store, objects
 
 OBJECT_LINK_SECONDS = 300
 UPLOAD = "/upload_asset"  # the route that also takes a small file as a form

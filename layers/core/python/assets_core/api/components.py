@@ -29,7 +29,7 @@ from assets_core.models.component import (
 )
 from assets_core.models.responses import ComponentDeleted, ComponentPage, ComponentRecord
 from assets_core.pagination import PageRequest
-from assets_core.stores.registry import components_store
+from assets_core.stores.factory import components_store
 
 router = Router()
 TAGS = ["components"]

@@ -30,7 +30,7 @@ from assets_core.models.responses import (
 )
 from assets_core.pagination import PageRequest
 from assets_core.probe import probe
-from assets_core.stores.registry import dbregistry_store
+from assets_core.stores.factory import dbregistry_store
 
 router = Router()
 TAGS = ["dbregistry"]

@@ -14,7 +14,7 @@ from assets_core.logic import assets
 from assets_core.models.asset import Asset
 from assets_core.models.responses import AssetPage
 from assets_core.pagination import PageRequest
-from assets_core.stores.registry import assets_store
+from assets_core.stores.factory import assets_store
 
 router = Router()
 

@@ -14,7 +14,7 @@ from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.models.responses import AssetDeleted
 from assets_core.ports import etag_of
-from assets_core.stores.registry import assets_store, objects
+from assets_core.stores.factory import assets_store, objects
 
 router = Router()
 

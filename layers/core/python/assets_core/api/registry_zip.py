@@ -26,8 +26,7 @@ from assets_core.logic import uploads
 from assets_core.models.responses import Redirect, UploadStarted, UploadStatus
 from assets_core.routes import DOWNLOAD
 from assets_core.signing import signing_key
-from assets_core.stores.registry import assets_store, objects
-from assets_core.stores.status import status_store
+from assets_core.stores.factory import assets_store, objects, upload_status_store
 
 UPLOAD = "/zip/upload"  # the route that also takes a small bundle as a form
 
@@ -78,7 +77,7 @@ def upload_bundle() -> Response[Any]:
             part.filename if part else None,
             part.data if part else None,
             limits=limits(),
-            status=status_store(),
+            status=upload_status_store(),
             objects=objects(),
             correlation_id=request_id,
         )
@@ -91,7 +90,7 @@ def upload_bundle() -> Response[Any]:
         request.filename,
         request.size,
         limits=limits(),
-        status=status_store(),
+        status=upload_status_store(),
         objects=objects(),
         correlation_id=request_id,
     )
@@ -105,7 +104,7 @@ def upload_bundle() -> Response[Any]:
     responses=answers(200, UploadStatus),
 )
 def upload_status(upload_id: Annotated[str, Path()]) -> dict[str, Any]:
-    return uploads.upload_status(upload_id, status=status_store())
+    return uploads.upload_status(upload_id, status=upload_status_store())
 
 
 @router.get(

@@ -12,7 +12,7 @@ from ariadne.types import GraphQLSchema
 
 from assets_core.logic import components
 from assets_core.models.component import MIXED_FIELDS
-from assets_core.stores.registry import components_graph_store
+from assets_core.stores.factory import components_graph_store
 
 OPERATORS = ("gt", "gte", "lt", "lte", "ne", "in", "nin", "regex", "exists", "all", "size")
 SORTABLE = {

@@ -11,7 +11,7 @@ from ariadne.types import GraphQLSchema
 from assets_core.graphql.common import GENERIC_SCALAR_SDL, generic_scalar
 from assets_core.logic import assets
 from assets_core.pagination import DEFAULT_LIMIT, PageRequest
-from assets_core.stores.registry import assets_store
+from assets_core.stores.factory import assets_store
 
 TYPE_DEFS = (
     GENERIC_SCALAR_SDL

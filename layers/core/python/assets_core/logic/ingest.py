@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from threading import Event, Thread
 from typing import Any
 
@@ -37,16 +38,30 @@ class UploadBusy(Exception):
     """Another run holds this upload; the message should be delivered again later."""
 
 
+@dataclass
+class IngestStats:
+    """What a run found in the bundle, for its metrics (0 until known)."""
+
+    bytes: int = 0
+    members: int = 0
+
+
 def ingest_upload(
-    upload_id: str, bundle_key: str, stores: Stores, limits: Limits
+    upload_id: str,
+    bundle_key: str,
+    stores: Stores,
+    limits: Limits,
+    stats: IngestStats | None = None,
 ) -> dict[str, Any]:
-    """Ingest one uploaded bundle, once: the upload's final status record.
+    """Ingest one uploaded bundle, once: the upload's final status record. ``stats``, when
+    given, is filled in with the bundle's size and member count as they are learnt.
 
     A second delivery of the same upload finds the status final and changes nothing. A bundle
     that breaks a rule, or that the object store refuses (a 4xx that is the request's fault),
     ends in ``failed: <reason>`` with nothing stored; a store that does not answer, throttles
     or fails raises, so the message is delivered again.
     """
+    stats = stats or IngestStats()
     token = stores.status.lock(upload_id, limits.lock_seconds)
     if token is None:
         raise UploadBusy(f"upload {upload_id} is being processed by another run")
@@ -60,7 +75,7 @@ def ingest_upload(
         upload_status = _UploadStatus(stores.status, upload_id, current)
         upload_status.put(status="processing")
         try:
-            asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status)
+            asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status, stats)
         except (BundleRejected, ObjectRefused) as exc:
             # A refusal names the bundle's fault: delivering it again would end the same way.
             record = upload_status.put(status=f"failed: {exc}")
@@ -133,7 +148,12 @@ def _discard_bundle(objects: ObjectStore, key: str) -> None:
 
 
 def _ingest(
-    upload_id: str, bundle_key: str, stores: Stores, limits: Limits, upload_status: _UploadStatus
+    upload_id: str,
+    bundle_key: str,
+    stores: Stores,
+    limits: Limits,
+    upload_status: _UploadStatus,
+    stats: IngestStats,
 ) -> str:
     objects = stores.objects
     size = objects.size(bundle_key)
@@ -143,9 +163,11 @@ def _ingest(
         raise BundleRejected(
             f"the bundle is {size} bytes; at most {limits.max_object_bytes} are allowed"
         )
+    stats.bytes = size
     try:
         members, directory_start = read_directory(objects, bundle_key, size)
         files = check_members(members, limits)
+        stats.members = len(files)
         manifest = find_asset_json(files)
         groups = read_groups(list(files.values()), directory_start, limits.read_streams)
         reads = [read_members(objects, bundle_key, run, run_end) for run, run_end in groups]

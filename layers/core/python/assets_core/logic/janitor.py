@@ -23,6 +23,7 @@ from assets_core.errors import AppError
 from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX
 from assets_core.logic.ingest import UploadBusy, files_stored, registered_by
 from assets_core.ports import DocumentStore, ObjectStore, Stores
+from assets_core.routes import JANITOR
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,9 @@ DEAD_LETTER_REASON = (
     "(the service was unavailable, or the bundle needs more time than one run has); "
     "upload it again"
 )
-LOCK_SECONDS = 60
+# A settle holds the upload's processing lock for as long as the janitor can run: it does not
+# renew it, and a run killed while holding it only delays the message's next delivery.
+LOCK_SECONDS = JANITOR.timeout_s
 # A folder younger than this may belong to a run still writing it: a message is delivered up
 # to three times, each after the queue's visibility timeout (six times the ingest function's
 # timeout), and each run lasts up to that timeout. A day is well past all of them (the infra
