@@ -19,8 +19,8 @@ from assets_core.config import get_settings
 from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
-from assets_core.stores.objects import Part, S3ObjectStore, crc32_header
 from assets_core.stores.factory import assets_store
+from assets_core.stores.objects import Part, S3ObjectStore, crc32_header
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
 from tests.support import EVENTS, bundle_asset, make_asset, zip_bytes
