@@ -24,4 +24,11 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "api_burst_limit": 200,
     "documentdb_instance_type": "t4g.medium",
     "retain_data": True,  # keep the bucket and the database when the stack is deleted
+    # Identity: a Cognito user pool by default, or an external OIDC issuer and audience
+    # (comma-separated client ids or aud values). open_api=true drops the authorizer: anyone
+    # on the internet may then read, write and delete (README: Security).
+    "auth_issuer": "",
+    "auth_audience": "",
+    "auth_domain_prefix": "",  # the Cognito hosted domain; default assets-<account id>
+    "open_api": False,
 }

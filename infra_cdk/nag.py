@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import IConstruct
 
 BUCKET_PREFIX = r"/^Resource::<StorageBucket[0-9A-F]+\.Arn>\/(incoming|assets|assetdb)\/\*$/g"
 
@@ -15,11 +17,6 @@ def _rule(rule: str, reason: str, applies_to: list[Any] | None = None) -> NagPac
 
 
 SUPPRESSIONS = [
-    _rule(
-        "AwsSolutions-APIG4",
-        "The services' contract (CONTRACT.md) is an open API with no caller identity; an "
-        "authorizer (JWT or IAM) is a per-deployment choice documented in the README.",
-    ),
     _rule(
         "AwsSolutions-IAM4",
         "AWS-managed Lambda policies: CloudWatch Logs writes (basic execution) and the elastic "
@@ -74,5 +71,15 @@ SUPPRESSIONS = [
 ]
 
 
-def suppress_findings(stack: Stack) -> None:
+PUBLIC_ROUTE = _rule(
+    "AwsSolutions-APIG4",
+    "Public by design: a prefix's health, OpenAPI document and docs pages (CONTRACT.md), or "
+    "every route of a deployment made with -c open_api=true, an explicit opt-in whose risk "
+    "the README states. Every other route has the JWT authorizer.",
+)
+
+
+def suppress_findings(stack: Stack, *, public_routes: Sequence[IConstruct] = ()) -> None:
     NagSuppressions.add_stack_suppressions(stack, SUPPRESSIONS, apply_to_nested_stacks=True)
+    for route in public_routes:
+        NagSuppressions.add_resource_suppressions(route, [PUBLIC_ROUTE])

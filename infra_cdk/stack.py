@@ -13,6 +13,7 @@ from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX, INCOMING_PREFIX
 from assets_core.routes import INGEST
 from infra_cdk import constants
 from infra_cdk.constructs.api import ApiConstruct
+from infra_cdk.constructs.auth import AuthConstruct
 from infra_cdk.constructs.cache import CacheConstruct
 from infra_cdk.constructs.database import DatabaseConstruct
 from infra_cdk.constructs.download import DownloadConstruct
@@ -101,12 +102,24 @@ class AssetsRegistryStack(Stack):
             },
         )
         download = DownloadConstruct(self, "Download", context=context)
+        open_api = str(setting("open_api")).lower() in ("true", "1", "yes")
+        auth = None
+        if not open_api:
+            auth = AuthConstruct(
+                self,
+                "Auth",
+                issuer=str(setting("auth_issuer")),
+                audience=str(setting("auth_audience")),
+                domain_prefix=str(setting("auth_domain_prefix")),
+                retain=retain,
+            )
         api = ApiConstruct(
             self,
             "Api",
             context=context,
             rate_limit=int(setting("api_rate_limit")),
             burst_limit=int(setting("api_burst_limit")),
+            authorizer=auth.authorizer if auth else None,
         )
         ingest = IngestConstruct(
             self,
@@ -157,7 +170,15 @@ class AssetsRegistryStack(Stack):
             description="The streaming download function URL",
         )
         CfnOutput(self, "BucketName", value=bucket.bucket_name)
-        suppress_findings(self)
+        if auth is not None:
+            CfnOutput(self, "AuthIssuer", value=auth.issuer, description="The tokens' issuer")
+        if auth is not None and auth.user_pool is not None and auth.domain is not None:
+            cli, machines = auth.clients
+            CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+            CfnOutput(self, "CliClientId", value=cli.user_pool_client_id)
+            CfnOutput(self, "MachineClientId", value=machines.user_pool_client_id)
+            CfnOutput(self, "AuthDomain", value=auth.domain.base_url())
+        suppress_findings(self, public_routes=api.public_routes)
 
     def _setting(self, key: str) -> Any:
         value = self.node.try_get_context(key)

@@ -1,4 +1,5 @@
-"""The HTTP API: one Lambda function per API group of the route table, a route per entry,
+"""The HTTP API: one Lambda function per API group of the route table, a route per entry
+(each behind the JWT authorizer unless it is public by design: health, openapi.json, docs),
 default throttling, CORS and access logs."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from assets_core.routes import API_GROUPS
+from assets_core.routes import API_GROUPS, Route, is_public
 from infra_cdk.constructs.function import FunctionContext, make_function
 
 ACCESS_LOG_FORMAT = (
@@ -30,6 +31,7 @@ class ApiConstruct(Construct):
         context: FunctionContext,
         rate_limit: int,
         burst_limit: int,
+        authorizer: apigw.IHttpRouteAuthorizer | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.http_api = apigw.HttpApi(
@@ -59,6 +61,7 @@ class ApiConstruct(Construct):
             destination_arn=self.access_logs.log_group_arn, format=ACCESS_LOG_FORMAT
         )
         self.functions: dict[str, lambda_.Function] = {}
+        self.public_routes: list[apigw.HttpRoute] = []
         for group in API_GROUPS:
             function = make_function(
                 self,
@@ -76,11 +79,22 @@ class ApiConstruct(Construct):
                 payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
             )
             for route in group.routes:
-                self.http_api.add_routes(
+                added = self.http_api.add_routes(
                     path=route.path,
                     methods=[apigw.HttpMethod(route.method)],
                     integration=integration,
+                    authorizer=self._authorizer_of(route, authorizer),
                 )
+                if is_public(route) or authorizer is None:
+                    self.public_routes.extend(added)
+
+    @staticmethod
+    def _authorizer_of(
+        route: Route, authorizer: apigw.IHttpRouteAuthorizer | None
+    ) -> apigw.IHttpRouteAuthorizer | None:
+        if authorizer is None or is_public(route):
+            return apigw.HttpNoneAuthorizer()
+        return authorizer
 
     @property
     def url(self) -> str:

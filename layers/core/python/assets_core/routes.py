@@ -79,6 +79,14 @@ SERVICE_ROUTES = (
     ("GET", "/docs"),
     ("GET", "/docs/{asset}"),  # Swagger UI's and GraphiQL's files, served by the deployment
 )
+
+
+def is_public(route: Route) -> bool:
+    """A route anyone may call, without a token: a prefix's health, API document and docs."""
+    below_prefix = "/" + route.path.split("/", 2)[-1]
+    return (route.method, below_prefix) in SERVICE_ROUTES
+
+
 REGISTRY = "/registry"
 COMPONENTS = "/components"
 ASSETDB = "/assetdb"
