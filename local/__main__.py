@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from local.backends import Backends
+    from local.gateway import GatewayServer
 
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT / "layers" / "core" / "python", ROOT):
@@ -39,6 +40,14 @@ def main() -> int:
         return _serve(host, port, backends)
     finally:
         backends.stop()
+
+
+def admin_token(server: GatewayServer) -> str:
+    """A token of the stack's issuer for an admin, valid for an hour."""
+    from local.authority import TokenRequest
+
+    request = TokenRequest(sub="local-admin", roles=("assets-admin",), expires_in=3600)
+    return str(server.gateway.authority.mint(request)["access_token"])
 
 
 def _serve(host: str, port: int, backends: Backends) -> int:
@@ -68,6 +77,8 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     lines += [
         f"  GraphQL: {base}/registry/graphql",
         f"  ZIP upload: {base}/registry/zip/upload (ingest queue {queue_url})",
+        f'  Tokens: POST {base}/local/token with {{"sub", "roles"}}; an admin\'s, for an hour:',
+        f"    export TOKEN={admin_token(server)}",
         "Backends (the stack starts clean each time: nothing is kept across a restart):",
         *backends.describe(),
         "Press Ctrl-C to stop.",

@@ -12,12 +12,15 @@ from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from assets_core.errors import AppError
-from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, Route, find_route
+from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, Route, find_route, is_public
 from local.apigw import LocalContext, http_answer, http_api_event
+from local.authority import LocalAuthority, Refused, TokenRequest, event_authorizer
 
 log = logging.getLogger("local.gateway")
 # API Gateway's own limit on a request body (HTTP API: 10 MB).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# Mints tokens of the local stack's issuer; never a route of the deployed stack.
+MINT_ROUTE = "/local/token"
 
 
 class Gateway:
@@ -30,6 +33,7 @@ class Gateway:
         # resolver keeps the current event in module state: the gateway's threads take turns
         # per function (concurrent calls crossed their events and answers under load).
         self.invocations: dict[str, threading.Lock] = {}
+        self.authority = LocalAuthority()
 
     def invocation_lock(self, name: str) -> threading.Lock:
         with self.lock:
@@ -139,11 +143,42 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        if url.path == MINT_ROUTE and self.command == "POST":
+            self._mint(body)
+            return
         found = find_route(self.command, url.path)
         if found is None:
             self._send(*_json_error(404, "ROUTE_NOT_FOUND", f"No route {self.command} {url.path}."))
             return
         self._invoke(*found, url=url, body=body)
+
+    def _mint(self, body: bytes) -> None:
+        try:
+            request = TokenRequest.parse(json.loads(body or b"{}"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._send(*_json_error(400, "INVALID_INPUT", f"Token request refused: {exc}."))
+            return
+        minted = self.gateway.authority.mint(request)
+        self._send(200, [("Content-Type", "application/json")], json.dumps(minted).encode())
+
+    def _authorizer(self) -> dict[str, Any] | bool | None:
+        """The event's ``authorizer`` for the request's token (None without one), or False
+        once a refused token has been answered with 401, as API Gateway's authorizer does."""
+        authorization = self.headers.get("Authorization")
+        if authorization is None:
+            return None
+        try:
+            claims = self.gateway.authority.verify(authorization)
+        except Refused as exc:
+            log.info("Refused a token: %s", exc)
+            status, headers, body = _json_error(
+                401,
+                "UNAUTHENTICATED",
+                "The bearer token is missing, malformed, expired or not ours.",
+            )
+            self._send(status, [*headers, ("WWW-Authenticate", 'Bearer realm="assets"')], body)
+            return False
+        return event_authorizer(claims)
 
     def _invoke(
         self,
@@ -155,6 +190,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         body: bytes,
     ) -> None:
         """The route's handler called with the event API Gateway would send it."""
+        authorizer = None if is_public(route) else self._authorizer()
+        if authorizer is False:
+            return
         headers = [*self.headers.items(), ("X-Forwarded-Proto", "http")]
         # API Gateway's HTTP API hands the function the path and its parameters already
         # percent-decoded (a function URL, above, keeps the encoding): decoded once here,
@@ -170,6 +208,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             domain=self.headers.get("Host", "127.0.0.1"),
         )
+        if authorizer:
+            event["requestContext"]["authorizer"] = authorizer
         try:
             handler = self.gateway.handler_for(group)
             with self.gateway.invocation_lock(group.name):
@@ -216,11 +256,20 @@ def _decoded(params: dict[str, str]) -> dict[str, str]:
     return {name: unquote(value) for name, value in params.items()}
 
 
-def serve(host: str, port: int) -> ThreadingHTTPServer:
+class GatewayServer(ThreadingHTTPServer):
+    """The HTTP server in front of a gateway (its token issuer is ``gateway.authority``)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
+        super().__init__(address, make_request_handler(gateway))
+        self.gateway = gateway
+
+
+def serve(host: str, port: int) -> GatewayServer:
     """A started server (in a daemon thread) in front of every API group's handler."""
     gateway = Gateway()
     gateway.warm()
-    server = ThreadingHTTPServer((host, port), make_request_handler(gateway))
-    server.daemon_threads = True
+    server = GatewayServer((host, port), gateway)
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     return server
