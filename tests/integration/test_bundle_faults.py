@@ -218,7 +218,7 @@ def file_entry(file_id: str, path: str) -> dict[str, Any]:
         "asset_file_id": file_id,
         "asset_file_type": "file",
         "asset_file_mime_type": "application/octet-stream",
-        "asset_file_url": f"s3://{BUCKET}/elsewhere/{path}",
+        "asset_file_url": f"https://files.example.com/elsewhere/{path}",
         "asset_file_metadata": {"path": path},
     }
 

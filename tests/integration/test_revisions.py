@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from assets_core.config import get_settings
 from assets_core.errors import InvalidFilter, RevisionConflict
+from assets_core.keys import stored_url
 from assets_core.logic import assetdb, assets, components
 from assets_core.logic.revisions import Precondition
 from assets_core.models.asset import AssetUpdate
@@ -25,6 +27,8 @@ from functions.registry_query.handler import handler as query_handler
 from functions.registry_write.handler import handler as write_handler
 from local.apigw import LocalContext
 from tests.support import event, make_asset
+
+BUCKET_URL = stored_url(get_settings().bucket_name)
 
 LATENCY = 0.05
 
@@ -165,8 +169,8 @@ def test_concurrent_updates_without_if_match_both_survive() -> None:
     first = AssetUpdate.model_validate({"asset_brief_description": "from the first writer"})
     second = AssetUpdate.model_validate({"asset_version": "v2"})
     together(
-        lambda: assets.update("asset-001", first, store=store),
-        lambda: assets.update("asset-001", second, store=store),
+        lambda: assets.update("asset-001", first, store=store, bucket_url=BUCKET_URL),
+        lambda: assets.update("asset-001", second, store=store, bucket_url=BUCKET_URL),
     )
     _, body, headers = get_asset()
     assert body["asset_brief_description"] == "from the first writer"
@@ -186,6 +190,7 @@ def test_concurrent_updates_with_the_same_if_match_one_wins_one_gets_409() -> No
                 "asset-001",
                 patch,
                 store=store,
+                bucket_url=BUCKET_URL,
                 precondition=Precondition.parse('"1"'),
             )
             outcomes.append("written")

@@ -40,3 +40,9 @@ def s3_event_objects(body: str) -> list[tuple[str, str]]:
         s3 = item.get("s3", {})
         found.append((s3.get("bucket", {}).get("name", ""), unquote_plus(s3["object"]["key"])))
     return found
+
+
+def stored_url(bucket: str, key: str = "") -> str:
+    """A stored object's URL as file entries record it (``s3://bucket/key``); with no key,
+    the prefix of every such URL."""
+    return f"s3://{bucket}/{key}"

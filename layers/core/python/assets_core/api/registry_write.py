@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.api.http import ETAG, answers, if_match, json_response, versioned_response
+from assets_core.config import get_settings
+from assets_core.keys import stored_url
 from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.models.responses import AssetDeleted
@@ -19,6 +21,11 @@ from assets_core.stores.factory import assets_store, objects
 router = Router()
 
 
+def bucket_url() -> str:
+    """Where this deployment's stored files live, as file entries name them."""
+    return stored_url(get_settings().bucket_name)
+
+
 @router.post(
     "/assets",
     summary="Register an asset (400 ASSET_EXISTS if its asset_id is taken)",
@@ -26,7 +33,7 @@ router = Router()
     responses=answers(201, Asset, description="The stored asset", headers=ETAG),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
-    created = assets.create(asset, store=assets_store())
+    created = assets.create_for_client(asset, store=assets_store(), bucket_url=bucket_url())
     return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
 
 
@@ -39,7 +46,13 @@ def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
 def update_asset(
     asset_id: Annotated[str, Path()], patch: Annotated[AssetUpdate, Body()]
 ) -> Response[Any]:
-    updated = assets.update(asset_id, patch, store=assets_store(), precondition=if_match(router))
+    updated = assets.update(
+        asset_id,
+        patch,
+        store=assets_store(),
+        bucket_url=bucket_url(),
+        precondition=if_match(router),
+    )
     return versioned_response(updated)
 
 

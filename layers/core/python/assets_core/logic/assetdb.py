@@ -53,7 +53,7 @@ def _document(fields: AssetObjectFields, asset_id: str, assets_db_id: str) -> di
         "asset_version": version,
         "asset_metadata": data["asset_metadata"],
         "asset_public_url": data["asset_public_url"],
-        "asset_file_info": data["asset_file_info"],
+        "asset_file_info": {},
         "asset_tags": data["asset_tags"],
     }
 
@@ -198,7 +198,6 @@ def _file_record(
     _check_uri_free(document["asset_uri"], store)
     document["asset_public_url"] = f"{public_base}/assetdb/asset-object/{asset_id}"
     document["asset_file_info"] = {
-        **document["asset_file_info"],
         "key": object_key(asset_id, filename),
         "original_filename": filename,
         **info,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,8 +26,66 @@ class AssetExists(AlreadyExists):
     code = "ASSET_EXISTS"
 
 
+# Write-only: the registry keeps a container registry's credentials to hand them to the
+# deployment that pulls the image, and shows a reader only that they are set.
+CREDENTIALS = "asset_container_registry_creds_config"
+REDACTED = {"redacted": True}
+
+
+def shown(document: dict[str, Any]) -> dict[str, Any]:
+    """An asset as every read answers it: its credentials, when set, as ``REDACTED``."""
+    if document.get(CREDENTIALS) is None:
+        return document
+    return {**document, CREDENTIALS: dict(REDACTED)}
+
+
+def _shown_page(page: Page) -> Page:
+    return Page([shown(item) for item in page.items], page.next_cursor)
+
+
 def _not_found(asset_id: str) -> NotFound:
     return NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
+
+
+def create_for_client(asset: Asset, *, store: DocumentStore, bucket_url: str) -> dict[str, Any]:
+    """A client's new asset: as ``create``, once no file entry points into the deployment's
+    bucket (``bucket_url``, ``s3://<bucket>/``), where only ingest writes."""
+    document = asset.document()
+    check_file_pointers(document["files"], bucket_url=bucket_url, stored=[])
+    return shown(create(asset, store=store))
+
+
+def check_file_pointers(
+    files: list[dict[str, Any]], *, bucket_url: str, stored: list[dict[str, Any]]
+) -> None:
+    """A client may not point a file entry into the deployment's bucket: those entries are
+    written by ingest for the files it stored (a client that could would make another asset's
+    object download as its own). ``stored`` are the record's entries so far: each one stays,
+    unchanged, through an update that sends ``files``."""
+    kept = {_canonical(entry) for entry in stored if _in_bucket(entry, bucket_url)}
+    sent = {_canonical(entry) for entry in files}
+    for index, entry in enumerate(files):
+        if _in_bucket(entry, bucket_url) and _canonical(entry) not in kept:
+            raise InvalidInput(
+                f"files[{index}].asset_file_url points into this deployment's object store, "
+                "where only uploads write; upload the file in a ZIP bundle, or give an "
+                "external http(s) URL.",
+                code="STORED_FILE_REFUSED",
+            )
+    if not kept <= sent:
+        raise InvalidInput(
+            "files must keep the asset's stored files as they are (their entries point at the "
+            "objects its upload stored); add or change only external entries.",
+            code="STORED_FILE_REFUSED",
+        )
+
+
+def _in_bucket(entry: dict[str, Any], bucket_url: str) -> bool:
+    return str(entry.get("asset_file_url") or "").lower().startswith(bucket_url.lower())
+
+
+def _canonical(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"))
 
 
 def create(asset: Asset, *, store: DocumentStore) -> dict[str, Any]:
@@ -46,12 +105,13 @@ def get(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
     found = store.get(asset_id)
     if found is None:
         raise _not_found(asset_id)
-    return found
+    return shown(found)
 
 
 def find_by_id(asset_id: str, *, store: DocumentStore) -> dict[str, Any] | None:
     """The stored asset with this id, or None."""
-    return store.get(asset_id)
+    found = store.get(asset_id)
+    return None if found is None else shown(found)
 
 
 def read(asset_id: str, *, store: DocumentStore) -> Versioned:
@@ -59,7 +119,7 @@ def read(asset_id: str, *, store: DocumentStore) -> Versioned:
     found = store.read(asset_id)
     if found is None:
         raise _not_found(asset_id)
-    return found
+    return Versioned(shown(found.document), found.revision)
 
 
 def exists(asset_id: str, *, store: DocumentStore) -> bool:
@@ -71,12 +131,16 @@ def update(
     patch: AssetUpdate,
     *,
     store: DocumentStore,
+    bucket_url: str,
     precondition: Precondition | None = None,
 ) -> Versioned:
-    """Change the fields sent; the result must still be a valid asset, and the id stays.
+    """Change the fields sent; the result must still be a valid asset, and the id stays, and
+    so do the file entries of its stored files (``check_file_pointers``).
     Written over the revision read (``If-Match`` when given), so no concurrent change is
     lost; the stored document and its new revision."""
     changes = patch.changes()
+    if changes.get(CREDENTIALS) == REDACTED:
+        del changes[CREDENTIALS]  # what a read showed, sent back: the stored ones stay
     if "asset_id" in changes and changes["asset_id"] != asset_id:
         raise InvalidInput(
             f"asset_id cannot change (the path names '{asset_id}', the body "
@@ -88,6 +152,9 @@ def update(
     from assets_core.models.asset import Asset
 
     def write(current: Versioned) -> dict[str, Any]:
+        if "files" in changes:
+            stored = current.document.get("files") or []
+            check_file_pointers(changes["files"] or [], bucket_url=bucket_url, stored=stored)
         try:
             merged = Asset.model_validate({**current.document, **changes})
         except ValidationError as exc:
@@ -99,16 +166,15 @@ def update(
             raise _not_found(asset_id)
         return document
 
-    return Versioned(
-        *modify(
-            store,
-            asset_id,
-            write,
-            precondition=precondition,
-            missing=lambda: _not_found(asset_id),
-            what=f"The asset '{asset_id}'",
-        )
+    document, revision = modify(
+        store,
+        asset_id,
+        write,
+        precondition=precondition,
+        missing=lambda: _not_found(asset_id),
+        what=f"The asset '{asset_id}'",
     )
+    return Versioned(shown(document), revision)
 
 
 class StoredFiles(Protocol):
@@ -174,34 +240,34 @@ def _file_urls(document: dict[str, Any]) -> list[str]:
 
 def by_type(asset_type: str, page: PageRequest, *, store: DocumentStore) -> Page:
     """Assets with a profile of this ``asset_type``."""
-    return store.find_page({TYPE_PATH: asset_type}, page)
+    return _shown_page(store.find_page({TYPE_PATH: asset_type}, page))
 
 
 def by_sub_type(sub_type: str, page: PageRequest, *, store: DocumentStore) -> Page:
     """Assets with a profile of this ``asset_sub_type``."""
-    return store.find_page({SUB_TYPE_PATH: sub_type}, page)
+    return _shown_page(store.find_page({SUB_TYPE_PATH: sub_type}, page))
 
 
 def by_tag(tag: str, page: PageRequest, *, store: DocumentStore) -> Page:
     """Assets with a profile tagged with this value."""
-    return store.find_page({TAG_PATH: tag}, page)
+    return _shown_page(store.find_page({TAG_PATH: tag}, page))
 
 
 def by_api_route(route: str, page: PageRequest, *, store: DocumentStore) -> Page:
     """Assets defining an API on this route, written with or without its leading slash."""
     bare = route.lstrip("/")
-    return store.find_page({API_ROUTE_PATH: {"$in": [bare, "/" + bare]}}, page)
+    return _shown_page(store.find_page({API_ROUTE_PATH: {"$in": [bare, "/" + bare]}}, page))
 
 
 def search(query: Any, page: PageRequest, *, store: DocumentStore) -> Page:
     """Assets matching a MongoDB-style filter of the allowed operators; no filter (None)
     matches every asset, as spec 000 has it."""
-    return store.find_page(validate_filter({} if query is None else query), page)
+    return _shown_page(store.find_page(validate_filter({} if query is None else query), page))
 
 
 def list_all(page: PageRequest, *, store: DocumentStore) -> Page:
     """Every asset, in asset_id order."""
-    return store.find_page({}, page)
+    return _shown_page(store.find_page({}, page))
 
 
 def _first_error(exc: ValidationError) -> str:

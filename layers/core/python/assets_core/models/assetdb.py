@@ -30,7 +30,9 @@ def _no_dash(value: str) -> str:
 # The tag ends the URI after its last '-', so a version may hold '-' and a tag may not.
 TagPart = Annotated[UriPart, AfterValidator(_no_dash)]
 Url = Annotated[str, StringConstraints(max_length=2048)]
-SYSTEM_FIELDS = ("asset_id", "asset_uri", "assets_db_id")
+# Written by the server only: a record's identity, and its stored file (a client that could
+# set asset_file_info could name another record's object, read its bytes and delete them).
+SYSTEM_FIELDS = ("asset_id", "asset_uri", "assets_db_id", "asset_file_info")
 
 
 def _http_url(value: str) -> str:
@@ -69,7 +71,8 @@ class AssetVersion(_Strict):
 
 
 class AssetObjectFields(_Strict):
-    """What a client sets on an AssetObject; the id, URI and DB id are the system's."""
+    """What a client sets on an AssetObject; the id, URI, DB id and stored file are the
+    system's."""
 
     asset_name: UriPart = ""
     asset_version: AssetVersion = Field(default_factory=AssetVersion)
@@ -78,7 +81,6 @@ class AssetObjectFields(_Strict):
         default_factory=list
     )
     asset_public_url: Url = ""
-    asset_file_info: dict[str, Any] = Field(default_factory=dict)
 
     _url = field_validator("asset_public_url")(_http_url)
 

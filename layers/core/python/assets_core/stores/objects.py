@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.config import get_settings
 from assets_core.errors import NotFound, ObjectRefused, StoreUnavailable
+from assets_core.keys import stored_url
 from assets_core.ports import MAX_KEY_BYTES, ObjectStore, Part, PresignedPost  # noqa: F401
 
 logger = logging.getLogger(__name__)
@@ -104,11 +105,11 @@ class S3ObjectStore:
 
     def url_of(self, key: str) -> str:
         """The stored object's URL as recorded in metadata: ``s3://bucket/key``."""
-        return f"s3://{self.bucket}/{key}"
+        return stored_url(self.bucket, key)
 
     def key_of(self, url: str) -> str | None:
         """The key of a URL in this bucket, or None for anything else."""
-        prefix = f"s3://{self.bucket}/"
+        prefix = stored_url(self.bucket)
         return url[len(prefix) :] if url.startswith(prefix) else None
 
     def presigned_post(
