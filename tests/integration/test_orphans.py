@@ -11,6 +11,7 @@ import pytest
 
 from assets_core.config import get_settings
 from assets_core.keys import upload_key
+from assets_core.stores.factory import assets_store
 from assets_core.stores.objects import object_store
 from assets_core.stores.status import status_store
 from functions.assetdb.handler import handler as assetdb_handler
@@ -63,6 +64,18 @@ def test_deleting_an_asset_removes_its_stored_files(s3: Any) -> None:
     assert keys_under(s3, "assets/orphan-1/") == []
 
 
+def lend_to_borrower(borrowed: list[dict[str, Any]]) -> None:
+    """Asset "borrower" with a stored file of its own, and entries naming the objects of
+    others: no client can write those any more (a bundle or a PUT naming an object in the
+    bucket is refused), so they are written to the stored document, as a record kept from
+    before that rule would hold them."""
+    ingested(bundle_asset("borrower"), {"own.bin": b"o"})
+    current = assets_store().read("borrower")
+    assert current is not None
+    document = {**current.document, "files": [*current.document["files"], *borrowed]}
+    assert assets_store().replace("borrower", document, revision=current.revision)
+
+
 def test_deleting_an_asset_keeps_objects_it_does_not_own(s3: Any) -> None:
     # Given asset "keeper" with a stored file, "borrower" naming keeper's object as an
     # external reference, and "sharer" whose own object "borrower" also names
@@ -79,7 +92,7 @@ def test_deleting_an_asset_keeps_objects_it_does_not_own(s3: Any) -> None:
         }
         for name, key in (("k.bin", keeper_key), ("s.bin", sharer_key))
     ]
-    ingested(bundle_asset("borrower", files=borrowed), {"own.bin": b"o"})
+    lend_to_borrower(borrowed)
     own = keys_under(s3, "assets/borrower/")
     assert len(own) == 1
 
@@ -90,7 +103,7 @@ def test_deleting_an_asset_keeps_objects_it_does_not_own(s3: Any) -> None:
 
     # And when sharer is deleted while another document still names its object... (borrower
     # is gone now, so re-ingest it) that object stays
-    ingested(bundle_asset("borrower", files=borrowed), {"own.bin": b"o"})
+    lend_to_borrower(borrowed)
     assert delete_asset("sharer")[0] == 200
     assert keys_under(s3, "assets/sharer/") == [sharer_key]
 

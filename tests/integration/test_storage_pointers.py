@@ -108,3 +108,14 @@ def test_an_assetdb_client_cannot_set_the_stored_file(route: str) -> None:
         status, body = assetdb_upload(b"abc", metadata={"asset_file_info": info})
     assert status == 400, body
     assert "asset_file_info" in body["error"]["message"]
+
+
+def test_a_bundle_cannot_point_a_file_into_the_bucket(s3: Any) -> None:
+    entry = stored_entry("someone-else")
+    upload_id = upload(zip_bytes({"a.txt": b"a"}, asset=bundle_asset("sneaky-1", files=[entry])))
+    assert run(upload_id) == {"batchItemFailures": []}
+    from tests.integration.test_ingest import status_of
+
+    record = status_of(upload_id)
+    assert record["status"].startswith("failed: ")
+    assert "files[0].asset_file_url points into this deployment's object store" in record["status"]

@@ -209,7 +209,7 @@ def plan_files(
             named.add(path)
             entries.append(_attach(plan, len(entries), entry, path, files[path], key_of, url_of))
         elif entry.get("asset_file_url"):
-            entries.append(entry)  # an external reference stays as it is
+            entries.append(_external(index, entry, url_of))
         else:
             raise BundleRejected(
                 f"asset.json: files[{index}] names member '{path}', which is not in the bundle"
@@ -223,6 +223,19 @@ def plan_files(
         entry.get("asset_file_id") for entry in entries if isinstance(entry, dict)
     ]
     return plan
+
+
+def _external(index: int, entry: dict[str, Any], url_of: UrlOf) -> dict[str, Any]:
+    """An entry naming a file outside the bundle, kept as it is, unless it points into this
+    deployment's object store, where only uploads write (it could name another asset's
+    object, which would then download as this asset's)."""
+    if str(entry["asset_file_url"]).lower().startswith(url_of("").lower()):
+        raise BundleRejected(
+            f"asset.json: files[{index}].asset_file_url points into this deployment's object "
+            "store, where only uploads write; put the file in the bundle, or give an external "
+            "http(s) URL"
+        )
+    return entry
 
 
 def _attach(
