@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -104,19 +105,36 @@ def test_corrupted_stored_file_stops_the_download(
     assert not (tmp_path / "bad.zip").exists(), "a partial download is never left as the ZIP"
 
 
+def same_crc32(data: bytes, target: int) -> bytes:
+    """``data`` with its last four bytes replaced so that its CRC-32 is ``target``: a change
+    the archive's own check cannot see (CRC-32 is linear, so it can be steered back)."""
+    table = []
+    for index in range(256):
+        value = index
+        for _ in range(8):
+            value = (value >> 1) ^ 0xEDB88320 if value & 1 else value >> 1
+        table.append(value)
+    by_top_byte = {value >> 24: index for index, value in enumerate(table)}
+    state = zlib.crc32(data[:-4]) ^ 0xFFFFFFFF
+    register = target ^ 0xFFFFFFFF
+    for _ in range(4):  # run the last four steps backwards
+        index = by_top_byte[register >> 24]
+        register = (((register ^ table[index]) << 8) & 0xFFFFFFFF) | index
+    return data[:-4] + (register ^ state).to_bytes(4, "little")
+
+
 def test_download_not_matching_the_stored_sha256_is_detected(
-    assets: Any, tmp_path: Path, stack_url: str
+    assets: Any, tmp_path: Path, s3_endpoint: str
 ) -> None:
     assert assets("upload", str(make_folder(tmp_path, "cli-corrupt-2"))).exit_code == 0
-    document = json.loads(assets("--json", "get", "cli-corrupt-2").stdout)
-    for entry in document["files"]:
-        if entry["asset_file_id"].endswith("weights.bin"):
-            entry["asset_file_metadata"]["sha256"] = "0" * 64
-    import httpx
-
-    httpx.put(
-        f"{stack_url}/registry/assets/cli-corrupt-2", json={"files": document["files"]}
-    ).raise_for_status()
+    # The stored object changes under its record, with its size and CRC-32 kept: only the
+    # recorded sha256 can tell (a client can no longer rewrite a stored file's entry)
+    bucket, key = stored_weights(assets, "cli-corrupt-2")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    changed = same_crc32(bytes([original[0] ^ 0xFF]) + original[1:], zlib.crc32(original))
+    assert (len(changed), zlib.crc32(changed)) == (len(original), zlib.crc32(original))
+    s3.put_object(Bucket=bucket, Key=key, Body=changed)
     result = assets("download", "cli-corrupt-2", "-o", str(tmp_path / "c2.zip"))
     assert result.exit_code == 7
     assert "models/nested/weights.bin does not match its stored sha256" in result.stderr
