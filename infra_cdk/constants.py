@@ -31,4 +31,7 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "auth_audience": "",
     "auth_domain_prefix": "",  # the Cognito hosted domain; default assets-<account id>
     "open_api": False,
+    # Each function keeps executions of its own (routes.py); false on an account whose
+    # concurrency quota cannot hold them and the 100 AWS keeps unreserved.
+    "reserved_concurrency": True,
 }

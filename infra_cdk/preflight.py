@@ -17,12 +17,15 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from assets_core.routes import reserved_concurrency
 from infra_cdk import constants
 
 DEFAULT_QUALIFIER = "hnb659fds"
 DEFAULT_TOOLKIT_STACK = "CDKToolkit"
 # The synthesized template's CheckBootstrapVersion rule refuses versions 1 to 5.
 MIN_BOOTSTRAP_VERSION = 6
+# Lambda refuses a reservation that leaves the account fewer unreserved executions.
+UNRESERVED_MINIMUM = 100
 # A missing credential or an unreachable endpoint answers in seconds, not after retries.
 QUICK = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2})
 # What `make layer` builds; a module each directory must hold when the build is complete.
@@ -75,6 +78,27 @@ def check_aws(report: Report, session: boto3.Session, context: dict[str, str]) -
         return
     report.account = str(identity["Account"])
     check_bootstrap(report, session, context)
+    if context.get("reserved_concurrency", "true").lower() not in ("false", "0", "no"):
+        check_concurrency(report, session)
+
+
+def check_concurrency(report: Report, session: boto3.Session) -> None:
+    """The account's Lambda concurrency quota holds what the functions reserve plus the
+    100 executions AWS keeps unreserved (new accounts may start far lower)."""
+    needed = reserved_concurrency() + UNRESERVED_MINIMUM
+    try:
+        settings = session.client("lambda", config=QUICK).get_account_settings()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        report.problems.append(f"cannot read the Lambda account settings: {exc}")
+        return
+    quota = int(settings.get("AccountLimit", {}).get("ConcurrentExecutions", 0))
+    if quota < needed:
+        report.problems.append(
+            f"the account's Lambda concurrency quota is {quota}; the functions reserve "
+            f"{reserved_concurrency()} and AWS keeps {UNRESERVED_MINIMUM} unreserved, so "
+            f"{needed} are needed: request an increase (Service Quotas, 'Concurrent "
+            "executions'), or deploy with -c reserved_concurrency=false"
+        )
 
 
 def check_bootstrap(report: Report, session: boto3.Session, context: dict[str, str]) -> None:

@@ -94,6 +94,8 @@ class AssetsRegistryStack(Stack):
             vpc=network.vpc,
             subnets=network.subnets,
             security_group=network.function_security_group,
+            reserve_concurrency=str(setting("reserved_concurrency")).lower()
+            not in ("false", "0", "no"),
             environment={
                 "MONGODB_SECRET_ARN": database.secret.secret_arn,
                 "BUCKET_NAME": storage.bucket.bucket_name,

@@ -71,6 +71,7 @@ class ApiConstruct(Construct):
                 description=group.description,
                 memory_mb=group.memory_mb,
                 timeout_s=group.timeout_s,
+                reserved_concurrency=group.reserved_concurrency,
             )
             self.functions[group.name] = function
             integration = HttpLambdaIntegration(

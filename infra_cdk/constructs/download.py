@@ -30,6 +30,7 @@ class DownloadConstruct(Construct):
             description=DOWNLOAD.description,
             memory_mb=DOWNLOAD.memory_mb,
             timeout_s=DOWNLOAD.timeout_s,
+            reserved_concurrency=DOWNLOAD.reserved_concurrency,
             environment={
                 # runtime.py streams responses; the managed runtime's loop cannot.
                 "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/bootstrap",

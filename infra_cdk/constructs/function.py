@@ -27,6 +27,7 @@ class FunctionContext:
     subnets: ec2.SubnetSelection
     security_group: ec2.ISecurityGroup
     environment: Mapping[str, str]
+    reserve_concurrency: bool = True  # -c reserved_concurrency=false for small accounts
 
 
 def make_function(
@@ -38,6 +39,7 @@ def make_function(
     description: str,
     memory_mb: int,
     timeout_s: int,
+    reserved_concurrency: int,
     environment: Mapping[str, str] | None = None,
     ephemeral_mb: int = 512,
 ) -> lambda_.Function:
@@ -60,6 +62,9 @@ def make_function(
         layers=list(context.layers),
         memory_size=memory_mb,
         timeout=Duration.seconds(timeout_s),
+        reserved_concurrent_executions=reserved_concurrency
+        if context.reserve_concurrency
+        else None,
         ephemeral_storage_size=Size.mebibytes(ephemeral_mb),
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,

@@ -36,11 +36,15 @@ class IngestConstruct(Construct):
             description=INGEST.description,
             memory_mb=INGEST.memory_mb,
             timeout_s=INGEST.timeout_s,
+            reserved_concurrency=INGEST.reserved_concurrency,
             environment=INGEST.environment,
         )
         self.function.add_event_source(
             sources.SqsEventSource(
-                queue, batch_size=1, report_batch_item_failures=True, max_concurrency=10
+                queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=INGEST.reserved_concurrency,
             )
         )
         self.janitor: lambda_.Function = make_function(
@@ -51,6 +55,7 @@ class IngestConstruct(Construct):
             description=JANITOR.description,
             memory_mb=JANITOR.memory_mb,
             timeout_s=JANITOR.timeout_s,
+            reserved_concurrency=JANITOR.reserved_concurrency,
             environment=JANITOR.environment,
         )
         self.janitor.add_event_source(

@@ -10,7 +10,14 @@ from typing import Any
 from aws_cdk.assertions import Match
 
 from assets_core.logic.janitor import SWEEP_MIN_AGE
-from assets_core.routes import API_GROUPS, DOWNLOAD, INGEST, JANITOR, all_routes
+from assets_core.routes import (
+    API_GROUPS,
+    DOWNLOAD,
+    INGEST,
+    JANITOR,
+    all_routes,
+    reserved_concurrency,
+)
 from tests.infra.conftest import Synthesized
 
 
@@ -63,6 +70,22 @@ def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
         assert (props["MemorySize"], props["Timeout"]) == (group.memory_mb, group.timeout_s)
     assert functions[INGEST.name][1]["Timeout"] == 900
     assert functions[INGEST.name][1]["EphemeralStorage"] == {"Size": 512}
+
+
+def test_every_function_reserves_its_concurrency(synthesized: Synthesized) -> None:
+    functions = app_functions(synthesized)
+    expected = {g.name: g.reserved_concurrency for g in API_GROUPS}
+    expected.update({f.name: f.reserved_concurrency for f in (INGEST, JANITOR, DOWNLOAD)})
+    reserved = {
+        name: props.get("ReservedConcurrentExecutions") for name, (_, props) in functions.items()
+    }
+    assert reserved == expected
+    assert sum(expected.values()) == reserved_concurrency()
+    # The queues never hand a function more messages at once than it may run
+    mappings = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    limits = sorted(m["Properties"]["ScalingConfig"]["MaximumConcurrency"] for m in mappings)
+    assert limits == sorted([2, INGEST.reserved_concurrency])
+    assert JANITOR.reserved_concurrency >= 2
 
 
 def test_ingest_runs_with_a_fixed_mmap_threshold(synthesized: Synthesized) -> None:

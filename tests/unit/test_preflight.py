@@ -23,7 +23,23 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        yield boto3.Session(region_name="eu-west-1")
+        session = boto3.Session(region_name="eu-west-1")
+        with_quota(session, monkeypatch, 1000)  # Lambda's default quota
+        yield session
+
+
+def with_quota(session: boto3.Session, monkeypatch: pytest.MonkeyPatch, quota: int) -> None:
+    """The account's Lambda concurrency quota (moto does not answer GetAccountSettings)."""
+    real_client = boto3.Session.client
+
+    def client(self: boto3.Session, service: str, **kwargs: object) -> object:
+        made = real_client(self, service, **kwargs)
+        if service == "lambda":
+            settings = {"AccountLimit": {"ConcurrentExecutions": quota}}
+            monkeypatch.setattr(made, "get_account_settings", lambda: settings)
+        return made
+
+    monkeypatch.setattr(session, "client", client.__get__(session))
 
 
 def bootstrap(session: boto3.Session, version: str = "29", stack: str = "CDKToolkit") -> None:
@@ -133,3 +149,19 @@ def test_make_smoke_finds_the_api_url_in_the_stack_outputs(aws: boto3.Session) -
         stack_output("DownloadUrl", session=aws)
     with pytest.raises(LookupError, match="cannot read the Other stack"):
         stack_output("ApiUrl", stack="Other", session=aws)
+
+
+def test_an_account_whose_quota_cannot_hold_the_reservations_is_told_what_to_do(
+    aws: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bootstrap(aws)
+    with_quota(aws, monkeypatch, 10)
+    report = Report()
+    check_aws(report, aws, {})
+    [problem] = report.problems
+    assert "quota is 10" in problem
+    assert "-c reserved_concurrency=false" in problem
+    # Without reservations the quota is not checked
+    report = Report()
+    check_aws(report, aws, {"reserved_concurrency": "false"})
+    assert report.problems == []

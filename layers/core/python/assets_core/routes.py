@@ -56,6 +56,9 @@ class ApiGroup:
     timeout_s: int = 29
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # Executions kept for this function alone, and its ceiling: downloads or a burst on one
+    # API group cannot take the account's concurrency from the others.
+    reserved_concurrency: int = 20
 
     @property
     def module(self) -> str:
@@ -206,6 +209,7 @@ class FunctionSpec:
     description: str
     memory_mb: int
     timeout_s: int
+    reserved_concurrency: int
     local_path: str = ""  # where the local gateway mounts a function URL
     environment: Mapping[str, str] = field(default_factory=dict)  # set before the process starts
 
@@ -230,6 +234,7 @@ INGEST = FunctionSpec(
     description="Ingests uploaded ZIP bundles (S3 ObjectCreated on incoming/ through SQS)",
     memory_mb=1024,
     timeout_s=900,
+    reserved_concurrency=10,  # also the most its queue hands it at once
     environment=FIXED_MMAP_THRESHOLD,
 )
 JANITOR = FunctionSpec(
@@ -237,14 +242,24 @@ JANITOR = FunctionSpec(
     description="Settles dead-lettered uploads; sweeps unreferenced objects daily",
     memory_mb=512,
     timeout_s=900,
+    reserved_concurrency=3,  # two dead-letter settles and the daily sweep
 )
 DOWNLOAD = FunctionSpec(
     name="registry_download",
     description="Streams an asset as a ZIP (function URL, response streaming)",
     memory_mb=1024,
     timeout_s=900,
+    reserved_concurrency=20,
     local_path=f"{REGISTRY}/zip/stream",
 )
+
+
+def reserved_concurrency() -> int:
+    """The executions the stack's functions reserve, together."""
+    specs = (INGEST, JANITOR, DOWNLOAD)
+    return sum(g.reserved_concurrency for g in API_GROUPS) + sum(
+        f.reserved_concurrency for f in specs
+    )
 
 
 def all_routes() -> list[tuple[ApiGroup, Route]]:
