@@ -127,7 +127,13 @@ def download(document_path: str) -> dict[str, Any]:
 
     document = json.loads(Path(document_path).read_text())
     assets_store().insert(document)
-    link = signed_link("https://bench", document["asset_id"], key=signing_key(), ttl_seconds=600)
+    link = signed_link(
+        "https://bench",
+        document["asset_id"],
+        version=document["asset_version"],
+        key=signing_key(),
+        ttl_seconds=600,
+    )
     query = link.split("?", 1)[1]
     event = {"rawQueryString": query, "requestContext": {"http": {"method": "GET"}}}
     started = time.perf_counter()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from assets_core.errors import AppError, InternalError
+from assets_core.errors import AppError, InternalError, NotFound
 from assets_core.logic import assets
 from assets_core.logic.downloads import zip_stream
 from assets_core.observability import counted_stream, logger
@@ -53,8 +53,14 @@ def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
     if method not in ("GET", "HEAD"):
         return _error(AppError("Downloads are fetched with GET.", code="METHOD_NOT_ALLOWED"))
     try:
-        asset_id = check_link(_params(event), key=signing_key())
+        asset_id, version = check_link(_params(event), key=signing_key())
         asset = assets.get(asset_id, store=assets_store())
+        if str(asset.get("asset_version") or "") != version:
+            raise NotFound(
+                f"This link is for version '{version}' of '{asset_id}', which is no longer "
+                "the asset's; request the download again.",
+                code="DOWNLOAD_VERSION_CHANGED",
+            )
     except AppError as exc:
         return _error(exc)
     except Exception:

@@ -227,3 +227,27 @@ def test_an_unexpected_failure_before_streaming_is_a_500_not_a_404(
     response = stream(function_url_event(headers["Location"]))
     assert response.status == 500
     assert json.loads(b"".join(response.body))["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_a_download_link_is_for_the_version_it_was_issued_for(s3: Any) -> None:
+    # Given a link to version v1 of an asset
+    run(upload(zip_bytes({"a": b"x"}, asset=bundle_asset("dl-v1"))))
+    _, _, headers = redirect_for("dl-v1")
+    link = function_url_event(headers["Location"])
+    assert dict(parse_qsl(urlsplit(headers["Location"]).query))["version"] == "v1"
+    # When the asset moves to another version before the link is used
+    from functions.registry_write.handler import handler as write_handler
+
+    moved = event(
+        "apigw_registry_put_asset",
+        path="/registry/assets/dl-v1",
+        path_parameters={"asset_id": "dl-v1"},
+        body={"asset_version": "v2"},
+    )
+    assert invoke(write_handler, moved)[0] == 200
+    # Then the link no longer downloads, and a new one does
+    response = stream(link)
+    assert response.status == 404
+    assert json.loads(b"".join(response.body))["error"]["code"] == "DOWNLOAD_VERSION_CHANGED"
+    _, _, headers = redirect_for("dl-v1")
+    assert stream(function_url_event(headers["Location"])).status == 200

@@ -1,5 +1,6 @@
 """Download links: signed with an HMAC key shared by the API that issues them and the
-download function that checks them, and valid for a short time."""
+download function that checks them, valid for a short time, and bound to the asset and the
+version the caller was allowed to read."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import secrets
 import time
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from assets_core.config import get_settings
@@ -32,26 +34,41 @@ def signing_key() -> str:
     return secrets.token_hex(32)
 
 
-def _signature(asset_id: str, expires: int, key: str) -> str:
+class Link(NamedTuple):
+    """What a checked download link names."""
+
+    asset_id: str
+    version: str
+
+
+def _signature(asset_id: str, version: str, expires: int, key: str) -> str:
     # surrogatepass: an id no link was signed for (a lone surrogate) just fails to match.
-    message = f"download\n{asset_id}\n{expires}".encode("utf-8", "surrogatepass")
+    message = f"download\n{asset_id}\n{version}\n{expires}".encode("utf-8", "surrogatepass")
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def signed_link(
-    base_url: str, asset_id: str, *, key: str, ttl_seconds: int, now: float | None = None
+    base_url: str,
+    asset_id: str,
+    *,
+    version: str,
+    key: str,
+    ttl_seconds: int,
+    now: float | None = None,
 ) -> str:
-    """The download endpoint's URL for an asset, valid for ``ttl_seconds``."""
+    """The download endpoint's URL for one version of an asset, valid for ``ttl_seconds``."""
     expires = int((now if now is not None else time.time()) + ttl_seconds)
+    token = _signature(asset_id, version, expires, key)
     query = urlencode(
-        {"asset_id": asset_id, "expires": expires, "token": _signature(asset_id, expires, key)}
+        {"asset_id": asset_id, "version": version, "expires": expires, "token": token}
     )
     return f"{base_url}?{query}"
 
 
-def check_link(params: dict[str, str], *, key: str, now: float | None = None) -> str:
-    """The asset id a download link names, once its token and expiry check out."""
+def check_link(params: dict[str, str], *, key: str, now: float | None = None) -> Link:
+    """The asset and version a download link names, once its token and expiry check out."""
     asset_id = params.get("asset_id") or ""
+    version = params.get("version") or ""
     token = params.get("token") or ""
     try:
         expires = int(params.get("expires") or "")
@@ -65,7 +82,7 @@ def check_link(params: dict[str, str], *, key: str, now: float | None = None) ->
         )
     # Checked first: compare_digest refuses a token that is not ASCII (TypeError).
     if not TOKEN_FORMAT.fullmatch(token) or not hmac.compare_digest(
-        token, _signature(asset_id, expires, key)
+        token, _signature(asset_id, version, expires, key)
     ):
         raise Forbidden(
             "The download link's signature is not valid.", code="DOWNLOAD_TOKEN_INVALID"
@@ -75,4 +92,4 @@ def check_link(params: dict[str, str], *, key: str, now: float | None = None) ->
             "The download link has expired; request the download again.",
             code="DOWNLOAD_TOKEN_EXPIRED",
         )
-    return asset_id
+    return Link(asset_id, version)

@@ -127,10 +127,13 @@ def upload_status(upload_id: str, *, status: StatusStore) -> dict[str, Any]:
 def download_link(
     asset_id: str, base: str, *, store: DocumentStore, key: str, ttl_seconds: int
 ) -> str:
-    """A short-lived signed link to the asset's ZIP stream; 404 for an unknown asset."""
-    if not assets.exists(asset_id, store=store):
+    """A short-lived signed link to the ZIP stream of the asset's current version; 404 for an
+    unknown asset."""
+    asset = assets.find_by_id(asset_id, store=store)
+    if asset is None:
         raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
-    return signed_link(base, asset_id, key=key, ttl_seconds=ttl_seconds)
+    version = str(asset.get("asset_version") or "")
+    return signed_link(base, asset_id, version=version, key=key, ttl_seconds=ttl_seconds)
 
 
 def _is_uuid(value: str) -> bool:
