@@ -45,3 +45,6 @@ def test_each_call_of_a_traced_store_is_a_span_named_after_it(
     assert store.get("k") == "K"
     assert store.bucket == "b"  # attributes pass through, unwrapped
     assert recorder.spans == ["objects.get"]
+    assert store.get is store.get  # a method's wrapper is built once
+    assert store.get("j") == "J"
+    assert recorder.spans == ["objects.get", "objects.get"]

@@ -110,6 +110,8 @@ class _Traced:
             with tracer.provider.in_subsegment(span):
                 return value(*args, **kwargs)
 
+        # Kept: the next call of this method finds it without building it again.
+        self.__dict__[attribute] = call
         return call
 
 

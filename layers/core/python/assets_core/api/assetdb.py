@@ -22,6 +22,7 @@ from assets_core.api.http import (
     loads_json,
     redirect,
     request_base,
+    validated_json,
     versioned_response,
 )
 from assets_core.api.multipart import FormPart, upload_body
@@ -108,10 +109,7 @@ def too_large() -> PayloadTooLarge:
 
 def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     settings = get_settings()
-    try:
-        request = PresignedAssetRequest.model_validate_json(body or b"{}")
-    except ValidationError as exc:
-        raise InvalidInput(describe_validation_errors(exc.errors())) from exc
+    request = validated_json(PresignedAssetRequest, body or b"{}")
     return assetdb.start_presigned_upload(
         request.asset_metadata,
         filename=request.filename,

@@ -22,9 +22,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from assets_core.api.multipart import raw_body
+from assets_core.api.multipart import header, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from assets_core.logic.revisions import Precondition
@@ -128,6 +128,14 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def validated_json[M: BaseModel](model: type[M], body: bytes) -> M:
+    """A JSON body as ``model``; ``InvalidInput`` saying what is wrong, as a person reads it."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_errors(exc.errors())) from exc
+
+
 def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether a JSON text's arrays and objects nest deeper than ``limit`` (brackets inside
     strings do not count): one linear scan without recursion, so that it can run before any
@@ -175,14 +183,6 @@ def loads_json(data: bytes | str, what: str = "The request body") -> Any:
         raise InvalidInput(f"{what} is not valid JSON ({exc.msg}).") from None
 
 
-def _header(event: Mapping[str, Any], name: str) -> str:
-    headers = event.get("headers") or {}
-    for key, value in headers.items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
 def check_json_request(
     event: Mapping[str, Any],
     max_bytes: int,
@@ -207,7 +207,7 @@ def check_json_request(
             too_large_message or f"The request body is larger than {max_bytes} bytes.",
         )
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "")
-    content_type = _header(event, "content-type").split(";")[0].strip().lower()
+    content_type = header(event, "content-type").split(";")[0].strip().lower()
     # Only the upload routes take form data; elsewhere it is refused before the resolver
     # (whose request validation fails on a form without a boundary).
     accept_multipart = (event.get("rawPath") or "") in multipart_paths

@@ -21,6 +21,15 @@ class FormPart:
     data: bytes
 
 
+def header(event: Mapping[str, Any], name: str) -> str:
+    """A request header's value ("" without one); ``name`` in lower case."""
+    headers = event.get("headers") or {}
+    for key, value in headers.items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
 def raw_body(event: Mapping[str, Any]) -> bytes:
     """The request body as API Gateway delivered it, base64 decoded when flagged (a body that
     is flagged but not base64 is taken as it is, for the validators to refuse)."""
@@ -67,10 +76,7 @@ def upload_body(event: Mapping[str, Any], *, unsupported: str) -> UploadBody:
     """The body of a route that takes either a small file as multipart/form-data or JSON (or
     nothing) for a presigned upload; any other content type is ``UnsupportedMediaType`` with
     the ``unsupported`` message."""
-    headers = event.get("headers") or {}
-    content_type = next(
-        (str(v) for k, v in headers.items() if k.lower() == "content-type"), ""
-    ).strip()
+    content_type = header(event, "content-type").strip()
     kind = content_type.split(";")[0].strip().lower()
     body = raw_body(event)
     if kind == "multipart/form-data":

@@ -9,19 +9,18 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from assets_core.api.http import (
     answers,
-    describe_validation_errors,
     form_or_json_body,
     json_response,
     redirect,
     request_base,
+    validated_json,
 )
 from assets_core.api.multipart import upload_body
 from assets_core.config import get_settings
-from assets_core.errors import InvalidInput
 from assets_core.logic import uploads
 from assets_core.models.responses import Redirect, UploadStarted, UploadStatus
 from assets_core.routes import DOWNLOAD
@@ -82,10 +81,7 @@ def upload_bundle() -> Response[Any]:
             correlation_id=request_id,
         )
         return json_response(HTTPStatus.ACCEPTED, started)
-    try:
-        request = UploadRequest.model_validate_json(body.json or b"{}")
-    except ValidationError as exc:
-        raise InvalidInput(describe_validation_errors(exc.errors())) from exc
+    request = validated_json(UploadRequest, body.json or b"{}")
     started = uploads.start_presigned(
         request.filename,
         request.size,
