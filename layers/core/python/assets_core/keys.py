@@ -46,3 +46,9 @@ def stored_url(bucket: str, key: str = "") -> str:
     """A stored object's URL as file entries record it (``s3://bucket/key``); with no key,
     the prefix of every such URL."""
     return f"s3://{bucket}/{key}"
+
+
+def points_into(url: str, bucket_url: str) -> bool:
+    """Whether a file entry's URL names an object under ``bucket_url`` (``stored_url(bucket)``),
+    in any letter case: only uploads may write such an entry."""
+    return url.lower().startswith(bucket_url.lower())

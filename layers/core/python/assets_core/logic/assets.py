@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from assets_core.collections import API_ROUTE_PATH, SUB_TYPE_PATH, TAG_PATH, TYPE_PATH
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
-from assets_core.keys import ASSETS_PREFIX
+from assets_core.keys import ASSETS_PREFIX, points_into
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
@@ -52,7 +52,7 @@ def create_for_client(asset: Asset, *, store: DocumentStore, bucket_url: str) ->
     bucket (``bucket_url``, ``s3://<bucket>/``), where only ingest writes."""
     document = asset.document()
     check_file_pointers(document["files"], bucket_url=bucket_url, stored=[])
-    return shown(create(asset, store=store))
+    return shown(_insert(document, store))
 
 
 def check_file_pointers(
@@ -81,7 +81,7 @@ def check_file_pointers(
 
 
 def _in_bucket(entry: dict[str, Any], bucket_url: str) -> bool:
-    return str(entry.get("asset_file_url") or "").lower().startswith(bucket_url.lower())
+    return points_into(str(entry.get("asset_file_url") or ""), bucket_url)
 
 
 def _canonical(entry: dict[str, Any]) -> str:
@@ -90,11 +90,15 @@ def _canonical(entry: dict[str, Any]) -> str:
 
 def create(asset: Asset, *, store: DocumentStore) -> dict[str, Any]:
     """Register a new asset; ``AssetExists`` when its id is taken."""
+    return _insert(asset.document(), store)
+
+
+def _insert(document: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
     return insert_new(
         store,
-        asset.document(),
+        document,
         lambda: AssetExists(
-            f"An asset with asset_id '{asset.asset_id}' already exists; "
+            f"An asset with asset_id '{document['asset_id']}' already exists; "
             "update it with PUT or choose another id."
         ),
     )

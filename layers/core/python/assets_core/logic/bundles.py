@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from assets_core.errors import where_and_why
+from assets_core.keys import points_into
 from assets_core.logic.names import unsafe_name
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
 from assets_core.models.asset import Asset, is_asset_id
@@ -229,7 +230,7 @@ def _external(index: int, entry: dict[str, Any], url_of: UrlOf) -> dict[str, Any
     """An entry naming a file outside the bundle, kept as it is, unless it points into this
     deployment's object store, where only uploads write (it could name another asset's
     object, which would then download as this asset's)."""
-    if str(entry["asset_file_url"]).lower().startswith(url_of("").lower()):
+    if points_into(str(entry["asset_file_url"]), url_of("")):
         raise BundleRejected(
             f"asset.json: files[{index}].asset_file_url points into this deployment's object "
             "store, where only uploads write; put the file in the bundle, or give an external "
