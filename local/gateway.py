@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from assets_core.errors import AppError
+from assets_core.api.http import loads_json
+from assets_core.errors import AppError, InvalidInput
 from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, Route, find_route, is_public
 from local.apigw import LocalContext, http_answer, http_api_event
 from local.authority import LocalAuthority, Refused, TokenRequest, event_authorizer
@@ -154,31 +155,30 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _mint(self, body: bytes) -> None:
         try:
-            request = TokenRequest.parse(json.loads(body or b"{}"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            request = TokenRequest.parse(loads_json(body or b"{}"))
+        except InvalidInput as exc:
+            self._send(*_json_error(400, exc.code, exc.message))
+            return
+        except ValueError as exc:
             self._send(*_json_error(400, "INVALID_INPUT", f"Token request refused: {exc}."))
             return
         minted = self.gateway.authority.mint(request)
         self._send(200, [("Content-Type", "application/json")], json.dumps(minted).encode())
 
-    def _authorizer(self) -> dict[str, Any] | bool | None:
-        """The event's ``authorizer`` for the request's token (None without one), or False
-        once a refused token has been answered with 401, as API Gateway's authorizer does."""
+    def _authorizer(self) -> dict[str, Any] | None:
+        """The event's ``authorizer`` for the request's token, None without one; ``Refused``
+        for a token API Gateway's authorizer would refuse."""
         authorization = self.headers.get("Authorization")
         if authorization is None:
             return None
-        try:
-            claims = self.gateway.authority.verify(authorization)
-        except Refused as exc:
-            log.info("Refused a token: %s", exc)
-            status, headers, body = _json_error(
-                401,
-                "UNAUTHENTICATED",
-                "The bearer token is missing, malformed, expired or not ours.",
-            )
-            self._send(status, [*headers, ("WWW-Authenticate", 'Bearer realm="assets"')], body)
-            return False
-        return event_authorizer(claims)
+        return event_authorizer(self.gateway.authority.verify(authorization))
+
+    def _refuse_token(self, refused: Refused) -> None:
+        log.info("Refused a token: %s", refused)
+        status, headers, body = _json_error(
+            401, "UNAUTHENTICATED", "The bearer token is missing, malformed, expired or not ours."
+        )
+        self._send(status, [*headers, ("WWW-Authenticate", 'Bearer realm="assets"')], body)
 
     def _invoke(
         self,
@@ -190,8 +190,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         body: bytes,
     ) -> None:
         """The route's handler called with the event API Gateway would send it."""
-        authorizer = None if is_public(route) else self._authorizer()
-        if authorizer is False:
+        try:
+            authorizer = None if is_public(route) else self._authorizer()
+        except Refused as refused:
+            self._refuse_token(refused)
             return
         headers = [*self.headers.items(), ("X-Forwarded-Proto", "http")]
         # API Gateway's HTTP API hands the function the path and its parameters already

@@ -47,3 +47,9 @@ def test_a_bad_token_request_is_400(stack_url: str) -> None:
     answer = token(stack_url, sub="alice", roles=["root"])
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "INVALID_INPUT"
+
+
+def test_a_token_request_nested_too_deep_is_400_not_a_dropped_connection(stack_url: str) -> None:
+    answer = httpx.post(f"{stack_url}/local/token", content=b"[" * 200_000, timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "INVALID_INPUT"
