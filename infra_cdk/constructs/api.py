@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from assets_core.routes import API_GROUPS, Route, is_public
+from assets_core.routes import API_GROUPS, is_public
 from infra_cdk.constructs.function import FunctionContext, make_function
 
 ACCESS_LOG_FORMAT = (
@@ -80,22 +80,15 @@ class ApiConstruct(Construct):
                 payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
             )
             for route in group.routes:
+                open_route = authorizer is None or is_public(route)
                 added = self.http_api.add_routes(
                     path=route.path,
                     methods=[apigw.HttpMethod(route.method)],
                     integration=integration,
-                    authorizer=self._authorizer_of(route, authorizer),
+                    authorizer=apigw.HttpNoneAuthorizer() if open_route else authorizer,
                 )
-                if is_public(route) or authorizer is None:
+                if open_route:
                     self.public_routes.extend(added)
-
-    @staticmethod
-    def _authorizer_of(
-        route: Route, authorizer: apigw.IHttpRouteAuthorizer | None
-    ) -> apigw.IHttpRouteAuthorizer | None:
-        if authorizer is None or is_public(route):
-            return apigw.HttpNoneAuthorizer()
-        return authorizer
 
     @property
     def url(self) -> str:
