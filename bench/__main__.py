@@ -254,8 +254,8 @@ def query_p99_ms() -> tuple[float, float]:
         documents.append(Asset.model_validate(asset).document())
     # One bulk insert: mongomock checks a unique index by scanning, so 10,000 single inserts
     # would spend minutes setting the data up; the indexes exist as in production.
-    store.collection.drop_indexes()
-    store.collection.insert_many(documents)
+    store.unscoped.collection.drop_indexes()
+    store.unscoped.collection.insert_many(documents)
     assets_store.cache_clear()
     store = assets_store()
     assert store.count({}) == 10_000

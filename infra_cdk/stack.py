@@ -89,6 +89,7 @@ class AssetsRegistryStack(Stack):
                 description="Third-party dependencies for arm64, built by make layer",
             ),
         ]
+        open_api = str(setting("open_api")).lower() in ("true", "1", "yes")
         context = FunctionContext(
             layers=layers,
             vpc=network.vpc,
@@ -101,10 +102,11 @@ class AssetsRegistryStack(Stack):
                 "BUCKET_NAME": storage.bucket.bucket_name,
                 "REDIS_URL": cache.url,
                 "UPLOAD_MAX_BYTES": str(setting("upload_max_bytes")),
+                # Without the authorizer every caller is anonymous: an open API lets them act.
+                **({"OPEN_ACCESS": "true"} if open_api else {}),
             },
         )
         download = DownloadConstruct(self, "Download", context=context)
-        open_api = str(setting("open_api")).lower() in ("true", "1", "yes")
         auth = None
         if not open_api:
             auth = AuthConstruct(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from assets_core.identity import Caller
 from local.apigw import LocalContext
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -23,9 +24,15 @@ def event(
     path_parameters: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    caller: Caller | None = None,
 ) -> dict[str, Any]:
-    """A recorded API Gateway v2 event from ``events/``, with the parts a test changes."""
+    """A recorded API Gateway v2 event from ``events/``, with the parts a test changes.
+    Every recorded event of a route that needs a token carries an admin's verified claims,
+    as the JWT authorizer writes them; ``caller`` puts another caller's there (an anonymous
+    one: no token, no claims)."""
     data: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+    if caller is not None:
+        as_caller(data, caller)
     if body is not _NOT_SET:
         data["body"] = json.dumps(body)
     if raw_body is not None:
@@ -41,6 +48,31 @@ def event(
     if headers:
         data["headers"].update({k.lower(): v for k, v in headers.items()})
     return data
+
+
+def as_caller(data: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """The event as ``caller`` sends it: their claims where the JWT authorizer puts them
+    (every value a string, a list claim as ``[a b]``), or no token at all."""
+    context = data["requestContext"]
+    if caller.sub is None:
+        context.pop("authorizer", None)
+        data["headers"].pop("authorization", None)
+        return data
+    template = (context.get("authorizer") or {}).get("jwt", {}).get("claims") or {}
+    claims = {
+        **template,
+        "sub": caller.sub,
+        "username": caller.sub,
+        "cognito:groups": "[" + " ".join(sorted(caller.roles)) + "]",
+    }
+    context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    data["headers"]["authorization"] = f"Bearer token-of-{caller.sub}"
+    return data
+
+
+def caller(sub: str | None, *roles: str) -> Caller:
+    """A caller for ``event``: a subject and its roles (no subject: anonymous)."""
+    return Caller(sub=sub, roles=frozenset(roles))
 
 
 def invoke(handler: Any, request: dict[str, Any]) -> tuple[int, Any]:

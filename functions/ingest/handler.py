@@ -14,9 +14,11 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
+from assets_core.identity import acting_as
 from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
 from assets_core.logic.bundles import Limits
 from assets_core.logic.ingest import IngestStats, ingest_upload
+from assets_core.logic.uploads import uploader_of
 from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.ports import Stores
 from assets_core.stores.factory import assetdb_store, upload_stores
@@ -92,7 +94,8 @@ def ingest_counted(
     outcome = "retried"
     stats = IngestStats()
     try:
-        result = ingest_upload(upload_id, key, stores, bundle_limits, stats)
+        with acting_as(uploader_of(queued)):  # the bundle's asset is the uploader's
+            result = ingest_upload(upload_id, key, stores, bundle_limits, stats)
         outcome = "success" if result.get("status") == "success" else "failed"
         # Named fields, never the record spread out: its "filename" is a LogRecord
         # attribute, and logging refuses to overwrite one (the message then failed after

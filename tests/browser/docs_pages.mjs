@@ -1,10 +1,10 @@
 // Drives Debian's Chromium (playwright-core) through the API pages of a running stack with
 // every request off the stack refused (as offline, or under a strict content policy):
 // Swagger UI must render and run a call, GraphiQL must render and run a query.
-// Usage: node tests/browser/docs_pages.mjs BASE_URL SCREENSHOT_DIR ASSET_ID  -> JSON on stdout
+// Usage: node tests/browser/docs_pages.mjs BASE_URL SCREENSHOT_DIR ASSET_ID TOKEN -> JSON on stdout
 import { chromium } from "playwright-core";
 
-const [base, shots, assetId] = process.argv.slice(2);
+const [base, shots, assetId, token] = process.argv.slice(2);
 const FLAGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -18,6 +18,11 @@ try {
       ? route.continue()
       : (result.offSite.push(route.request().url()), route.abort())
   );
+  // A user who put their token in GraphiQL's Headers pane on an earlier visit (GraphiQL keeps
+  // it in localStorage): every GraphiQL page sends it with its queries.
+  await context.addInitScript((t) => {
+    localStorage.setItem("graphiql:headers", JSON.stringify({ Authorization: `Bearer ${t}` }));
+  }, token);
   const page = await context.newPage();
   page.on("pageerror", (e) => result.errors.push(`${page.url()}: ${e}`));
   page.on("console", (m) => m.type() === "error" && result.errors.push(`${page.url()}: ${m.text()}`));
@@ -45,12 +50,14 @@ try {
 
   // GraphiQL: the editor renders; a query runs and its answer shows.
   const gql = await page.goto(`${base}/registry/graphql`);
+
   result.graphiql.csp = gql.headers()["content-security-policy"] || "";
   await page.waitForSelector(".graphiql-container .graphiql-query-editor .CodeMirror", { timeout: 30000 });
   await page.evaluate((id) => {
     const editor = document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror;
     editor.setValue(`{ searchAssets(filters: {asset_id: "${id}"}) { assetId assetVersion } }`);
   }, assetId);
+  // The query goes by POST with the caller's token, as GraphiQL's Headers pane sends it.
   await page.locator(".graphiql-execute-button").click();
   await page.waitForFunction(
     () => (document.querySelector(".result-window")?.textContent || "").includes("searchAssets"),

@@ -11,6 +11,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.e2e.stack import client
+
 pytestmark = pytest.mark.e2e
 
 
@@ -26,7 +28,7 @@ def test_assets_db_walkthrough(stack_url: str) -> None:
             "asset_tags": ["image", "sample"],
         }
     )
-    with httpx.Client(base_url=f"{stack_url}/assetdb", timeout=30, follow_redirects=False) as http:
+    with client(stack_url, "/assetdb", timeout=30, follow_redirects=False) as http:
         created = http.post(
             "/upload_asset",
             files={"asset": ("file.png", data, "image/png")},
@@ -91,7 +93,7 @@ def test_assets_db_walkthrough(stack_url: str) -> None:
 
 
 def test_assets_db_registry_walkthrough(stack_url: str) -> None:
-    with httpx.Client(base_url=f"{stack_url}/dbregistry", timeout=30) as http:
+    with client(stack_url, "/dbregistry", timeout=30) as http:
         entry = {
             "asset_registry_name": "Local Assets DB",
             "asset_registry_metadata": {"framework": "PyTorch"},

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.stack import client
+
 pytestmark = pytest.mark.e2e
 MIB = 1024 * 1024
 
@@ -64,7 +66,7 @@ def test_fifty_mib_bundle_round_trip(stack_url: str) -> None:
     asset_id = f"e2e-{uuid.uuid4().hex[:8]}"
     bundle, members = fifty_mib_bundle(asset_id)
     assert len(bundle) >= 50 * MIB
-    with httpx.Client(base_url=stack_url, timeout=120) as http:
+    with client(stack_url, timeout=120) as http:
         # 1. ask for a presigned upload
         answer = http.post("/registry/zip/upload", json={"filename": "b.zip", "size": len(bundle)})
         assert answer.status_code == 202, answer.text
@@ -104,7 +106,7 @@ def test_fifty_mib_bundle_round_trip(stack_url: str) -> None:
 
 
 def test_direct_upload_and_a_failing_bundle(stack_url: str) -> None:
-    with httpx.Client(base_url=stack_url, timeout=60, follow_redirects=True) as http:
+    with client(stack_url, timeout=60, follow_redirects=True) as http:
         answer = http.post(
             "/registry/zip/upload", files={"file": ("b.zip", b"not a zip", "application/zip")}
         )

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from assets_client.cli import main
+from tests.e2e.stack import token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +27,12 @@ def assets(stack_url: str) -> Any:
     runner = CliRunner()
 
     def run(*args: str) -> Any:
-        return runner.invoke(main, ["--endpoint", stack_url, *args], catch_exceptions=False)
+        return runner.invoke(
+            main,
+            ["--endpoint", stack_url, *args],
+            catch_exceptions=False,
+            env={"ASSETS_TOKEN": token_for(stack_url)},
+        )
 
     return run
 
@@ -154,7 +160,7 @@ def test_tampered_archive_fails_verification_naming_the_file(
     middle = info.header_offset + 100 + info.compress_size // 2
     data[middle] ^= 0xFF
     target.write_bytes(bytes(data))
-    client = AssetsClient(stack_url)
+    client = AssetsClient(stack_url, token=token_for(stack_url))
     with pytest.raises(VerificationError, match=r"models/nested/weights\.bin"):
         client.verify(target, client.get("cli-corrupt-3"))
 
@@ -166,7 +172,9 @@ def test_extract_refuses_unsafe_member_names(tmp_path: Path, stack_url: str) -> 
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("../../outside.txt", b"x")
     with pytest.raises(VerificationError, match=r"'\.\.' component"):
-        AssetsClient(stack_url).verify(archive, {"files": []}, extract_to=tmp_path / "out")
+        AssetsClient(stack_url, token=token_for(stack_url)).verify(
+            archive, {"files": []}, extract_to=tmp_path / "out"
+        )
     assert not (tmp_path.parent / "outside.txt").exists()
 
 

@@ -6,8 +6,9 @@ import json
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.e2e.stack import client
 
 pytestmark = pytest.mark.e2e
 EXAMPLE = json.loads((Path(__file__).parents[1] / "component_example.json").read_text())
@@ -17,7 +18,7 @@ def test_component_walkthrough(stack_url: str) -> None:
     component = {**EXAMPLE, "componentType": f"model{uuid.uuid4().hex[:6]}"}
     component.pop("componentURI")
     uri = f"{component['componentType']}.object-detector:2.0.0-stable"
-    with httpx.Client(base_url=f"{stack_url}/components", timeout=10) as http:
+    with client(stack_url, "/components", timeout=10) as http:
         created = http.post("/api/registerComponent", json=component)
         assert created.status_code == 201, created.text
         assert created.json()["componentURI"] == uri

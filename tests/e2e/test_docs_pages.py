@@ -10,10 +10,10 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from infra_cdk.constants import ROOT
+from tests.e2e.stack import client, token_for
 from tests.support import make_asset
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +26,10 @@ def browser_run(stack_url: str, tmp_path: Path) -> tuple[dict, Path, str]:
     if not CHROMIUM.exists() or shutil.which("node") is None:
         pytest.fail("The browser tests need Node.js and /usr/bin/chromium (make test installs it)")
     asset_id = f"shown-{uuid.uuid4().hex[:8]}"
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         assert http.post("/registry/assets", json=make_asset(asset_id)).status_code == 201
     run = subprocess.run(
-        ["node", str(SCRIPT), stack_url, str(tmp_path), asset_id],
+        ["node", str(SCRIPT), stack_url, str(tmp_path), asset_id, token_for(stack_url)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -37,7 +37,7 @@ def browser_run(stack_url: str, tmp_path: Path) -> tuple[dict, Path, str]:
         check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         http.delete(f"/registry/assets/{asset_id}")
     return json.loads(run.stdout), tmp_path, asset_id
 
@@ -61,7 +61,7 @@ def test_swagger_ui_and_graphiql_work_with_nothing_from_off_the_stack(
 
 
 def test_only_the_named_files_are_served(stack_url: str) -> None:
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         served = http.get(
             "/registry/docs/swagger-ui-bundle.js", headers={"Accept-Encoding": "gzip"}
         )

@@ -3,9 +3,9 @@ delivers them (the local gateway decodes; no route decodes again)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from tests.e2e.stack import client
 from tests.support import make_asset
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +15,7 @@ ENCODED = "enc%401%3Aa"
 
 
 def test_an_encoded_id_reaches_the_same_asset_on_every_route(stack_url: str) -> None:
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         assert http.post("/registry/assets", json=make_asset(ASSET_ID)).status_code == 201
         try:
             for path in (f"/registry/assets/{ENCODED}", f"/registry/query/by-id/{ENCODED}"):
@@ -33,7 +33,7 @@ def test_an_encoded_id_reaches_the_same_asset_on_every_route(stack_url: str) -> 
 
 
 def test_encoded_assetdb_uris_and_dbregistry_ids(stack_url: str) -> None:
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         record = {"asset_name": "Enc Name", "asset_version": {"version": "1.0", "tag": "x"}}
         created = http.post("/assetdb/asset", json=record)
         assert created.status_code == 201, created.text

@@ -12,10 +12,10 @@ import re
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from infra_cdk.constants import ROOT
+from tests.e2e.stack import client
 
 pytestmark = pytest.mark.e2e
 README = ROOT / "README.md"
@@ -78,7 +78,7 @@ def test_every_readme_example_runs_against_the_local_stack(stack_url: str, tmp_p
 
 def clean_up(stack_url: str) -> None:
     """Remove what the examples leave registered (fixed names, as a reader types them)."""
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         for asset_id in ("asset-001", "asset-zip-1", "asset-zip-2", "my-model"):
             http.delete(f"/registry/assets/{asset_id}")
         for uri in ("W:1-rc", "SampleAsset:1.0-initial", "Sample Asset:1.0-initial"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
 
+from tests.e2e.stack import client
 from tests.support import make_asset
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ def spec_asset(asset_id: str) -> dict[str, object]:
 
 def test_spec_walkthrough(stack_url: str) -> None:
     asset_id = f"asset-{uuid.uuid4().hex[:8]}"
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         # POST /assets
         created = http.post("/registry/assets", json=spec_asset(asset_id))
         assert created.status_code == 201, created.text
@@ -70,7 +70,7 @@ def test_spec_walkthrough(stack_url: str) -> None:
 
 
 def test_hostile_requests_get_contract_errors(stack_url: str) -> None:
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         json_type = {"Content-Type": "application/json"}
         cases = [
             http.post("/registry/assets", content=b"{broken", headers=json_type),
@@ -97,7 +97,7 @@ def test_hostile_requests_get_contract_errors(stack_url: str) -> None:
 
 
 def test_prefix_documents(stack_url: str) -> None:
-    with httpx.Client(base_url=stack_url, timeout=10) as http:
+    with client(stack_url, timeout=10) as http:
         assert http.get("/registry/health").json() == {"status": "ok"}
         document = http.get("/registry/openapi.json").json()
         assert "/registry/query/search" in document["paths"]

@@ -12,13 +12,14 @@ import pytest
 from assets_client import smoke
 from assets_client.smoke import Smoke
 from infra_cdk.constants import ROOT
+from tests.e2e.stack import token_for
 
 pytestmark = pytest.mark.e2e
 
 
 def test_every_step_passes_against_the_local_stack(stack_url: str) -> None:
     out = io.StringIO()
-    assert smoke.run(stack_url, out=out) == 0, out.getvalue()
+    assert smoke.run(stack_url, out=out, token=token_for(stack_url)) == 0, out.getvalue()
     lines = out.getvalue().splitlines()
     assert lines[-1] == "all steps passed"
     steps = [line for line in lines if line.startswith("ok   ")]
@@ -45,13 +46,14 @@ def test_the_first_failure_stops_the_run_and_cleans_up(stack_url: str) -> None:
     def never(s: Smoke, _: object) -> None:
         ran.append("never")
 
-    assert smoke.run(stack_url, out=out, steps=(create_then_break, never)) == 1
+    token = token_for(stack_url)
+    assert smoke.run(stack_url, out=out, token=token, steps=(create_then_break, never)) == 1
     text = out.getvalue()
     assert ran == ["create"]
     assert "FAIL read a record that is not there: " in text
     assert "cleaned up smoke-" in text
     left = [line.split()[-1] for line in text.splitlines() if "cleaned up" in line]
-    client = smoke.AssetsClient(stack_url)
+    client = smoke.AssetsClient(stack_url, token=token)
     with pytest.raises(smoke.ApiError) as missing:
         client.get(left[0])
     assert missing.value.status == 404

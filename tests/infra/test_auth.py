@@ -30,7 +30,8 @@ def test_every_route_but_the_public_ones_has_the_jwt_authorizer(
         else:
             assert properties["AuthorizationType"] == "JWT", key
             assert properties["AuthorizerId"] == {"Ref": authorizer_id}, key
-    assert sum(expected.values()) == 4 * 4  # health, openapi.json, docs, docs/{asset} x 4
+    # health, openapi.json, docs, docs/{asset} x 4 prefixes; the two GraphiQL pages
+    assert sum(expected.values()) == 4 * 4 + 2
 
 
 def test_the_authorizer_trusts_the_user_pools_two_clients(synthesized: Synthesized) -> None:
@@ -89,3 +90,17 @@ def test_an_open_api_is_an_explicit_choice_with_no_authorizer() -> None:
     template.resource_count_is("AWS::Cognito::UserPool", 0)
     routes = template.find_resources("AWS::ApiGatewayV2::Route").values()
     assert all(r["Properties"].get("AuthorizationType", "NONE") == "NONE" for r in routes)
+    # With nobody identified, the functions let every caller act (as "anonymous").
+    functions = template.find_resources("AWS::Lambda::Function").values()
+    api_functions = [
+        f for f in functions if "MONGODB_SECRET_ARN" in str(f["Properties"].get("Environment"))
+    ]
+    assert api_functions
+    for function in api_functions:
+        assert function["Properties"]["Environment"]["Variables"]["OPEN_ACCESS"] == "true"
+
+
+def test_a_deployment_with_the_authorizer_is_not_open(synthesized: Synthesized) -> None:
+    for function in synthesized.resources("AWS::Lambda::Function").values():
+        variables = (function["Properties"].get("Environment") or {}).get("Variables", {})
+        assert "OPEN_ACCESS" not in variables

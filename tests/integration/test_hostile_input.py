@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import redis
 
+from assets_core.identity import READER
 from assets_core.stores.status import status_store
 from functions.assetdb.handler import handler as assetdb_handler
 from functions.components.handler import handler as components_handler
@@ -24,6 +25,7 @@ from functions.registry_graphql.handler import handler as graphql_handler
 from functions.registry_query.handler import handler as query_handler
 from functions.registry_write.handler import handler as write_handler
 from functions.registry_zip.handler import handler as zip_handler
+from local.authority import TokenRequest
 from local.gateway import serve
 from tests.integration.test_assetdb import form
 from tests.support import EVENTS, event, invoke
@@ -248,17 +250,27 @@ def test_a_malformed_download_link_is_403(params: dict[str, str]) -> None:
 # 5. The local gateway's Content-Length
 
 
+_TOKEN: dict[int, str] = {}
+
+
 @pytest.fixture(scope="module")
 def gateway_port() -> Iterator[int]:
     server = serve("127.0.0.1", 0)
-    yield server.server_address[1]
+    port = server.server_address[1]
+    minted = server.gateway.authority.mint(TokenRequest(sub="reader", roles=(READER,)))
+    _TOKEN[port] = minted["access_token"]
+    yield port
     server.shutdown()
     server.server_close()
 
 
 def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, Any]]:
-    """Send a request and half-close, so that a server reading to the end of the stream sees it
-    at once; the status and JSON body of the answer."""
+    """Send a request (with a reader's token after its request line) and half-close, so that
+    a server reading to the end of the stream sees it at once; the status and JSON body of
+    the answer."""
+    line, _, rest = request.partition(b"\r\n")
+    authorization = f"Authorization: Bearer {_TOKEN[port]}\r\n".encode()
+    request = line + b"\r\n" + authorization + rest
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
         conn.sendall(request)
         conn.shutdown(socket.SHUT_WR)

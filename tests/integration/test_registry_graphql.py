@@ -141,8 +141,35 @@ def test_query_over_get() -> None:
         query={"query": '{ getAssetById(assetId: "asset-003") { assetId } }'},
         headers={"accept": "application/json"},
     )
+    # GET serves the GraphiQL page to anyone, so a query there runs without a caller:
+    # refused unless anonymous reads are on, and then it sees public assets only.
     status, body = invoke(handler, request)
-    assert (status, body["data"]["getAssetById"]["assetId"]) == (200, "asset-003")
+    assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED")
+    assert "goes by POST" in body["error"]["message"]
+
+
+def test_query_over_get_with_anonymous_reads_sees_public_assets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assets_core.config import get_settings
+
+    assets_store().update("asset-003", {"$set": {"visibility": "public"}})
+    monkeypatch.setenv("ANONYMOUS_READS", "true")
+    get_settings.cache_clear()
+    try:
+        for asset_id, found in (("asset-003", "asset-003"), ("asset-001", None)):
+            request = event(
+                "apigw_registry_graphql_get_html",
+                query={"query": f'{{ getAssetById(assetId: "{asset_id}") {{ assetId }} }}'},
+                headers={"accept": "application/json"},
+            )
+            status, body = invoke(handler, request)
+            assert status == 200, body
+            shown = body["data"]["getAssetById"]
+            assert (shown and shown["assetId"]) == found
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_aliases_cannot_multiply_root_lookups() -> None:

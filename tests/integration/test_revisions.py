@@ -18,7 +18,7 @@ from assets_core.logic import assetdb, assets, components
 from assets_core.logic.revisions import Precondition
 from assets_core.models.asset import AssetUpdate
 from assets_core.models.assetdb import AssetObjectUpdate
-from assets_core.stores.documents import REVISION, MongoDocumentStore, Versioned
+from assets_core.stores.documents import REVISION, Versioned
 from assets_core.stores.factory import assetdb_store, assets_store, components_store
 from functions.assetdb.handler import handler as assetdb_handler
 from functions.components.handler import handler as components_handler
@@ -65,7 +65,7 @@ def create_asset(**overrides: Any) -> dict[str, str]:
 class Slow:
     """A store whose reads take ``LATENCY``: the window in which a concurrent write lands."""
 
-    def __init__(self, inner: MongoDocumentStore, after_read: Any = None) -> None:
+    def __init__(self, inner: Any, after_read: Any = None) -> None:
         self.inner = inner
         self.key_field = inner.key_field
         self.after_read = after_read
@@ -146,7 +146,9 @@ def test_a_delete_with_a_stale_if_match_keeps_the_asset() -> None:
 
 def test_a_record_stored_before_revisions_reads_as_revision_zero() -> None:
     create_asset()
-    assets_store().collection.update_one({"asset_id": "asset-001"}, {"$unset": {REVISION: ""}})
+    assets_store().unscoped.collection.update_one(
+        {"asset_id": "asset-001"}, {"$unset": {REVISION: ""}}
+    )
     assert get_asset()[2]["etag"] == '"0"'
     status, _, headers = put_asset({"asset_brief_description": "x"}, if_match='"0"')
     assert (status, headers["etag"]) == (200, '"1"')
@@ -316,6 +318,6 @@ def test_a_component_update_and_a_concurrent_one_both_survive() -> None:
     metadata = stored.document["componentMetadata"]
     assert (metadata["a"], metadata["b"]) == (1, 2)
     assert stored.revision == 3
-    collection = components_store().collection
+    collection = components_store().unscoped.collection
     leftovers = collection.database[collection.name + "__preview"]
     assert leftovers.count_documents({}) == 0

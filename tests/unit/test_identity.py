@@ -57,3 +57,68 @@ def test_owners_and_admins_may_change_a_record_others_may_not() -> None:
     assert not bob_reader.may_change("bob")  # an owner who lost the writer role
     assert admin.may_change("bob")
     assert admin.may_change(None)
+
+
+# -- visibility and the route table ----------------------------------------------------------
+
+
+def test_visibility_conditions_by_caller() -> None:
+    from assets_core.identity import SYSTEM, Caller, sees, visible_to
+
+    alice = Caller(sub="alice", roles=frozenset({READER}))
+    assert visible_to(SYSTEM) is None  # an admin sees everything
+    assert visible_to(ANONYMOUS) == {"visibility": "public"}
+    assert visible_to(alice) == {"$or": [{"visibility": "public"}, {"created_by": "alice"}]}
+    assert sees(alice, {"created_by": "alice", "visibility": "private"})
+    assert not sees(alice, {"created_by": "bob", "visibility": "private"})
+    assert not sees(ANONYMOUS, {"created_by": None})  # no owner never matches no caller
+    assert sees(ANONYMOUS, {"visibility": "public"})
+
+
+def test_every_route_says_who_may_call_it() -> None:
+    from assets_core.routes import PUBLIC, READ, WRITE, all_routes
+
+    accesses = {route.route_key: route.access for _, route in all_routes()}
+    assert set(accesses.values()) == {PUBLIC, READ, WRITE}
+    # The POST routes that only read, by name: a new POST route writes unless listed.
+    reads = sorted(key for key, access in accesses.items() if access == READ and key[:4] == "POST")
+    assert reads == [
+        "POST /assetdb/assets",
+        "POST /components/api/getByType",
+        "POST /components/api/getByURI",
+        "POST /components/api/query",
+        "POST /components/gql",
+        "POST /dbregistry/asset_registries",
+        "POST /registry/graphql",
+        "POST /registry/query/search",
+    ]
+    assert all(access != WRITE for key, access in accesses.items() if key.startswith("GET "))
+
+
+def test_authorize_follows_the_route_table() -> None:
+    from assets_core.api.access import authorize
+    from assets_core.config import Settings
+    from assets_core.errors import Forbidden, Unauthenticated
+
+    def request(route_key: str, claims: dict[str, str] | None) -> dict[str, object]:
+        method, path = route_key.split(" ", 1)
+        context: dict[str, object] = {"http": {"method": method}}
+        if claims is not None:
+            context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+        return {"routeKey": route_key, "rawPath": path, "requestContext": context}
+
+    settings = Settings()
+    reader = {"sub": "r", "scope": "assets-reader"}
+    assert authorize(request("GET /registry/health", None), settings).anonymous
+    with pytest.raises(Unauthenticated):
+        authorize(request("GET /registry/assets", None), settings)
+    assert authorize(request("GET /registry/assets", reader), settings).sub == "r"
+    with pytest.raises(Forbidden):
+        authorize(request("POST /registry/assets", reader), settings)
+    open_reads = Settings(anonymous_reads=True)
+    assert authorize(request("GET /registry/assets", None), open_reads).anonymous
+    with pytest.raises(Unauthenticated):
+        authorize(request("DELETE /registry/assets/{asset_id}", None), open_reads)
+    assert authorize(
+        request("DELETE /registry/assets/{asset_id}", None), Settings(open_access=True)
+    ).is_admin

@@ -9,9 +9,10 @@ import re
 
 from assets_core.api import dbregistry, registry_query, registry_write, registry_zip
 from assets_core.api.http import build_resolver, openapi_document
+from assets_core.identity import WRITER
 from assets_core.routes import REGISTRY, all_routes
 from local.apigw import http_api_event
-from tests.support import invoke
+from tests.support import as_caller, caller, invoke
 
 
 def test_the_documents_leave_every_router_with_its_live_resolver() -> None:
@@ -41,13 +42,16 @@ def test_a_router_reads_its_own_functions_request_after_the_documents_were_built
     # The write route reads If-Match from the request its own resolver holds.
     status, body = invoke(
         write_handler,
-        http_api_event(
-            method="PUT",
-            raw_path=f"{REGISTRY}/assets/a1",
-            route_key=f"PUT {REGISTRY}/assets/{{asset_id}}",
-            path_parameters={"asset_id": "a1"},
-            body=b'{"asset_version": "2"}',
-            headers=[("content-type", "application/json"), ("if-match", "not an etag")],
+        as_caller(
+            http_api_event(
+                method="PUT",
+                raw_path=f"{REGISTRY}/assets/a1",
+                route_key=f"PUT {REGISTRY}/assets/{{asset_id}}",
+                path_parameters={"asset_id": "a1"},
+                body=b'{"asset_version": "2"}',
+                headers=[("content-type", "application/json"), ("if-match", "not an etag")],
+            ),
+            caller("writer-1", WRITER),
         ),
     )
     assert (status, body["error"]["code"]) == (400, "INVALID_IF_MATCH")

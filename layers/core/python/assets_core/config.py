@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,6 +60,12 @@ class Settings(BaseModel):
     download_signing_key: str = ""
     download_signing_key_secret_arn: str = ""
     download_token_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    # Identity: reads without a token (public records only); a record's visibility when its
+    # creator gives none; an open deployment, where every caller without a token acts as an
+    # admin (``-c open_api=true``; see the README's security notes).
+    anonymous_reads: bool = False
+    default_visibility: Literal["private", "public"] = "private"
+    open_access: bool = False
     # Largest JSON request body a REST or GraphQL endpoint accepts.
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)
     # GraphQL limits.

@@ -41,6 +41,14 @@ class NotFound(AppError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(AppError):
+    """No token, or one the authorizer did not verify: answered with
+    ``WWW-Authenticate: Bearer``."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(AppError):
     status = HTTPStatus.FORBIDDEN
     code = "FORBIDDEN"

@@ -9,8 +9,11 @@ arrives as ``"[assets-admin assets-writer]"``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 READER = "assets-reader"
@@ -51,6 +54,67 @@ class Caller:
 
 
 ANONYMOUS = Caller(sub=None, roles=frozenset())
+# The functions that have no caller (ingest without an uploader, the janitor, the streaming
+# download after its signed link was checked) act as the system, which sees every record.
+SYSTEM = Caller(sub="system", roles=frozenset(ROLES))
+# Everyone, on a deployment made open on purpose (``OPEN_ACCESS``, ``-c open_api=true``).
+OPEN = Caller(sub="anonymous", roles=frozenset(ROLES))
+
+_CURRENT: ContextVar[Caller] = ContextVar("caller", default=SYSTEM)
+
+
+def current_caller() -> Caller:
+    """Who the work in progress is for: the API request's caller, set for its whole run."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def acting_as(caller: Caller) -> Iterator[Caller]:
+    """Run the block for ``caller``: every store call in it sees and stamps as them."""
+    token = _CURRENT.set(caller)
+    try:
+        yield caller
+    finally:
+        _CURRENT.reset(token)
+
+
+# -- what the server writes into every record ---------------------------------------------
+
+SERVER_FIELDS = ("created_by", "created_at", "updated_by", "updated_at")
+VISIBILITY = "visibility"
+PRIVATE = "private"
+PUBLIC = "public"
+
+
+def now_iso() -> str:
+    """The time now, as ISO-8601 UTC with milliseconds and a ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stamp_of(caller: Caller) -> str:
+    return caller.sub or "anonymous"
+
+
+def without_server_fields(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored record less what the server set in it, as a model validates it."""
+    return {name: value for name, value in document.items() if name not in SERVER_FIELDS}
+
+
+def visible_to(caller: Caller) -> dict[str, Any] | None:
+    """The condition a record with a ``visibility`` must meet for ``caller`` to see it: public
+    ones for everyone, private ones for their owner; None (no condition) for an admin."""
+    if caller.is_admin:
+        return None
+    if caller.sub is None:
+        return {VISIBILITY: PUBLIC}
+    return {"$or": [{VISIBILITY: PUBLIC}, {"created_by": caller.sub}]}
+
+
+def sees(caller: Caller, document: Mapping[str, Any]) -> bool:
+    """Whether ``caller`` may see this record (the rule ``visible_to`` puts in queries)."""
+    if caller.is_admin or document.get(VISIBILITY) == PUBLIC:
+        return True
+    return caller.sub is not None and document.get("created_by") == caller.sub
 
 
 def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -11,11 +11,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+# Who may call a route: anyone (a prefix's health, API document and docs, and the GraphiQL
+# page a browser opens), a reader, or a writer. Each route's is decided here once; the
+# functions check it (``api.access``), the local gateway and API Gateway's authorizer cover
+# every route that is not public. A GraphQL query sent by GET (on the page's public route)
+# runs for an anonymous caller; clients with a token send queries by POST.
+PUBLIC = "public"
+READ = "read"
+WRITE = "write"
+
 
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str
+    # Empty: GET reads and every other method writes.
+    access_given: str = field(default="", compare=False)
+
+    @property
+    def access(self) -> str:
+        """``PUBLIC``, ``READ`` or ``WRITE``."""
+        if self.access_given:
+            return self.access_given
+        return READ if self.method in ("GET", "HEAD") else WRITE
 
     @property
     def route_key(self) -> str:
@@ -71,23 +89,23 @@ class ApiGroup:
         return f"functions/{self.name}"
 
 
-def _routes(prefix: str, *pairs: tuple[str, str]) -> tuple[Route, ...]:
-    return tuple(Route(method, prefix + path) for method, path in pairs)
+def _routes(prefix: str, *pairs: tuple[str, str] | tuple[str, str, str]) -> tuple[Route, ...]:
+    """Routes under ``prefix``: (method, path) or (method, path, access)."""
+    return tuple(Route(pair[0], prefix + pair[1], *pair[2:]) for pair in pairs)
 
 
 # Every prefix answers these (served by one of its groups).
 SERVICE_ROUTES = (
-    ("GET", "/health"),
-    ("GET", "/openapi.json"),
-    ("GET", "/docs"),
-    ("GET", "/docs/{asset}"),  # Swagger UI's and GraphiQL's files, served by the deployment
+    ("GET", "/health", PUBLIC),
+    ("GET", "/openapi.json", PUBLIC),
+    ("GET", "/docs", PUBLIC),
+    ("GET", "/docs/{asset}", PUBLIC),  # Swagger UI's and GraphiQL's files, from the deployment
 )
 
 
 def is_public(route: Route) -> bool:
     """A route anyone may call, without a token: a prefix's health, API document and docs."""
-    below_prefix = "/" + route.path.split("/", 2)[-1]
-    return (route.method, below_prefix) in SERVICE_ROUTES
+    return route.access == PUBLIC
 
 
 REGISTRY = "/registry"
@@ -104,6 +122,7 @@ COMPONENT_OPERATIONS = (
     "getByURI",
     "query",
 )
+COMPONENT_READS = frozenset({"getByType", "getByURI", "query"})
 
 API_GROUPS: tuple[ApiGroup, ...] = (
     ApiGroup(
@@ -130,7 +149,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("GET", "/query/by-sub-type/{sub_type}"),
             ("GET", "/query/by-tag/{tag}"),
             ("GET", "/query/by-api-route/{route+}"),
-            ("POST", "/query/search"),
+            ("POST", "/query/search", READ),
             *SERVICE_ROUTES,
         ),
     ),
@@ -138,7 +157,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
         name="registry_graphql",
         prefix=REGISTRY,
         description="Assets Registry: read-only GraphQL",
-        routes=_routes(REGISTRY, ("GET", "/graphql"), ("POST", "/graphql")),
+        routes=_routes(REGISTRY, ("GET", "/graphql", PUBLIC), ("POST", "/graphql", READ)),
     ),
     ApiGroup(
         name="registry_zip",
@@ -157,9 +176,12 @@ API_GROUPS: tuple[ApiGroup, ...] = (
         description="Component registry: REST and read-only GraphQL",
         routes=_routes(
             COMPONENTS,
-            *(("POST", f"/api/{operation}") for operation in COMPONENT_OPERATIONS),
-            ("GET", "/gql"),
-            ("POST", "/gql"),
+            *(
+                ("POST", f"/api/{operation}", READ if operation in COMPONENT_READS else WRITE)
+                for operation in COMPONENT_OPERATIONS
+            ),
+            ("GET", "/gql", PUBLIC),
+            ("POST", "/gql", READ),
             *SERVICE_ROUTES,
         ),
     ),
@@ -177,7 +199,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("GET", "/asset-by-id/{asset_id}"),
             ("PUT", "/asset-by-id/{asset_id}"),
             ("DELETE", "/asset-by-id/{asset_id}"),
-            ("POST", "/assets"),
+            ("POST", "/assets", READ),
             ("GET", "/asset-object/{asset_id}"),
             *SERVICE_ROUTES,
         ),
@@ -193,7 +215,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("GET", "/asset_registry/{registry_id}"),
             ("PUT", "/asset_registry/{registry_id}"),
             ("DELETE", "/asset_registry/{registry_id}"),
-            ("POST", "/asset_registries"),
+            ("POST", "/asset_registries", READ),
             ("GET", "/check_health/{registry_id}"),
             *SERVICE_ROUTES,
         ),
@@ -264,6 +286,19 @@ def reserved_concurrency() -> int:
 
 def all_routes() -> list[tuple[ApiGroup, Route]]:
     return [(group, route) for group in API_GROUPS for route in group.routes]
+
+
+_BY_ROUTE_KEY = {route.route_key: route for _, route in all_routes()}
+
+
+def route_of(route_key: str | None, method: str, path: str) -> Route | None:
+    """The route an API Gateway event is for: by its ``routeKey``, else by method and path
+    (an event made by hand)."""
+    known = _BY_ROUTE_KEY.get(route_key or "")
+    if known is not None:
+        return known
+    found = find_route(method, path)
+    return found[1] if found else None
 
 
 def find_route(method: str, path: str) -> tuple[ApiGroup, Route, dict[str, str]] | None:

@@ -9,12 +9,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core import docs_ui
+from assets_core.api.access import allowed
 from assets_core.api.multipart import raw_body
 from assets_core.config import get_settings
+from assets_core.identity import current_caller
 
 if TYPE_CHECKING:
     from graphql import GraphQLSchema
 
+GET_HINT = " A query with a token goes by POST (GET serves the GraphiQL page to anyone)."
 # A schema and the cost of each of its fields, as the GraphQL route needs them.
 SchemaLoader = Callable[[], tuple["GraphQLSchema", dict[str, dict[str, Any]] | None]]
 
@@ -31,13 +34,20 @@ def graphql_router(prefix: str, path: str, load: SchemaLoader) -> Router:
         schema, cost_map = load()
         event = router.current_event
         settings = get_settings()
+        params = dict(event.query_string_parameters or {})
+        accept = event.headers.get("accept", "")
+        page = event.http_method == "GET" and "text/html" in accept and "query" not in params
+        if event.http_method == "GET" and not page:
+            # The GET route is public for the page a browser opens; a query on it runs for
+            # an anonymous caller (the authorizer checks tokens on POST only).
+            allowed(current_caller(), writes=False, settings=settings, hint=GET_HINT)
         status, content_type, body = execute(
             schema,
             event.http_method,
             # The bytes as sent: ``execute`` checks they are UTF-8 JSON of bounded depth.
             raw_body(event.raw_event) if event.body else None,
-            dict(event.query_string_parameters or {}),
-            event.headers.get("accept", ""),
+            params,
+            accept,
             max_depth=settings.graphql_max_depth,
             max_cost=settings.graphql_max_cost,
             max_root_fields=settings.graphql_max_root_fields,

@@ -24,9 +24,17 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ValidationError
 
+from assets_core.api.access import CHALLENGE, authorize
 from assets_core.api.multipart import header, raw_body
 from assets_core.config import get_settings
-from assets_core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from assets_core.errors import (
+    AppError,
+    InvalidInput,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+from assets_core.identity import SERVER_FIELDS, acting_as
 from assets_core.logic.revisions import Precondition
 from assets_core.models.responses import ErrorBody, Health
 from assets_core.observability import count_error, lambda_handler, logger
@@ -109,7 +117,9 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
         if kind == "json_invalid":
             detail = (error.get("ctx") or {}).get("error", "")
             return f"The request body is not valid JSON ({detail}).".replace(" ()", "")
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc and loc[-1] in SERVER_FIELDS:
+            sentences.append(f"'{where}' is set by the server; leave it out")
+        elif kind == "extra_forbidden":
             unknown.append(where)
         elif kind == "missing":
             sentences.append(f"'{where}' is required")
@@ -268,7 +278,10 @@ def _resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(AppError)
     def handle_app_error(exc: AppError) -> Response[Any]:
-        return error_response(exc.status, exc.code, exc.message)
+        answer = error_response(exc.status, exc.code, exc.message)
+        if isinstance(exc, Unauthenticated):
+            answer.headers.update(CHALLENGE)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
@@ -322,19 +335,30 @@ def lambda_entry(
     form_paths = frozenset(multipart_paths)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:  # the authorizer's part first, as API Gateway runs it before the function
+            caller = authorize(event, get_settings())
+        except AppError as exc:
+            headers = CHALLENGE if isinstance(exc, Unauthenticated) else {}
+            return _early(error_response(exc.status, exc.code, exc.message), headers)
         refused = check_json_request(
             event, limit, multipart_paths=form_paths, too_large_message=too_large_message
         )
         if refused is not None:
-            return {
-                "statusCode": refused.status_code,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(refused.body),
-                "isBase64Encoded": False,
-            }
-        return app.resolve(event, context)
+            return _early(refused)
+        with acting_as(caller):
+            return app.resolve(event, context)
 
     return lambda_handler(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+
+
+def _early(response: Response[Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A refusal answered before the resolver, as the Lambda proxy result."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **(headers or {})},
+        "body": json.dumps(response.body),
+        "isBase64Encoded": False,
+    }
 
 
 def openapi_document(prefix: str, docs: ApiDocs) -> dict[str, Any]:
@@ -459,6 +483,10 @@ def documented_errors(schema: dict[str, Any]) -> dict[str, Any]:
         error_schema = ErrorBody.model_json_schema(ref_template=SCHEMA_REF)
         components.update(error_schema.pop("$defs", {}))
         components[ErrorBody.__name__] = error_schema
+    # Every route but health takes the caller's access token (the JWT authorizer checks it).
+    security = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    security["bearerAuth"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    schema["security"] = [{"bearerAuth": []}]
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             components.update(operation.pop("x-schemas", {}))
@@ -469,6 +497,10 @@ def documented_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 codes.append(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
             if "{" in path:
                 codes.append(HTTPStatus.NOT_FOUND)
+            if path.endswith("/health"):
+                operation["security"] = []  # open to anyone
+            else:
+                codes += [HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN]
             for code in codes:
                 responses.setdefault(
                     str(int(code)),

@@ -11,8 +11,7 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.api.http import ETAG, Cursor, Limit, answers, versioned_response
 from assets_core.logic import assets
-from assets_core.models.asset import Asset
-from assets_core.models.responses import AssetPage
+from assets_core.models.responses import AssetPage, AssetRecord
 from assets_core.pagination import PageRequest
 from assets_core.stores.factory import assets_store
 
@@ -30,7 +29,7 @@ def list_assets(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
     "/assets/<asset_id>",
     summary="Get an asset by id",
     tags=["query"],
-    responses=answers(200, Asset, headers=ETAG),
+    responses=answers(200, AssetRecord, headers=ETAG),
 )
 def get_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(assets.read(asset_id, store=assets_store()))
@@ -40,7 +39,7 @@ def get_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
     "/query/by-id/<asset_id>",
     summary="Get an asset by id",
     tags=["query"],
-    responses=answers(200, Asset, headers=ETAG),
+    responses=answers(200, AssetRecord, headers=ETAG),
 )
 def get_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
     return versioned_response(assets.read(asset_id, store=assets_store()))

@@ -14,7 +14,7 @@ from assets_core.config import get_settings
 from assets_core.keys import stored_url
 from assets_core.logic import assets
 from assets_core.models.asset import Asset, AssetUpdate
-from assets_core.models.responses import AssetDeleted
+from assets_core.models.responses import AssetDeleted, AssetRecord
 from assets_core.ports import etag_of
 from assets_core.stores.factory import assets_store, objects
 
@@ -30,7 +30,7 @@ def bucket_url() -> str:
     "/assets",
     summary="Register an asset (400 ASSET_EXISTS if its asset_id is taken)",
     tags=["assets"],
-    responses=answers(201, Asset, description="The stored asset", headers=ETAG),
+    responses=answers(201, AssetRecord, description="The stored asset", headers=ETAG),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     created = assets.create_for_client(asset, store=assets_store(), bucket_url=bucket_url())
@@ -41,7 +41,7 @@ def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     "/assets/<asset_id>",
     summary="Update fields of an asset (If-Match: its ETag, else 409 when it changed)",
     tags=["assets"],
-    responses=answers(200, Asset, 409, headers=ETAG),
+    responses=answers(200, AssetRecord, 409, headers=ETAG),
 )
 def update_asset(
     asset_id: Annotated[str, Path()], patch: Annotated[AssetUpdate, Body()]

@@ -21,6 +21,7 @@ from assets_core.api.http import (
 )
 from assets_core.api.multipart import upload_body
 from assets_core.config import get_settings
+from assets_core.identity import current_caller
 from assets_core.logic import uploads
 from assets_core.models.responses import Redirect, UploadStarted, UploadStatus
 from assets_core.routes import DOWNLOAD
@@ -78,6 +79,7 @@ def upload_bundle() -> Response[Any]:
             limits=limits(),
             status=upload_status_store(),
             objects=objects(),
+            uploader=current_caller(),
             correlation_id=request_id,
         )
         return json_response(HTTPStatus.ACCEPTED, started)
@@ -88,6 +90,7 @@ def upload_bundle() -> Response[Any]:
         limits=limits(),
         status=upload_status_store(),
         objects=objects(),
+        uploader=current_caller(),
         correlation_id=request_id,
     )
     return json_response(HTTPStatus.ACCEPTED, started)
@@ -100,7 +103,7 @@ def upload_bundle() -> Response[Any]:
     responses=answers(200, UploadStatus),
 )
 def upload_status(upload_id: Annotated[str, Path()]) -> dict[str, Any]:
-    return uploads.upload_status(upload_id, status=upload_status_store())
+    return uploads.upload_status(upload_id, status=upload_status_store(), caller=current_caller())
 
 
 @router.get(

@@ -8,6 +8,9 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: root.getAttribute("data-default-query") || undefined,
+      // The caller's token goes in the Headers pane ({"Authorization": "Bearer <token>"})
+      // and stays there for the next visit.
+      shouldPersistHeaders: true,
     })
   );
 })();

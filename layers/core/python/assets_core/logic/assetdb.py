@@ -15,6 +15,7 @@ from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, ObjectStore, Versioned
+from assets_core.scoping import unscoped
 
 KEY_PREFIX = ASSETDB_PREFIX
 OBJECT_KEY = re.compile(r"^assetdb/([0-9a-f-]{36})/[0-9a-f-]{36}(\.[A-Za-z0-9]{1,16})?$")
@@ -55,6 +56,7 @@ def _document(fields: AssetObjectFields, asset_id: str, assets_db_id: str) -> di
         "asset_public_url": data["asset_public_url"],
         "asset_file_info": {},
         "asset_tags": data["asset_tags"],
+        "visibility": data["visibility"],
     }
 
 
@@ -72,7 +74,7 @@ def _insert(document: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
 def _check_uri_free(uri: str, store: DocumentStore, *, except_id: str | None = None) -> None:
     if not uri:
         return
-    found = store.find_one({"asset_uri": uri})
+    found = unscoped(store).find_one({"asset_uri": uri})  # taken, whoever may see it
     if found is not None and found["asset_id"] != except_id:
         raise _uri_taken(uri)
 
@@ -124,8 +126,8 @@ def create_uploaded(
         store.delete(document["asset_id"])
         raise
     document["asset_file_info"]["status"] = "available"
-    store.update(document["asset_id"], {"$set": {"asset_file_info.status": "available"}})
-    return document
+    stored = store.update(document["asset_id"], {"$set": {"asset_file_info.status": "available"}})
+    return stored or document
 
 
 def create_pending(

@@ -11,10 +11,12 @@ from pydantic import ValidationError
 from assets_core.collections import API_ROUTE_PATH, SUB_TYPE_PATH, TAG_PATH, TYPE_PATH
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import validate_filter
+from assets_core.identity import without_server_fields
 from assets_core.keys import ASSETS_PREFIX, points_into
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
+from assets_core.scoping import unscoped
 
 if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
     from assets_core.models.asset import Asset, AssetUpdate
@@ -160,7 +162,7 @@ def update(
             stored = current.document.get("files") or []
             check_file_pointers(changes["files"] or [], bucket_url=bucket_url, stored=stored)
         try:
-            merged = Asset.model_validate({**current.document, **changes})
+            merged = Asset.model_validate({**without_server_fields(current.document), **changes})
         except ValidationError as exc:
             raise InvalidInput(
                 f"The update would make the asset invalid: {_first_error(exc)}"
@@ -223,7 +225,7 @@ def owned_keys(document: dict[str, Any], *, files: StoredFiles, store: DocumentS
             by_url[url] = key
     left = set(by_url)
     while left:  # each answer names at least one URL still left, so this ends
-        others = store.find(
+        others = unscoped(store).find(  # any other record, whoever may see it
             {
                 "asset_id": {"$ne": document["asset_id"]},
                 "files.asset_file_url": {"$in": sorted(left)},

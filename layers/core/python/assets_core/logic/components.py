@@ -12,13 +12,14 @@ from pydantic import ValidationError
 from assets_core.collections import COMPONENTS
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import check_regex, validate_filter, validate_update
+from assets_core.identity import SERVER_FIELDS, without_server_fields
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Component
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Versioned
 
 URI_FIELD = COMPONENTS.key_field
-PROTECTED = (*IDENTITY_FIELDS, *SYSTEM_FIELDS)
+PROTECTED = (*IDENTITY_FIELDS, *SYSTEM_FIELDS, *SERVER_FIELDS)
 # The GraphQL reads' bounds: at most this many components per answer, and a skip no deeper.
 MAX_LIMIT = 1000
 MAX_SKIP = 100_000
@@ -102,7 +103,11 @@ def update(
         after = store.preview_update(current.document, stamped)
         try:
             Component.model_validate(
-                {k: v for k, v in after.items() if k not in ("createdAt", "lastModifiedAt", "_id")}
+                {
+                    k: v
+                    for k, v in without_server_fields(after).items()
+                    if k not in ("createdAt", "lastModifiedAt", "_id")
+                }
             )
         except ValidationError as exc:
             problem = where_and_why(exc.errors()[0], "component")

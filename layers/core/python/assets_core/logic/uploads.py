@@ -5,11 +5,13 @@ request and calls these; logic never sees an event and imports no driver."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
+from assets_core.identity import SYSTEM, Caller
 from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore
@@ -31,14 +33,32 @@ def _status_url(upload_id: str) -> str:
 
 
 def _queue(
-    status: StatusStore, upload_id: str, extra: dict[str, Any], correlation_id: str | None
+    status: StatusStore,
+    upload_id: str,
+    extra: dict[str, Any],
+    correlation_id: str | None,
+    uploader: Caller,
 ) -> None:
     """The upload's first status. The correlation id (the request's) travels with it, so
-    that the ingest run's logs carry the id of the request that started the upload."""
+    that the ingest run's logs carry the id of the request that started the upload; so does
+    the uploader, whom ingest (which has no caller) acts for: the bundle's asset is theirs."""
     record = {"status": "queued", "created_at": datetime.now(UTC).isoformat(), **extra}
     if correlation_id:
         record["correlation_id"] = correlation_id
+    record["uploaded_by"] = uploader.sub
+    record["uploader_roles"] = sorted(uploader.roles)
     status.put(upload_id, record)
+
+
+def uploader_of(record: Mapping[str, Any]) -> Caller:
+    """Whom an upload's ingest acts for: the caller who asked for its ticket (the system for
+    an upload queued before uploads recorded their uploader)."""
+    sub = record.get("uploaded_by")
+    if not isinstance(sub, str) or not sub:
+        return SYSTEM
+    roles = record.get("uploader_roles")
+    named = [role for role in roles if isinstance(role, str)] if isinstance(roles, list) else []
+    return Caller(sub=sub, roles=frozenset(named))
 
 
 def too_large_for_direct(limits: UploadLimits) -> PayloadTooLarge:
@@ -56,6 +76,7 @@ def start_direct(
     limits: UploadLimits,
     status: StatusStore,
     objects: ObjectStore,
+    uploader: Caller,
     correlation_id: str | None = None,
 ) -> dict[str, Any]:
     """A small bundle sent in the request: queued, then stored where ingest finds it."""
@@ -71,6 +92,7 @@ def start_direct(
         upload_id,
         {"filename": filename or "bundle.zip", "size": len(data)},
         correlation_id,
+        uploader,
     )
     objects.put(upload_key(upload_id), data, "application/zip")
     return {"success": True, "upload_id": upload_id, "status_url": _status_url(upload_id)}
@@ -83,6 +105,7 @@ def start_presigned(
     limits: UploadLimits,
     status: StatusStore,
     objects: ObjectStore,
+    uploader: Caller,
     correlation_id: str | None = None,
 ) -> dict[str, Any]:
     """A presigned POST for one bundle (of exactly ``size`` bytes when declared), queued."""
@@ -98,7 +121,7 @@ def start_presigned(
         expires_in=limits.url_expiry_seconds,
         size=size,
     )
-    _queue(status, upload_id, {"filename": filename, "size": size}, correlation_id)
+    _queue(status, upload_id, {"filename": filename, "size": size}, correlation_id, uploader)
     return {
         "success": True,
         "upload_id": upload_id,
@@ -113,9 +136,12 @@ def start_presigned(
     }
 
 
-def upload_status(upload_id: str, *, status: StatusStore) -> dict[str, Any]:
-    """What a client may see of an upload: its status, and its asset once known."""
+def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dict[str, Any]:
+    """What a client may see of an upload: its status, and its asset once known. Only its
+    uploader and admins see it; for anyone else it does not exist."""
     record = status.get(upload_id) if _is_uuid(upload_id) else None
+    if record is not None and not _sees_upload(caller, record):
+        record = None
     if record is None:
         raise NotFound(f"No upload has upload_id '{upload_id}'.", code="UPLOAD_NOT_FOUND")
     answer = {"upload_id": upload_id, "status": record.get("status", "queued")}
@@ -134,6 +160,10 @@ def download_link(
         raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
     version = str(asset.get("asset_version") or "")
     return signed_link(base, asset_id, version=version, key=key, ttl_seconds=ttl_seconds)
+
+
+def _sees_upload(caller: Caller, record: Mapping[str, Any]) -> bool:
+    return caller.is_admin or (caller.sub is not None and record.get("uploaded_by") == caller.sub)
 
 
 def _is_uuid(value: str) -> bool:

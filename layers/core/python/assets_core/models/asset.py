@@ -4,7 +4,7 @@ index mappings. Unknown fields are refused; free-form dicts stay free-form."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -107,6 +107,8 @@ class _AssetFields(_Strict):
     asset_container_registry_creds_config: FreeForm | None = None
     asset_workflow_id: Text | None = None
     asset_brief_description: Text | None = None
+    # private: its owner and admins only; public: every reader. Unset: DEFAULT_VISIBILITY.
+    visibility: Literal["private", "public"] | None = None
 
 
 class Asset(_AssetFields):
@@ -210,4 +212,5 @@ ASSET_FIELD_ORDER = (
     "files",
     "apis",
     "index_mappings",
+    "visibility",
 )

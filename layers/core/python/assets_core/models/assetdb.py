@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -61,6 +61,9 @@ def _optional_http_url(value: str | None) -> str | None:
     return value if value is None else _http_url(value)
 
 
+Visibility = Literal["private", "public"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,6 +84,8 @@ class AssetObjectFields(_Strict):
         default_factory=list
     )
     asset_public_url: Url = ""
+    # private: its owner and admins only; public: every reader. Unset: DEFAULT_VISIBILITY.
+    visibility: Visibility | None = None
 
     _url = field_validator("asset_public_url")(_http_url)
 
@@ -93,6 +98,7 @@ class AssetObjectUpdate(_Strict):
     asset_metadata: dict[str, Any] | None = None
     asset_tags: list[Annotated[str, StringConstraints(max_length=1024)]] | None = None
     asset_public_url: Url | None = None
+    visibility: Visibility | None = None
 
     _url = field_validator("asset_public_url")(_optional_http_url)
 

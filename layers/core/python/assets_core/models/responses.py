@@ -16,6 +16,16 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Stamped(BaseModel):
+    """What the server writes into every record it stores (absent from records stored before
+    it did)."""
+
+    created_by: str | None = Field(default=None, description="The creator's token subject")
+    created_at: str | None = Field(default=None, description="ISO-8601 UTC")
+    updated_by: str | None = Field(default=None, description="The last writer's token subject")
+    updated_at: str | None = Field(default=None, description="ISO-8601 UTC")
+
+
 class ErrorDetail(_Answer):
     code: str = Field(description="A stable, upper-case code, e.g. ASSET_NOT_FOUND")
     message: str = Field(description="What went wrong and what to do about it")
@@ -47,8 +57,12 @@ class _Page(_Answer):
 # -- Assets Registry -----------------------------------------------------------------------
 
 
+class AssetRecord(Asset, _Stamped):
+    """An asset as stored: the client's fields and the server's."""
+
+
 class AssetPage(_Page):
-    items: list[Asset]
+    items: list[AssetRecord]
 
 
 class AssetDeleted(_Answer):
@@ -83,7 +97,7 @@ class UploadStatus(_Answer):
 # -- Assets DB -----------------------------------------------------------------------------
 
 
-class AssetObjectRecord(_Answer):
+class AssetObjectRecord(_Stamped, _Answer):
     asset_uri: str = Field(description="<name>:<version>-<tag>, or empty when one is missing")
     asset_name: str
     asset_id: str
@@ -93,6 +107,7 @@ class AssetObjectRecord(_Answer):
     asset_public_url: str
     asset_file_info: dict[str, Any]
     asset_tags: list[str]
+    visibility: Literal["private", "public"] | None = None
 
 
 class AssetObjectUpload(_Answer):
@@ -119,7 +134,7 @@ class AssetObjectDeleted(_Answer):
 # -- Assets DB registry --------------------------------------------------------------------
 
 
-class RegistryEntry(_Answer):
+class RegistryEntry(_Stamped, _Answer):
     asset_registry_id: str
     asset_registry_name: str
     asset_registry_metadata: dict[str, Any]
@@ -149,7 +164,7 @@ class HealthCheck(_Answer):
 # -- Component registry --------------------------------------------------------------------
 
 
-class ComponentRecord(Component):
+class ComponentRecord(Component, _Stamped):
     componentURI: str  # always set in what is stored
     createdAt: str
     lastModifiedAt: str

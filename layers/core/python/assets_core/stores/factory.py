@@ -13,8 +13,10 @@ from assets_core.collections import (
     COMPONENTS,
     Collection,
 )
+from assets_core.config import get_settings
 from assets_core.observability import traced
 from assets_core.ports import Stores
+from assets_core.scoping import CallerScopedStore
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
@@ -29,34 +31,48 @@ def _store(collection: Collection, *, show_id: bool = False) -> MongoDocumentSto
     return traced(store, f"documents.{collection.name}")
 
 
-@lru_cache(maxsize=1)
-def assets_store() -> MongoDocumentStore:
-    """Spec 000's assets, keyed by ``asset_id``, with their query indexes."""
-    return _store(ASSETS)
+def _scoped(
+    collection: Collection, *, private_records: bool, what: str, show_id: bool = False
+) -> CallerScopedStore[MongoDocumentStore]:
+    """The collection as the current caller sees it (``scoping``)."""
+    return CallerScopedStore(
+        _store(collection, show_id=show_id),
+        private_records=private_records,
+        default_visibility=lambda: get_settings().default_visibility,
+        what=what,
+    )
 
 
 @lru_cache(maxsize=1)
-def components_store() -> MongoDocumentStore:
-    """Spec 002's components, keyed by the unique ``componentURI``."""
-    return _store(COMPONENTS)
+def assets_store() -> CallerScopedStore[MongoDocumentStore]:
+    """Spec 000's assets, keyed by ``asset_id``, with their query indexes; private ones
+    only for their owner and admins."""
+    return _scoped(ASSETS, private_records=True, what="asset")
 
 
 @lru_cache(maxsize=1)
-def components_graph_store() -> MongoDocumentStore:
+def components_store() -> CallerScopedStore[MongoDocumentStore]:
+    """Spec 002's components, keyed by the unique ``componentURI``; every reader sees them."""
+    return _scoped(COMPONENTS, private_records=False, what="component")
+
+
+@lru_cache(maxsize=1)
+def components_graph_store() -> CallerScopedStore[MongoDocumentStore]:
     """The same collection with MongoDB's ``_id`` shown, for GraphQL's componentById."""
-    return _store(COMPONENTS, show_id=True)
+    return _scoped(COMPONENTS, private_records=False, what="component", show_id=True)
 
 
 @lru_cache(maxsize=1)
-def assetdb_store() -> MongoDocumentStore:
-    """Spec 001's asset records, keyed by ``asset_id``; a non-empty ``asset_uri`` is unique."""
-    return _store(ASSET_OBJECTS)
+def assetdb_store() -> CallerScopedStore[MongoDocumentStore]:
+    """Spec 001's asset records, keyed by ``asset_id``; a non-empty ``asset_uri`` is unique;
+    private ones only for their owner and admins."""
+    return _scoped(ASSET_OBJECTS, private_records=True, what="asset record")
 
 
 @lru_cache(maxsize=1)
-def dbregistry_store() -> MongoDocumentStore:
+def dbregistry_store() -> CallerScopedStore[MongoDocumentStore]:
     """Spec 001's registry of Assets DBs, keyed by ``asset_registry_id``."""
-    return _store(ASSET_REGISTRIES)
+    return _scoped(ASSET_REGISTRIES, private_records=False, what="registration")
 
 
 def objects() -> S3ObjectStore:

@@ -1,0 +1,52 @@
+"""Who may call a route, checked once for every API group before its resolver runs.
+
+The route table says what each route needs (``routes.PUBLIC``, ``READ`` or ``WRITE``); the
+caller comes from the claims API Gateway's JWT authorizer verified (``identity.caller_of``).
+A route that needs a caller answers ``401 UNAUTHENTICATED`` without one (reads are open to
+anonymous callers only with ``ANONYMOUS_READS``), and ``403 FORBIDDEN`` to a caller without
+the role. Which records the caller then sees and may change is the stores' rule
+(``scoping``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from assets_core.config import Settings
+from assets_core.errors import Forbidden, Unauthenticated
+from assets_core.identity import OPEN, READER, WRITER, Caller, caller_of
+from assets_core.routes import PUBLIC, WRITE, route_of
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="assets"'}
+
+
+def authorize(event: Mapping[str, Any], settings: Settings) -> Caller:
+    """The request's caller, once the route allows them; ``Unauthenticated`` or ``Forbidden``
+    when it does not. A route the table does not know is left to the resolver (404)."""
+    caller = caller_of(event)
+    if caller.anonymous and settings.open_access:
+        return OPEN
+    http = (event.get("requestContext") or {}).get("http") or {}
+    route = route_of(event.get("routeKey"), str(http.get("method") or ""), _path(event))
+    if route is None or route.access == PUBLIC:
+        return caller
+    return allowed(caller, writes=route.access == WRITE, settings=settings)
+
+
+def allowed(caller: Caller, *, writes: bool, settings: Settings, hint: str = "") -> Caller:
+    """``caller``, if they may read (or, ``writes``, write) at all."""
+    if caller.anonymous:
+        if writes or not settings.anonymous_reads:
+            raise Unauthenticated(
+                "This route needs a token: send 'Authorization: Bearer <access token>'." + hint
+            )
+        return caller
+    needed = WRITER if writes else READER
+    if needed not in caller.roles:
+        raise Forbidden(f"This route needs the role {needed}; the token does not grant it.")
+    return caller
+
+
+def _path(event: Mapping[str, Any]) -> str:
+    return str(event.get("rawPath") or "")
