@@ -72,7 +72,10 @@ class AssetsClient:
         self.endpoint = (endpoint or os.environ.get("ASSETS_ENDPOINT") or DEFAULT_ENDPOINT).rstrip(
             "/"
         )
-        token = token if token is not None else os.environ.get("ASSETS_TOKEN")
+        if token is None:  # $ASSETS_TOKEN, else what ``assets login`` saved for this endpoint
+            from assets_client import login
+
+            token = os.environ.get("ASSETS_TOKEN") or login.stored(self.endpoint)
         headers = {"User-Agent": "assets-cli/0.1", "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

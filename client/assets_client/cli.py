@@ -10,7 +10,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -115,7 +115,7 @@ pass_options = click.make_pass_decorator(Options)
 @click.pass_context
 def main(ctx: click.Context, endpoint: str | None, as_json: bool) -> None:
     """Upload, download and search the Assets Registry. $ASSETS_TOKEN is sent as a bearer
-    token when set."""
+    token when set, else the token `assets login` saved for the endpoint."""
     ctx.obj = Options(endpoint, as_json)
     ctx.call_on_close(ctx.obj.client.close)
 
@@ -238,6 +238,92 @@ def gql(options: Options, query: str, variables: tuple[str, ...], service: str) 
     path = "/registry/graphql" if service == "registry" else "/components/gql"
     with reported():
         options.emit(options.client.graphql(query, values, path))
+
+
+@main.command()
+@click.option(
+    "--auth-domain", help="AWS: the stack's AuthDomain output (Cognito's sign-in domain)."
+)
+@click.option("--client-id", help="AWS: the stack's CliClientId output.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    default=("openid",),
+    show_default=True,
+    help="AWS: a scope to ask for (repeat for more).",
+)
+@click.option("--sub", default=None, help="Local stack: the subject of the token.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["assets-reader", "assets-writer", "assets-admin"]),
+    help="Local stack: a role of the token (repeat for more; default assets-writer).",
+)
+@click.option("--expires-in", default=3600, show_default=True, help="Local stack: seconds.")
+@click.option("--timeout", default=300.0, show_default=True, help="AWS: seconds to sign in.")
+@pass_options
+def login(
+    options: Options,
+    auth_domain: str | None,
+    client_id: str | None,
+    scopes: tuple[str, ...],
+    sub: str | None,
+    roles: tuple[str, ...],
+    expires_in: int,
+    timeout: float,
+) -> None:
+    """Sign in and keep the token for the next commands (mode 0600 in the config dir).
+
+    Against AWS give --auth-domain and --client-id: the browser signs you in (authorization
+    code with PKCE, callback on http://localhost:8765/callback). Against the local stack give
+    --sub (and --role): its token route mints one."""
+    from assets_client import login as signin
+
+    endpoint = options.client.endpoint
+    try:
+        if auth_domain or client_id:
+            if not (auth_domain and client_id):
+                fail("--auth-domain and --client-id go together", 2)
+            tokens = signin.pkce_login(
+                auth_domain,
+                client_id,
+                list(scopes),
+                show=_show_sign_in,
+                timeout=timeout,
+            )
+        else:
+            if not sub:
+                fail("give --sub (local stack) or --auth-domain and --client-id (AWS)", 2)
+            tokens = signin.local_token(
+                endpoint, sub, list(roles or ("assets-writer",)), expires_in
+            )
+    except signin.LoginFailed as exc:
+        fail(f"login failed: {exc}", EXIT_REFUSED)
+    path = signin.save(endpoint, tokens["access_token"], int(tokens.get("expires_in") or 3600))
+    options.emit(
+        {"endpoint": endpoint, "token_file": str(path), "expires_in": tokens.get("expires_in")},
+        f"signed in to {endpoint}; the token is in {path}",
+    )
+
+
+def _show_sign_in(url: str) -> None:
+    click.echo(f"Sign in at: {url}", err=True)
+    import webbrowser
+
+    with suppress(webbrowser.Error):  # no browser here: the printed URL is enough
+        webbrowser.open(url)
+
+
+@main.command()
+@pass_options
+def logout(options: Options) -> None:
+    """Forget the token ``assets login`` saved."""
+    from assets_client import login as signin
+
+    removed = signin.forget()
+    options.emit({"removed": removed}, "signed out" if removed else "no saved token")
 
 
 @main.group()

@@ -260,3 +260,24 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "upload" in result.stdout
+
+
+def test_login_keeps_a_local_token_for_the_next_commands(
+    stack_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("ASSETS_TOKEN", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, ["--endpoint", stack_url, *args], catch_exceptions=False)
+
+    assert run("get", "anything").exit_code != 0  # no token yet: 401
+    signed_in = run("login", "--sub", "cli-login-e2e", "--role", "assets-writer")
+    assert signed_in.exit_code == 0, signed_in.output
+    token_file = tmp_path / "assets" / "token.json"
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    missing = run("get", "no-such-asset")
+    assert missing.exit_code == 3, missing.output  # reached the service: 404, not 401
+    assert run("logout").exit_code == 0
+    assert not token_file.exists()
