@@ -476,3 +476,41 @@ def test_a_bundle_may_not_claim_another_owner(s3: Any) -> None:
     run(upload_id)
     assert "created_by" in status_of(upload_id)["status"]
     assert status_of(upload_id)["status"].startswith("failed")
+
+
+# -- what review found: secrets by guessing, borrowed route keys ------------------------------
+
+
+def test_a_filter_may_not_guess_the_write_only_credentials() -> None:
+    creds = {"username": "bot", "password": "hunter2"}
+    create_asset(ALICE, "creds-1", visibility="public", asset_container_registry_creds_config=creds)
+    for query in (
+        {"asset_container_registry_creds_config.password": {"$regex": "^h"}},
+        {"$or": [{"asset_id": "x"}, {"asset_container_registry_creds_config": {"$exists": True}}]},
+    ):
+        status, body = call(query_handler, "apigw_registry_query_search", RITA, body=query)
+        assert (status, body["error"]["code"]) == (400, "FIELD_NOT_SEARCHABLE"), body
+    graphql = {
+        "query": "query($f: GenericScalar!) { searchAssets(filters: $f) { assetId } }",
+        "variables": {"f": {"asset_container_registry_creds_config.password": "hunter2"}},
+    }
+    status, body = call(graphql_handler, "apigw_registry_graphql_post", RITA, body=graphql)
+    assert (status, body["errors"][0]["extensions"]["code"]) == (400, "FIELD_NOT_SEARCHABLE")
+    assert body["data"] is None
+
+
+def test_an_event_cannot_borrow_a_public_routes_key() -> None:
+    create_asset(ALICE, "secret-h")
+    request = event("apigw_registry_get_asset", caller=NOBODY)
+    request["routeKey"] = request["requestContext"]["routeKey"] = "GET /registry/health"
+    request["rawPath"] = request["requestContext"]["http"]["path"] = "/registry/assets/secret-h"
+    status, body = invoke(query_handler, request)
+    assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED")
+
+
+def test_a_route_the_table_does_not_know_needs_a_caller_too() -> None:
+    request = event("apigw_registry_get_asset", caller=NOBODY)
+    request["routeKey"] = request["requestContext"]["routeKey"] = "$default"
+    request["rawPath"] = request["requestContext"]["http"]["path"] = "/registry/nowhere"
+    status, _ = invoke(query_handler, request)
+    assert status == 401

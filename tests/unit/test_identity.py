@@ -122,3 +122,17 @@ def test_authorize_follows_the_route_table() -> None:
     assert authorize(
         request("DELETE /registry/assets/{asset_id}", None), Settings(open_access=True)
     ).is_admin
+
+
+def test_a_token_may_not_name_the_servers_own_subject() -> None:
+    from assets_core.identity import SYSTEM
+
+    assert SYSTEM.sub is not None
+    event = {
+        "requestContext": {
+            "authorizer": {
+                "jwt": {"claims": {"sub": SYSTEM.sub, "cognito:groups": "[assets-admin]"}}
+            }
+        }
+    }
+    assert caller_of(event) == ANONYMOUS

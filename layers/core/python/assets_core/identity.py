@@ -56,7 +56,10 @@ class Caller:
 ANONYMOUS = Caller(sub=None, roles=frozenset())
 # The functions that have no caller (ingest without an uploader, the janitor, the streaming
 # download after its signed link was checked) act as the system, which sees every record.
-SYSTEM = Caller(sub="system", roles=frozenset(ROLES))
+# Subjects the server stamps for itself; a token naming one is not a caller (so nobody can
+# own what the system stored).
+RESERVED_PREFIX = "assets:"
+SYSTEM = Caller(sub=f"{RESERVED_PREFIX}system", roles=frozenset(ROLES))
 # Everyone, on a deployment made open on purpose (``OPEN_ACCESS``, ``-c open_api=true``).
 OPEN = Caller(sub="anonymous", roles=frozenset(ROLES))
 
@@ -128,7 +131,8 @@ def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def caller_of(event: Mapping[str, Any]) -> Caller:
     """The request's caller: anonymous without verified claims."""
     claims = claims_of(event)
-    if not claims or not str(claims.get("sub") or ""):
+    sub = str((claims or {}).get("sub") or "")
+    if not claims or not sub or sub.startswith(RESERVED_PREFIX):
         return ANONYMOUS
     return Caller(sub=str(claims["sub"]), roles=roles_of(claims))
 

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from assets_core.collections import API_ROUTE_PATH, SUB_TYPE_PATH, TAG_PATH, TYPE_PATH
-from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
+from assets_core.errors import (
+    AlreadyExists,
+    InvalidFilter,
+    InvalidInput,
+    NotFound,
+    where_and_why,
+)
 from assets_core.filters import validate_filter
 from assets_core.identity import without_server_fields
 from assets_core.keys import ASSETS_PREFIX, points_into
@@ -268,7 +274,25 @@ def by_api_route(route: str, page: PageRequest, *, store: DocumentStore) -> Page
 def search(query: Any, page: PageRequest, *, store: DocumentStore) -> Page:
     """Assets matching a MongoDB-style filter of the allowed operators; no filter (None)
     matches every asset, as spec 000 has it."""
-    return _shown_page(store.find_page(validate_filter({} if query is None else query), page))
+    checked = validate_filter({} if query is None else query)
+    _refuse_secret_paths(checked)
+    return _shown_page(store.find_page(checked, page))
+
+
+def _refuse_secret_paths(query: Any) -> None:
+    """A filter may not name the write-only credentials (or a field in them): matching on
+    them would read them back one guess at a time."""
+    if isinstance(query, list):
+        for item in query:
+            _refuse_secret_paths(item)
+    elif isinstance(query, dict):
+        for key, value in query.items():
+            if isinstance(key, str) and key.split(".", 1)[0] == CREDENTIALS:
+                raise InvalidFilter(
+                    f"{CREDENTIALS} is write-only: a filter cannot name it or its fields.",
+                    code="FIELD_NOT_SEARCHABLE",
+                )
+            _refuse_secret_paths(value)
 
 
 def list_all(page: PageRequest, *, store: DocumentStore) -> Page:
