@@ -12,6 +12,12 @@ from assets_core.identity import Caller
 from local.apigw import LocalContext
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+# An upload's first status as /zip/upload writes it: queued, for a writer ingest acts for.
+QUEUED: dict[str, Any] = {
+    "status": "queued",
+    "uploaded_by": "uploader",
+    "uploader_roles": ["assets-reader", "assets-writer"],
+}
 _NOT_SET: Any = object()
 
 

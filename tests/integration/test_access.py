@@ -514,3 +514,22 @@ def test_a_route_the_table_does_not_know_needs_a_caller_too() -> None:
     request["rawPath"] = request["requestContext"]["http"]["path"] = "/registry/nowhere"
     status, _ = invoke(query_handler, request)
     assert status == 401
+
+
+def test_a_bundle_whose_status_names_no_uploader_is_refused(s3: Any) -> None:
+    from assets_core.keys import upload_key
+    from assets_core.stores.objects import object_store
+    from assets_core.stores.status import status_store
+    from tests.integration.test_ingest import status_of
+
+    # As when the status expired before the bundle arrived: nobody for ingest to act for.
+    upload_id = "6f0c2b8e-6b1e-4d7a-9a51-0d3c9f1e2a40"
+    status_store().put(upload_id, {"status": "queued"})
+    data = zip_bytes({"a.txt": b"x"}, asset=bundle_asset("ownerless-1"))
+    object_store().put(upload_key(upload_id), data, "application/zip")
+    run(upload_id)
+    assert "names no uploader" in status_of(upload_id)["status"]
+    status, _ = call(
+        query_handler, "apigw_registry_get_asset", ROOT, params={"asset_id": "ownerless-1"}
+    )
+    assert status == 404

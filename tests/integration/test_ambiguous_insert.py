@@ -13,7 +13,7 @@ from assets_core.errors import StoreUnavailable
 from assets_core.stores.documents import MongoDocumentStore
 from assets_core.stores.factory import assets_store
 from tests.integration.test_ingest import run, status_of, stored_keys, upload
-from tests.support import bundle_asset, zip_bytes
+from tests.support import QUEUED, bundle_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 
@@ -59,7 +59,7 @@ def test_a_redelivery_does_not_report_success_for_missing_files(s3: Any, status:
     for key in stored_keys(s3, "assets/lost-files-1/"):
         s3.delete_object(Bucket=bucket, Key=key)
     # (and its bundle still waiting, as when the run stopped before saying it was done)
-    status.put(upload_id, {"status": "queued"})
+    status.put(upload_id, dict(QUEUED))
     s3.put_object(Bucket=bucket, Key=f"incoming/{upload_id}.zip", Body=bundle("lost-files-1"))
 
     # When the message is delivered again

@@ -23,7 +23,7 @@ from assets_core.stores.factory import assets_store
 from assets_core.stores.objects import Part, S3ObjectStore, crc32_header
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
-from tests.support import EVENTS, bundle_asset, make_asset, zip_bytes
+from tests.support import EVENTS, QUEUED, bundle_asset, make_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 BUCKET = get_settings().bucket_name
@@ -48,7 +48,7 @@ def upload(data: bytes) -> str:
     from assets_core.stores.objects import object_store
     from assets_core.stores.status import status_store
 
-    status_store().put(upload_id, {"status": "queued"})
+    status_store().put(upload_id, dict(QUEUED))
     object_store().put(upload_key(upload_id), data, "application/zip")
     return upload_id
 
@@ -93,6 +93,7 @@ def test_bundle_is_stored_and_registered(s3: Any) -> None:
     assert run(upload_id) == {"batchItemFailures": []}
     # Then the upload succeeded and every file is stored with its size and sha256
     assert status_of(upload_id) == {
+        **QUEUED,
         "upload_id": upload_id,
         "status": "success",
         "asset_id": "bundle-001",
@@ -426,7 +427,7 @@ def test_ingest_leaves_the_status_record_it_read_as_it_was(
     # Given an upload, and a status store that hands ingest one record, kept by this test
     upload_id = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset("unchanged-1")))
     stores = upload_stores()
-    record = {"upload_id": upload_id, "status": "queued", "filename": "model.zip"}
+    record = {**QUEUED, "upload_id": upload_id, "filename": "model.zip"}
     read = copy.deepcopy(record)
 
     def refuse(self: Any, document: Any) -> None:

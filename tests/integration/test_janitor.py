@@ -28,7 +28,7 @@ from assets_core.stores.status import status_store
 from functions.ingest.handler import ingest
 from functions.janitor.handler import handler as janitor_handler
 from local.poller import QueuePoller, configure_pipeline, function_context, scheduled_event
-from tests.support import bundle_asset, zip_bytes
+from tests.support import QUEUED, bundle_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 VISIBILITY_SECONDS = 1
@@ -43,6 +43,7 @@ def uploaded(asset_id: str, files: dict[str, bytes] | None = None) -> tuple[str,
     upload_id = str(uuid.uuid4())
     key = upload_key(upload_id)
     bundle = zip_bytes(files or {"weights.bin": b"w" * 4096}, asset=bundle_asset(asset_id))
+    status_store().put(upload_id, dict(QUEUED))
     object_store().put(key, bundle, "application/zip")
     return upload_id, key
 

@@ -17,7 +17,7 @@ import pytest
 from assets_core.config import get_settings
 from assets_core.routes import INGEST, find_route
 from tests.integration.test_ingest import run, status_of, upload
-from tests.support import EVENTS, bundle_asset, invoke, zip_bytes
+from tests.support import EVENTS, QUEUED, bundle_asset, invoke, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 ROOT = EVENTS.parent
@@ -61,7 +61,7 @@ def test_every_api_event_is_answered_at_debug(name: str) -> None:
 def test_ingest_logs_at_debug_and_finishes(status: Any) -> None:
     upload_id = upload(zip_bytes({"a.txt": b"debug"}, asset=bundle_asset("debug-1")))
     # The record as the ZIP API queues it: its "filename" is also a LogRecord attribute.
-    status.put(upload_id, {"status": "queued", "filename": "bundle.zip", "size": 1})
+    status.put(upload_id, {**QUEUED, "filename": "bundle.zip", "size": 1})
     assert run(upload_id) == {"batchItemFailures": []}
     assert status_of(upload_id)["status"] == "success"
     assert importlib.import_module(INGEST.module).handler is not None

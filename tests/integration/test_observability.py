@@ -23,7 +23,7 @@ from functions.registry_zip.handler import handler as zip_handler
 from local.apigw import LocalContext
 from tests.integration.test_ingest import run, upload
 from tests.integration.test_registry_zip import function_url_event, redirect_for
-from tests.support import bundle_asset, event, invoke, zip_bytes
+from tests.support import QUEUED, bundle_asset, event, invoke, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 
@@ -139,7 +139,7 @@ def test_ingest_logs_under_the_uploads_request_and_counts_what_it_stored(
 ) -> None:
     data = zip_bytes({"a.txt": b"one", "b/c.txt": b"two"}, asset=bundle_asset("obs-3"))
     upload_id = upload(data)
-    status_store().put(upload_id, {"status": "queued", "correlation_id": "req-upload-7"})
+    status_store().put(upload_id, {**QUEUED, "correlation_id": "req-upload-7"})
     with log_lines() as lines:
         assert run(upload_id) == {"batchItemFailures": []}
     [done] = [line for line in lines if line.get("message") == "Ingested upload"]

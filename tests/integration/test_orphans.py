@@ -18,7 +18,7 @@ from functions.assetdb.handler import handler as assetdb_handler
 from functions.ingest.handler import ingest
 from functions.registry_write.handler import handler as write_handler
 from local.apigw import LocalContext
-from tests.support import bundle_asset, event, invoke, object_created, zip_bytes
+from tests.support import QUEUED, bundle_asset, event, invoke, object_created, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 BUCKET = get_settings().bucket_name
@@ -26,7 +26,7 @@ BUCKET = get_settings().bucket_name
 
 def ingested(asset: dict[str, Any], members: dict[str, bytes]) -> None:
     upload_id = str(uuid.uuid4())
-    status_store().put(upload_id, {"status": "queued"})
+    status_store().put(upload_id, dict(QUEUED))
     object_store().put(upload_key(upload_id), zip_bytes(members, asset=asset), "application/zip")
     assert ingest(object_created(upload_key(upload_id)), LocalContext("ingest")) == {
         "batchItemFailures": []

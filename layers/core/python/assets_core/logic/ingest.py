@@ -12,6 +12,7 @@ from threading import Event, Thread
 from typing import Any
 
 from assets_core.errors import AlreadyExists, AppError, ObjectRefused
+from assets_core.identity import current_caller
 from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
 from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
@@ -75,6 +76,11 @@ def ingest_upload(
         upload_status = _UploadStatus(stores.status, upload_id, current)
         upload_status.put(status="processing")
         try:
+            if not current_caller().can_write:
+                raise BundleRejected(
+                    "the upload names no uploader allowed to write (its status expired, or it "
+                    "was not asked for through /zip/upload); ask for a new upload"
+                )
             asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status, stats)
         except (BundleRejected, ObjectRefused) as exc:
             # A refusal names the bundle's fault: delivering it again would end the same way.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
-from assets_core.identity import SYSTEM, Caller
+from assets_core.identity import ANONYMOUS, Caller
 from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore
@@ -51,11 +51,12 @@ def _queue(
 
 
 def uploader_of(record: Mapping[str, Any]) -> Caller:
-    """Whom an upload's ingest acts for: the caller who asked for its ticket (the system for
-    an upload queued before uploads recorded their uploader)."""
+    """Whom an upload's ingest acts for: the caller who asked for its ticket; nobody (an
+    anonymous caller, whose bundle ingest refuses) when the status names none, as when it
+    expired before the bundle arrived."""
     sub = record.get("uploaded_by")
     if not isinstance(sub, str) or not sub:
-        return SYSTEM
+        return ANONYMOUS
     roles = record.get("uploader_roles")
     named = [role for role in roles if isinstance(role, str)] if isinstance(roles, list) else []
     return Caller(sub=sub, roles=frozenset(named))
