@@ -68,6 +68,11 @@ def create_asset(who: Caller, asset_id: str, **fields: Any) -> dict[str, Any]:
     return dict(body)
 
 
+def update_asset(who: Caller, asset_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+    params = {"asset_id": asset_id}
+    return call(write_handler, "apigw_registry_put_asset", who, params=params, body=body)
+
+
 @pytest.fixture
 def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Change settings by environment for one test."""
@@ -175,13 +180,7 @@ def test_the_server_stamps_who_created_and_changed_a_record() -> None:
     assert created["created_by"] == created["updated_by"] == "alice"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created["created_at"])
     assert created["visibility"] == "private"
-    status, updated = call(
-        write_handler,
-        "apigw_registry_put_asset",
-        ROOT,
-        params={"asset_id": "stamped-1"},
-        body={"asset_brief_description": "by root"},
-    )
+    status, updated = update_asset(ROOT, "stamped-1", {"asset_brief_description": "by root"})
     assert status == 200, updated
     assert (updated["created_by"], updated["updated_by"]) == ("alice", "root")
     assert updated["created_at"] == created["created_at"]
@@ -198,13 +197,7 @@ def test_a_client_may_not_send_a_server_field(field: str) -> None:
     )
     assert status == 400
     assert f"'{field}' is set by the server" in body["error"]["message"]
-    status, body = call(
-        write_handler,
-        "apigw_registry_put_asset",
-        ALICE,
-        params={"asset_id": "forged-1"},
-        body={field: "mallory"},
-    )
+    status, body = update_asset(ALICE, "forged-1", {field: "mallory"})
     assert status == 400
     for name, fields in (
         ("apigw_assetdb_create_external", {"asset_name": "n", field: "mallory"}),
@@ -319,13 +312,7 @@ def test_another_writer_cannot_learn_of_a_private_asset_by_changing_it() -> None
 
 def test_the_owner_may_publish_a_private_asset() -> None:
     create_asset(ALICE, "later-1")
-    status, _ = call(
-        write_handler,
-        "apigw_registry_put_asset",
-        ALICE,
-        params={"asset_id": "later-1"},
-        body={"visibility": "public"},
-    )
+    status, _ = update_asset(ALICE, "later-1", {"visibility": "public"})
     assert status == 200
     status, _ = call(query_handler, "apigw_registry_get_asset", BOB, params={"asset_id": "later-1"})
     assert status == 200
@@ -372,25 +359,19 @@ def test_a_private_assetdb_record_is_invisible_to_others() -> None:
 def test_a_public_assetdb_record_is_changed_by_its_owner_only() -> None:
     record = create_record(ALICE, "shown", visibility="public")
     uri = record["asset_uri"]
-    status, body = call(
-        assetdb_handler,
-        "apigw_assetdb_put_asset",
-        BOB,
-        params={"asset_uri": uri},
-        body={"asset_tags": ["bob"]},
-    )
+
+    def tag(who: Caller, tags: list[str]) -> tuple[int, Any]:
+        params = {"asset_uri": uri}
+        body = {"asset_tags": tags}
+        return call(assetdb_handler, "apigw_assetdb_put_asset", who, params=params, body=body)
+
+    status, body = tag(BOB, ["bob"])
     assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
     status, body = call(
         assetdb_handler, "apigw_assetdb_delete_asset", BOB, params={"asset_uri": uri}
     )
     assert status == 403
-    status, body = call(
-        assetdb_handler,
-        "apigw_assetdb_put_asset",
-        ALICE,
-        params={"asset_uri": uri},
-        body={"asset_tags": ["alice"]},
-    )
+    status, body = tag(ALICE, ["alice"])
     assert status == 200
     assert (body["created_by"], body["updated_by"], body["asset_tags"]) == (
         "alice",
