@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from assets_core.identity import PRIVATE, Visibility
 
 MIB = 1024 * 1024
 
@@ -64,7 +65,7 @@ class Settings(BaseModel):
     # creator gives none; an open deployment, where every caller without a token acts as an
     # admin (``-c open_api=true``; see the README's security notes).
     anonymous_reads: bool = False
-    default_visibility: Literal["private", "public"] = "private"
+    default_visibility: Visibility = PRIVATE
     open_access: bool = False
     # Largest JSON request body a REST or GraphQL endpoint accepts.
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)

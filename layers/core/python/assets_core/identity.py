@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 READER = "assets-reader"
 WRITER = "assets-writer"
@@ -47,18 +47,23 @@ class Caller:
     def is_admin(self) -> bool:
         return ADMIN in self.roles
 
+    def owns(self, owner: object) -> bool:
+        """Whether ``owner`` (a record's ``created_by``) names this caller; nobody owns a
+        record without an owner, and an anonymous caller owns nothing."""
+        return self.sub is not None and owner == self.sub
+
     def may_change(self, owner: str | None) -> bool:
         """Whether this caller may update or delete a record ``owner`` created: its owner, or
         an admin (a record without an owner is an admin's alone)."""
-        return self.is_admin or (self.can_write and owner is not None and owner == self.sub)
+        return self.is_admin or (self.can_write and self.owns(owner))
 
 
 ANONYMOUS = Caller(sub=None, roles=frozenset())
-# The functions that have no caller (ingest without an uploader, the janitor, the streaming
-# download after its signed link was checked) act as the system, which sees every record.
 # Subjects the server stamps for itself; a token naming one is not a caller (so nobody can
 # own what the system stored).
 RESERVED_PREFIX = "assets:"
+# The functions that have no caller (the janitor, the streaming download after its signed
+# link was checked) act as the system, which sees every record.
 SYSTEM = Caller(sub=f"{RESERVED_PREFIX}system", roles=frozenset(ROLES))
 # Everyone, on a deployment made open on purpose (``OPEN_ACCESS``, ``-c open_api=true``).
 OPEN = Caller(sub="anonymous", roles=frozenset(ROLES))
@@ -85,12 +90,14 @@ def acting_as(caller: Caller) -> Iterator[Caller]:
 
 SERVER_FIELDS = ("created_by", "created_at", "updated_by", "updated_at")
 VISIBILITY = "visibility"
-PRIVATE = "private"
-PUBLIC = "public"
+PRIVATE: Final = "private"
+PUBLIC: Final = "public"
+Visibility = Literal["private", "public"]  # a record's VISIBILITY: PRIVATE or PUBLIC
 
 
 def now_iso() -> str:
-    """The time now, as ISO-8601 UTC with milliseconds and a ``Z``."""
+    """The time now, as ISO-8601 UTC with milliseconds and a ``Z`` (so system timestamps sort
+    and compare as strings in filters)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -115,9 +122,11 @@ def visible_to(caller: Caller) -> dict[str, Any] | None:
 
 def sees(caller: Caller, document: Mapping[str, Any]) -> bool:
     """Whether ``caller`` may see this record (the rule ``visible_to`` puts in queries)."""
-    if caller.is_admin or document.get(VISIBILITY) == PUBLIC:
-        return True
-    return caller.sub is not None and document.get("created_by") == caller.sub
+    return (
+        caller.is_admin
+        or document.get(VISIBILITY) == PUBLIC
+        or caller.owns(document.get("created_by"))
+    )
 
 
 def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:

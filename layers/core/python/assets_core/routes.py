@@ -104,7 +104,8 @@ SERVICE_ROUTES = (
 
 
 def is_public(route: Route) -> bool:
-    """A route anyone may call, without a token: a prefix's health, API document and docs."""
+    """A route anyone may call, without a token: a prefix's health, API document and docs,
+    and the GraphiQL pages."""
     return route.access == PUBLIC
 
 
@@ -292,13 +293,11 @@ _BY_ROUTE_KEY = {route.route_key: route for _, route in all_routes()}
 
 
 def route_of(route_key: str | None, method: str, path: str) -> Route | None:
-    """The route an API Gateway event is for: by its ``routeKey``, else by method and path
-    (an event made by hand)."""
-    known = _BY_ROUTE_KEY.get(route_key or "")
-    if known is not None:
-        return known
+    """The route an API Gateway event is for: the one its method and path name, which the
+    resolver runs (API Gateway's ``routeKey`` agrees; an event made otherwise must not borrow
+    a public route's key), else its ``routeKey``."""
     found = find_route(method, path)
-    return found[1] if found else None
+    return found[1] if found else _BY_ROUTE_KEY.get(route_key or "")
 
 
 def find_route(method: str, path: str) -> tuple[ApiGroup, Route, dict[str, str]] | None:

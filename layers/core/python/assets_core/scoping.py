@@ -25,9 +25,9 @@ from typing import Any
 
 from assets_core.errors import Forbidden
 from assets_core.identity import (
+    PRIVATE,
     SYSTEM,
     VISIBILITY,
-    Caller,
     current_caller,
     now_iso,
     sees,
@@ -47,7 +47,7 @@ class CallerScopedStore[S: DocumentStore]:
         store: S,
         *,
         private_records: bool,
-        default_visibility: Callable[[], str] = lambda: "private",
+        default_visibility: Callable[[], str] = lambda: PRIVATE,
         what: str = "record",
     ) -> None:
         self.unscoped = store
@@ -58,9 +58,9 @@ class CallerScopedStore[S: DocumentStore]:
 
     # -- reads: the caller's condition goes into the query ----------------------------------
 
-    def where(self, query: Mapping[str, Any], caller: Caller | None = None) -> dict[str, Any]:
+    def where(self, query: Mapping[str, Any]) -> dict[str, Any]:
         """``query`` narrowed to the records the caller may see."""
-        condition = visible_to(caller or current_caller()) if self.private_records else None
+        condition = visible_to(current_caller()) if self.private_records else None
         if condition is None:
             return dict(query)
         if not query:

@@ -16,26 +16,24 @@ from typing import Any
 from assets_core.config import Settings
 from assets_core.errors import Forbidden, Unauthenticated
 from assets_core.identity import OPEN, READER, WRITER, Caller, caller_of
-from assets_core.routes import PUBLIC, WRITE, find_route, route_of
+from assets_core.routes import PUBLIC, WRITE, route_of
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="assets"'}
 
 
 def authorize(event: Mapping[str, Any], settings: Settings) -> Caller:
     """The request's caller, once the route allows them; ``Unauthenticated`` or ``Forbidden``
-    when it does not. A route the table does not know is left to the resolver (404)."""
+    when it does not. A route the table does not know needs a reader (the resolver then
+    answers 404)."""
     caller = caller_of(event)
     if caller.anonymous and settings.open_access:
         return OPEN
     http = (event.get("requestContext") or {}).get("http") or {}
-    method = str(http.get("method") or "")
-    # The route the resolver will run is the one its path names (API Gateway's routeKey
-    # agrees with it; an event made otherwise must not borrow a public route's key).
-    found = find_route(method, _path(event))
-    route = found[1] if found else route_of(event.get("routeKey"), method, _path(event))
+    route = route_of(
+        event.get("routeKey"), str(http.get("method") or ""), str(event.get("rawPath") or "")
+    )
     if route is not None and route.access == PUBLIC:
         return caller
-    # A route the table does not know needs a reader too (the resolver then answers 404).
     writes = route is not None and route.access == WRITE
     return allowed(caller, writes=writes, settings=settings)
 
@@ -52,7 +50,3 @@ def allowed(caller: Caller, *, writes: bool, settings: Settings, hint: str = "")
     if needed not in caller.roles:
         raise Forbidden(f"This route needs the role {needed}; the token does not grant it.")
     return caller
-
-
-def _path(event: Mapping[str, Any]) -> str:
-    return str(event.get("rawPath") or "")

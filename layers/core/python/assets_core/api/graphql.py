@@ -36,8 +36,7 @@ def graphql_router(prefix: str, path: str, load: SchemaLoader) -> Router:
         settings = get_settings()
         params = dict(event.query_string_parameters or {})
         accept = event.headers.get("accept", "")
-        page = event.http_method == "GET" and "text/html" in accept and "query" not in params
-        if event.http_method == "GET" and not page:
+        if event.http_method == "GET" and not docs_ui.wants_graphiql("GET", accept, params):
             # The GET route is public for the page a browser opens; a query on it runs for
             # an anonymous caller (the authorizer checks tokens on POST only).
             allowed(current_caller(), writes=False, settings=settings, hint=GET_HINT)

@@ -66,6 +66,15 @@ def error_response(status: int, code: str, message: str) -> Response[Any]:
     )
 
 
+def app_error_response(exc: AppError) -> Response[Any]:
+    """An ``AppError`` in the contract's shape; a missing or refused token carries the
+    ``WWW-Authenticate`` challenge."""
+    answer = error_response(exc.status, exc.code, exc.message)
+    if isinstance(exc, Unauthenticated):
+        answer.headers.update(CHALLENGE)
+    return answer
+
+
 def json_response(
     status: int, body: Any, headers: Mapping[str, str] | None = None
 ) -> Response[Any]:
@@ -278,10 +287,7 @@ def _resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(AppError)
     def handle_app_error(exc: AppError) -> Response[Any]:
-        answer = error_response(exc.status, exc.code, exc.message)
-        if isinstance(exc, Unauthenticated):
-            answer.headers.update(CHALLENGE)
-        return answer
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
@@ -338,8 +344,7 @@ def lambda_entry(
         try:  # the authorizer's part first, as API Gateway runs it before the function
             caller = authorize(event, get_settings())
         except AppError as exc:
-            headers = CHALLENGE if isinstance(exc, Unauthenticated) else {}
-            return _early(error_response(exc.status, exc.code, exc.message), headers)
+            return _early(app_error_response(exc))
         refused = check_json_request(
             event, limit, multipart_paths=form_paths, too_large_message=too_large_message
         )
@@ -351,11 +356,11 @@ def lambda_entry(
     return lambda_handler(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 
 
-def _early(response: Response[Any], headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+def _early(response: Response[Any]) -> dict[str, Any]:
     """A refusal answered before the resolver, as the Lambda proxy result."""
     return {
         "statusCode": response.status_code,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, **(headers or {})},
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **response.headers},
         "body": json.dumps(response.body),
         "isBase64Encoded": False,
     }

@@ -8,6 +8,7 @@ names an asset, never a path."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -77,6 +78,12 @@ def swagger_page(title: str, spec_url: str, assets_base: str) -> str:
         f'<script src="{base}/swagger-init.js"></script>'
         "</body></html>"
     )
+
+
+def wants_graphiql(method: str, accept: str, query_params: Mapping[str, str]) -> bool:
+    """Whether a request to a GraphQL endpoint asks for the GraphiQL page (a browser's GET,
+    with no query) rather than a query's answer."""
+    return method == "GET" and "text/html" in accept and "query" not in query_params
 
 
 def graphiql_page(title: str, endpoint: str, assets_base: str) -> str:

@@ -26,6 +26,7 @@ from graphql import (
 )
 
 from assets_core.api.http import loads_json
+from assets_core.docs_ui import wants_graphiql
 from assets_core.errors import AppError, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ def execute(
     queries. Mutations are refused (the schemas have none). Errors come in the contract's
     shape, with GraphQL's ``errors`` list beside it.
     """
-    if method == "GET" and "text/html" in accept and "query" not in query_params:
+    if wants_graphiql(method, accept, query_params):
         return HTTPStatus.OK, "text/html; charset=utf-8", page
     data = _request_data(method, body, query_params)
     variables = data.get("variables")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from assets_core.collections import COMPONENTS
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, where_and_why
 from assets_core.filters import check_regex, validate_filter, validate_update
-from assets_core.identity import SERVER_FIELDS, without_server_fields
+from assets_core.identity import SERVER_FIELDS, now_iso, without_server_fields
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.component import IDENTITY_FIELDS, SYSTEM_FIELDS, Component
 from assets_core.pagination import Page, PageRequest
@@ -27,11 +27,6 @@ MAX_SKIP = 100_000
 _NESTED_FIELDS = ("componentId", "containerRegistryInfo")
 
 Sort = Sequence[tuple[str, int]]
-
-
-def now() -> str:
-    """System timestamps: ISO-8601 in UTC, so they sort and compare as strings in filters."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def public(document: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +51,7 @@ def _not_found(uri: str) -> NotFound:
 
 def register(component: Component, *, store: DocumentStore) -> dict[str, Any]:
     """Register a component under its generated URI; ``AlreadyExists`` when it is taken."""
-    stamp = now()
+    stamp = now_iso()
     document = {
         **component.model_dump(mode="json", exclude={"componentURI"}),
         URI_FIELD: component.uri,
@@ -97,7 +92,7 @@ def update(
     written over the revision read (``If-Match`` when given), so no concurrent change is
     lost."""
     validate_update(data, protected=PROTECTED)
-    stamped = {**data, "$set": {**data.get("$set", {}), "lastModifiedAt": now()}}
+    stamped = {**data, "$set": {**data.get("$set", {}), "lastModifiedAt": now_iso()}}
 
     def write(current: Versioned) -> dict[str, Any]:
         after = store.preview_update(current.document, stamped)

@@ -164,7 +164,7 @@ def download_link(
 
 
 def _sees_upload(caller: Caller, record: Mapping[str, Any]) -> bool:
-    return caller.is_admin or (caller.sub is not None and record.get("uploaded_by") == caller.sub)
+    return caller.is_admin or caller.owns(record.get("uploaded_by"))
 
 
 def _is_uuid(value: str) -> bool:

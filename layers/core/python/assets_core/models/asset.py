@@ -4,7 +4,7 @@ index mappings. Unknown fields are refused; free-form dicts stay free-form."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from assets_core.identity import Visibility
 
 # An asset id is part of URLs and object keys, so it is kept to a safe alphabet.
 AssetId = Annotated[
@@ -108,7 +110,7 @@ class _AssetFields(_Strict):
     asset_workflow_id: Text | None = None
     asset_brief_description: Text | None = None
     # private: its owner and admins only; public: every reader. Unset: DEFAULT_VISIBILITY.
-    visibility: Literal["private", "public"] | None = None
+    visibility: Visibility | None = None
 
 
 class Asset(_AssetFields):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -13,6 +13,8 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+
+from assets_core.identity import Visibility
 
 # Parts of an asset_uri (<name>:<version>-<tag>) appear in URL paths: no slashes, no colons.
 UriPart = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^/:\x00]*$")]
@@ -59,9 +61,6 @@ def _http_url(value: str) -> str:
 
 def _optional_http_url(value: str | None) -> str | None:
     return value if value is None else _http_url(value)
-
-
-Visibility = Literal["private", "public"]
 
 
 class _Strict(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assets_core.identity import Visibility
 from assets_core.models.asset import Asset
 from assets_core.models.assetdb import AssetVersion
 from assets_core.models.component import Component
@@ -107,7 +108,7 @@ class AssetObjectRecord(_Stamped, _Answer):
     asset_public_url: str
     asset_file_info: dict[str, Any]
     asset_tags: list[str]
-    visibility: Literal["private", "public"] | None = None
+    visibility: Visibility | None = None
 
 
 class AssetObjectUpload(_Answer):
