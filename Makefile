@@ -36,7 +36,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml | python
 	$(UV) sync --frozen --extra cli --python $(PYTHON)
 	touch $@
 
-# LocalStack (S3, SQS) in an environment of its own: it pins versions the project does not.
+# LocalStack (S3, SQS, Secrets Manager) in an environment of its own: it pins versions the project does not.
 LOCALSTACK := .localstack
 $(LOCALSTACK)/.synced: $(UV) local/localstack-requirements.txt | python
 	$(UV) venv --quiet --allow-existing $(LOCALSTACK) --python $(PYTHON)

@@ -9,6 +9,8 @@ from aws_cdk import Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import IConstruct
 
+from assets_core.keys import CREDENTIALS_SECRET_PREFIX
+
 BUCKET_PREFIX = r"/^Resource::<StorageBucket[0-9A-F]+\.Arn>\/(incoming|assets|assetdb)\/\*$/g"
 
 
@@ -43,6 +45,16 @@ SUPPRESSIONS = [
             "Action::s3:Abort*",
             "Action::s3:DeleteObject*",
             {"regex": BUCKET_PREFIX},
+        ],
+    ),
+    _rule(
+        "AwsSolutions-IAM5",
+        "Container registry credentials are one secret per value, named at write time under "
+        "one prefix (keys.CREDENTIALS_SECRET_PREFIX); the two functions that keep them may "
+        "touch nothing else in Secrets Manager.",
+        [
+            "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:"
+            f"secret:{CREDENTIALS_SECRET_PREFIX}*"
         ],
     ),
     _rule(

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import ArnFormat, CfnOutput, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX, INCOMING_PREFIX
+from assets_core.keys import (
+    ASSETDB_PREFIX,
+    ASSETS_PREFIX,
+    CREDENTIALS_SECRET_PREFIX,
+    INCOMING_PREFIX,
+)
 from assets_core.routes import INGEST
 from infra_cdk import constants
 from infra_cdk.constructs.api import ApiConstruct
@@ -22,6 +28,13 @@ from infra_cdk.constructs.ingest import IngestConstruct
 from infra_cdk.constructs.network import NetworkConstruct
 from infra_cdk.constructs.storage import StorageConstruct
 from infra_cdk.nag import suppress_findings
+
+CREDENTIAL_ACTIONS = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+)
 
 
 def core_layer_code() -> lambda_.Code:
@@ -165,6 +178,25 @@ class AssetsRegistryStack(Stack):
         bucket.grant_read_write(assetdb, f"{ASSETDB_PREFIX}*")
         bucket.grant_delete(assetdb, f"{ASSETDB_PREFIX}*")
         assetdb.add_environment("ASSETS_DB_ID", f"{constants.SERVICE_NAME}-{self.region}")
+
+        # Container registry credentials: a secret per value, written by the asset routes and
+        # by ingest (a bundle's asset.json), read back by the owner's route, deleted when
+        # replaced. Nothing else may touch them.
+        credentials = self.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{CREDENTIALS_SECRET_PREFIX}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for function, actions in (
+            (api.functions["registry_write"], CREDENTIAL_ACTIONS),
+            # ingest deletes only the secret of an insert that failed
+            (ingest.function, tuple(a for a in CREDENTIAL_ACTIONS if "Get" not in a)),
+        ):
+            function.add_environment("CREDENTIALS_SECRET_PREFIX", CREDENTIALS_SECRET_PREFIX)
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(actions), resources=[credentials])
+            )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
         CfnOutput(

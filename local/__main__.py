@@ -34,7 +34,7 @@ def main() -> int:
     os.environ.setdefault("DOWNLOAD_URL", f"http://{host}:{port}/registry/zip/stream")
     # A locally run Assets DB can be registered and health-checked at 127.0.0.1.
     os.environ.setdefault("HEALTH_CHECK_ALLOW_LOOPBACK", "true")
-    print("Starting LocalStack (S3, SQS) and SecantusDB (MongoDB)...", flush=True)
+    print("Starting LocalStack (S3, SQS, Secrets Manager) and SecantusDB (MongoDB)...", flush=True)
     backends = start_backends()
     try:
         return _serve(host, port, backends)

@@ -1,6 +1,7 @@
 """The backends of the local stack, the same stand-ins the tests use (local/stand_ins.py):
-SecantusDB for MongoDB, LocalStack for S3 and SQS, and Redis at 127.0.0.1:6379. Each starts
-unless its address is configured (``MONGODB_URI``, ``S3_ENDPOINT_URL``, ``REDIS_URL``).
+SecantusDB for MongoDB, LocalStack for S3, SQS and Secrets Manager, and Redis at
+127.0.0.1:6379. Each starts unless its address is configured (``MONGODB_URI``,
+``S3_ENDPOINT_URL``, ``REDIS_URL``; Secrets Manager: ``AWS_ENDPOINT_URL_SECRETS_MANAGER``).
 
 The stack starts clean each time: LocalStack's community edition keeps no objects across a
 restart, so the metadata is not kept either (never records without their objects)."""
@@ -10,10 +11,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from assets_core.keys import CREDENTIALS_SECRET_PREFIX
 from local.stand_ins import Server, free_port, start_localstack, start_mongodb
 
 __all__ = ["Backends", "free_port", "start_backends"]
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# botocore's own variable for one service's endpoint.
+SECRETS_ENDPOINT = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+
 LOCALSTACK_KEY = "test"  # LocalStack's own default pair, not a secret
 
 
@@ -59,10 +64,13 @@ def start_backends(environ: dict[str, str] | None = None) -> Backends:
             server = start_localstack()
             servers.append(server)
             env["S3_ENDPOINT_URL"] = server.address
+            env.setdefault(SECRETS_ENDPOINT, server.address)
         if not env.get("MONGODB_URI"):
             server = start_mongodb()
             servers.append(server)
             env["MONGODB_URI"] = server.address
+        if env.get(SECRETS_ENDPOINT):  # credentials in Secrets Manager, as in AWS
+            env.setdefault("CREDENTIALS_SECRET_PREFIX", CREDENTIALS_SECRET_PREFIX)
         _ensure_bucket(env["S3_ENDPOINT_URL"], env.get("BUCKET_NAME", "assets-registry"))
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = DEFAULT_REDIS_URL

@@ -1,5 +1,5 @@
-"""Start LocalStack (S3 and SQS) in host mode, bound to loopback, with its objects under a
-folder of our choosing. Run with the LocalStack environment's interpreter
+"""Start LocalStack (S3, SQS and Secrets Manager) in host mode, bound to loopback, with its
+objects under a folder of our choosing. Run with the LocalStack environment's interpreter
 (``.localstack/bin/python``, built by ``make install``), not the project's: LocalStack
 pins versions the project does not use.
 
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data", required=True, help="folder for S3's objects (emptied)")
-    parser.add_argument("--services", default="s3,sqs")
+    parser.add_argument("--services", default="s3,sqs,secretsmanager")
     args = parser.parse_args()
     os.environ.update(
         {

@@ -168,9 +168,10 @@ def localstack_python() -> str:
     return python
 
 
-def start_localstack(port: int | None = None, services: str = "s3,sqs") -> Server:
-    """LocalStack's S3 and SQS on loopback, its objects in a folder of its own (removed when
-    it stops: LocalStack's community edition keeps no state across a restart)."""
+def start_localstack(port: int | None = None, services: str = "s3,sqs,secretsmanager") -> Server:
+    """LocalStack's S3, SQS and Secrets Manager on loopback, its objects in a folder of its
+    own (removed when it stops: LocalStack's community edition keeps no state across a
+    restart)."""
     python = localstack_python()
     port = port or free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="assets-localstack-"))

@@ -1,9 +1,10 @@
 """Test-wide setup, in production's conditions: the log level the stack sets, a MongoDB
-wire-protocol server (SecantusDB) for the metadata, LocalStack's S3 and SQS for the objects,
-Redis at ``REDIS_URL``; one of each for the whole session, reset between tests.
+wire-protocol server (SecantusDB) for the metadata, LocalStack's S3 and SQS for the objects
+and its Secrets Manager for credentials, Redis at ``REDIS_URL``; one of each for the whole
+session, reset between tests.
 
-``TEST_MONGODB_URI`` / ``TEST_S3_ENDPOINT_URL`` point the session at servers of your own
-instead (a real MongoDB, another S3)."""
+``TEST_MONGODB_URI`` / ``TEST_S3_ENDPOINT_URL`` / ``TEST_SECRETS_ENDPOINT_URL`` point the
+session at servers of your own instead (a real MongoDB, another S3)."""
 
 from __future__ import annotations
 
@@ -26,14 +27,16 @@ os.environ.update(
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
 )
-for _name in ("MONGODB_URI", "S3_ENDPOINT_URL"):
+for _name in ("MONGODB_URI", "S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
     os.environ.pop(_name, None)
 
 from assets_core.config import get_settings
+from assets_core.keys import CREDENTIALS_SECRET_PREFIX
 from assets_core.stores import factory
 from assets_core.stores.documents import mongo_client
 from assets_core.stores.objects import object_store, s3_client
 from assets_core.stores.status import LOCK_PREFIX, STATUS_PREFIX, status_store
+from assets_core.stores.vault import credentials_vault
 from local.stand_ins import Server, start_localstack, start_mongodb
 
 _servers: list[Server] = []
@@ -75,6 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
         s3 = server.address
     os.environ["MONGODB_URI"] = mongodb
     os.environ["S3_ENDPOINT_URL"] = s3
+    # As the stack deploys: credentials in Secrets Manager (LocalStack's, unless told).
+    os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = os.environ.get("TEST_SECRETS_ENDPOINT_URL", s3)
+    os.environ["CREDENTIALS_SECRET_PREFIX"] = CREDENTIALS_SECRET_PREFIX
     get_settings.cache_clear()
 
 
@@ -87,6 +93,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def forget_stores() -> None:
     for cached in CACHED_STORES:
         cached.cache_clear()
+    credentials_vault.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
+from assets_core.keys import CREDENTIALS_SECRET_PREFIX
 from assets_core.logic.janitor import SWEEP_MIN_AGE
 from assets_core.routes import (
     API_GROUPS,
@@ -390,3 +391,27 @@ def test_the_janitor_consumes_the_dead_letter_queue_and_sweeps_daily(
     assert {"s3:DeleteObject*", "s3:Abort*"} <= actions(statements)
     for prefix in ("/incoming/*", "/assets/*", "/assetdb/*"):
         assert prefix in s3_resources(statements)
+
+
+def test_only_the_asset_routes_and_ingest_keep_credentials_secrets(
+    synthesized: Synthesized,
+) -> None:
+    functions = app_functions(synthesized)
+    keepers = {"registry_write": True, "ingest": False}  # may it read them back?
+    for name, (_, props) in functions.items():
+        env = props["Environment"]["Variables"]
+        statements = [
+            s
+            for s in policy_statements(synthesized, name)
+            if CREDENTIALS_SECRET_PREFIX in json.dumps(s["Resource"])
+        ]
+        if name not in keepers:
+            assert "CREDENTIALS_SECRET_PREFIX" not in env, name
+            assert statements == [], name
+            continue
+        assert env["CREDENTIALS_SECRET_PREFIX"] == CREDENTIALS_SECRET_PREFIX
+        [statement] = statements
+        assert f":secret:{CREDENTIALS_SECRET_PREFIX}*" in json.dumps(statement["Resource"])
+        granted = actions([statement])
+        assert {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"} <= granted
+        assert ("secretsmanager:GetSecretValue" in granted) is keepers[name], name

@@ -1,7 +1,8 @@
 """A container registry's credentials are write-only: every read path answers
 ``{"redacted": true}`` in their place (REST reads and lists, the write answers, GraphQL, the
-ZIP's asset.json), the stored document keeps them, and an update that sends back what a read
-showed leaves them as they are."""
+ZIP's asset.json), and an update that sends back what a read showed leaves them as they are.
+They are kept in Secrets Manager (LocalStack's, as the stack deploys them) with only the
+secret's ARN in the document, and read back by the owner's (or an admin's) route alone."""
 
 from __future__ import annotations
 
@@ -12,25 +13,83 @@ from typing import Any
 
 import pytest
 
+from assets_core.config import get_settings
+from assets_core.errors import StoreUnavailable
+from assets_core.keys import CREDENTIALS_SECRET_PREFIX
+from assets_core.logic.credentials import SECRET_REF
+from assets_core.stores import vault as vault_module
 from assets_core.stores.factory import assets_store
+from functions.ingest import handler as ingest_module
 from functions.registry_download.handler import stream
 from functions.registry_graphql.handler import handler as graphql_handler
 from functions.registry_query.handler import handler as query_handler
 from functions.registry_write.handler import handler as write_handler
 from local.apigw import LocalContext
+from tests.integration.test_ingest import sqs_event, status_of, upload
 from tests.integration.test_registry_zip import function_url_event, redirect_for
-from tests.support import event, invoke, make_asset
+from tests.support import bundle_asset, caller, event, invoke, make_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
 CREDS = {"username": "robot", "password": "s3cret-token"}
 REDACTED = {"redacted": True}
+ALICE = caller("alice", "assets-writer")
+BOB = caller("bob", "assets-writer")
 
 
-def created() -> dict[str, Any]:
-    document = make_asset("creds-1", asset_container_registry_creds_config=CREDS)
-    status, body = invoke(write_handler, event("apigw_registry_post_assets", body=document))
+def created(by: Any = None, **overrides: Any) -> dict[str, Any]:
+    fields = {"asset_container_registry_creds_config": CREDS, **overrides}
+    document = make_asset("creds-1", **fields)
+    request = event("apigw_registry_post_assets", body=document, caller=by)
+    status, body = invoke(write_handler, request)
     assert status == 201, body
     return body
+
+
+def secrets() -> Any:
+    """Secrets Manager itself (the endpoint the session set), beside the vault."""
+    import boto3
+
+    return boto3.client("secretsmanager")
+
+
+def live_secrets() -> list[str]:
+    """The ARNs of the credentials secrets not scheduled for deletion."""
+    listing = secrets().list_secrets(
+        Filters=[{"Key": "name", "Values": [CREDENTIALS_SECRET_PREFIX]}], MaxResults=100
+    )
+    return sorted(s["ARN"] for s in listing["SecretList"] if "DeletedDate" not in s)
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_left() -> Any:
+    """Each test starts and ends with no live credentials secret (deleted ones are only
+    scheduled for deletion, and are not counted)."""
+    for arn in live_secrets():
+        secrets().delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    yield
+    for arn in live_secrets():
+        secrets().delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+
+
+def credentials_of(asset_id: str, by: Any = None) -> tuple[int, Any]:
+    request = event(
+        "apigw_registry_get_credentials",
+        path=f"/registry/assets/{asset_id}/credentials",
+        path_parameters={"asset_id": asset_id},
+        caller=by,
+    )
+    return invoke(write_handler, request)
+
+
+def put(asset_id: str, body: dict[str, Any], by: Any = None) -> tuple[int, Any]:
+    request = event(
+        "apigw_registry_put_asset",
+        path=f"/registry/assets/{asset_id}",
+        path_parameters={"asset_id": asset_id},
+        body=body,
+        caller=by,
+    )
+    return invoke(write_handler, request)
 
 
 def at(name: str, path: str, **params: str) -> dict[str, Any]:
@@ -56,10 +115,14 @@ def test_every_read_shows_the_credentials_redacted() -> None:
         [item] = [i for i in body["items"] if i["asset_id"] == "creds-1"]
         assert item["asset_container_registry_creds_config"] == REDACTED
     assert "s3cret-token" not in json.dumps([invoke(query_handler, r)[1] for r in reads + lists])
-    # The stored document keeps them, for the deployments that pull the image
+    # The stored document names the secret that keeps them; no read shows the name
     stored = assets_store().get("creds-1")
     assert stored is not None
-    assert stored["asset_container_registry_creds_config"] == CREDS
+    assert stored["asset_container_registry_creds_config"] == REDACTED
+    assert stored[SECRET_REF] == live_secrets()[0]
+    assert SECRET_REF not in json.dumps([invoke(query_handler, r)[1] for r in reads + lists])
+    value = secrets().get_secret_value(SecretId=stored[SECRET_REF])["SecretString"]
+    assert json.loads(value) == CREDS
 
 
 def test_graphql_shows_them_redacted() -> None:
@@ -87,8 +150,9 @@ def test_an_update_sending_back_the_redacted_value_keeps_them() -> None:
     assert body["asset_container_registry_creds_config"] == REDACTED
     stored = assets_store().get("creds-1")
     assert stored is not None
-    assert stored["asset_container_registry_creds_config"] == CREDS
     assert stored["asset_brief_description"] == "edited"
+    assert credentials_of("creds-1")[1]["asset_container_registry_creds_config"] == CREDS
+    assert len(live_secrets()) == 1
 
 
 def test_the_zips_asset_json_shows_them_redacted() -> None:
@@ -98,3 +162,135 @@ def test_the_zips_asset_json_shows_them_redacted() -> None:
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.body)))
     document = json.loads(archive.read("asset.json"))
     assert document["asset_container_registry_creds_config"] == REDACTED
+
+
+def test_the_owner_and_admins_read_them_and_nobody_else() -> None:
+    created(by=ALICE, visibility="public")
+    assert credentials_of("creds-1", ALICE) == (
+        200,
+        {"asset_id": "creds-1", "asset_container_registry_creds_config": CREDS},
+    )
+    status, body = credentials_of("creds-1")  # the recorded events' admin
+    assert (status, body["asset_container_registry_creds_config"]) == (200, CREDS)
+    status, body = credentials_of("creds-1", BOB)  # sees the public asset, may not change it
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    assert "s3cret" not in json.dumps(body)
+    status, body = credentials_of("creds-1", caller("carol", "assets-reader"))
+    assert status == 403
+    assert credentials_of("creds-1", caller(None))[0] == 401
+    assert credentials_of("no-such-asset", ALICE)[0] == 404
+
+
+def test_a_private_assets_credentials_are_not_found_for_others() -> None:
+    created(by=ALICE, visibility="private")
+    status, body = credentials_of("creds-1", BOB)
+    assert (status, body["error"]["code"]) == (404, "ASSET_NOT_FOUND")
+
+
+def test_new_credentials_replace_the_secret_and_delete_the_old_one() -> None:
+    created(by=ALICE)
+    [first] = live_secrets()
+    status, body = put("creds-1", {"asset_container_registry_creds_config": {"token": "t2"}}, ALICE)
+    assert status == 200, body
+    assert body["asset_container_registry_creds_config"] == REDACTED
+    [second] = live_secrets()
+    assert second != first
+    assert credentials_of("creds-1", ALICE)[1]["asset_container_registry_creds_config"] == {
+        "token": "t2"
+    }
+    # Cleared: no secret left, and the route says there are none
+    status, body = put("creds-1", {"asset_container_registry_creds_config": None}, ALICE)
+    assert status == 200, body
+    assert body["asset_container_registry_creds_config"] is None
+    assert live_secrets() == []
+    assert credentials_of("creds-1", ALICE)[1]["asset_container_registry_creds_config"] is None
+    stored = assets_store().get("creds-1")
+    assert stored is not None
+    assert SECRET_REF not in stored
+
+
+def test_a_refused_write_leaves_no_secret_behind() -> None:
+    created(by=ALICE, visibility="public")
+    # Another writer's update: 403, and the secret written for it is gone again
+    status, _ = put("creds-1", {"asset_container_registry_creds_config": {"mine": "x"}}, BOB)
+    assert status == 403
+    # A second asset with a taken id: 400, and its secret is gone again
+    document = make_asset("creds-1", asset_container_registry_creds_config={"other": "y"})
+    request = event("apigw_registry_post_assets", body=document, caller=BOB)
+    assert invoke(write_handler, request)[0] == 400
+    [kept] = live_secrets()
+    assert json.loads(secrets().get_secret_value(SecretId=kept)["SecretString"]) == CREDS
+
+
+def test_deleting_the_asset_deletes_its_secret() -> None:
+    created(by=ALICE)
+    assert len(live_secrets()) == 1
+    request = event(
+        "apigw_registry_delete_asset",
+        path="/registry/assets/creds-1",
+        path_parameters={"asset_id": "creds-1"},
+        caller=ALICE,
+    )
+    assert invoke(write_handler, request)[0] == 200
+    assert live_secrets() == []
+
+
+def test_a_client_cannot_name_a_secret_or_search_for_one() -> None:
+    document = make_asset("creds-1", **{SECRET_REF: "arn:aws:secretsmanager:x:1:secret:y"})
+    request = event("apigw_registry_post_assets", body=document, caller=ALICE)
+    status, body = invoke(write_handler, request)
+    assert status == 400, body
+    status, body = put("creds-1", {SECRET_REF: "arn:aws:secretsmanager:x:1:secret:y"}, ALICE)
+    assert status in (400, 404)
+    search = event("apigw_registry_query_search", body={SECRET_REF: {"$exists": True}})
+    status, body = invoke(query_handler, search)
+    assert (status, body["error"]["code"]) == (400, "FIELD_NOT_SEARCHABLE")
+
+
+def test_credentials_too_large_for_a_secret_are_refused() -> None:
+    document = make_asset("creds-1", asset_container_registry_creds_config={"k": "x" * 70_000})
+    request = event("apigw_registry_post_assets", body=document, caller=ALICE)
+    status, body = invoke(write_handler, request)
+    assert (status, body["error"]["code"]) == (400, "CREDENTIALS_TOO_LARGE")
+    assert live_secrets() == []
+    assert assets_store().get("creds-1") is None
+
+
+def test_an_unreachable_vault_is_503_and_stores_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = vault_module.credentials_vault()
+    assert vault is not None
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise StoreUnavailable("The credentials vault did not answer; try again.")
+
+    monkeypatch.setattr(vault, "put", refuse)
+    document = make_asset("creds-1", asset_container_registry_creds_config=CREDS)
+    request = event("apigw_registry_post_assets", body=document, caller=ALICE)
+    status, body = invoke(write_handler, request)
+    assert (status, body["error"]["code"]) == (503, "STORE_UNAVAILABLE")
+    assert assets_store().get("creds-1") is None
+
+
+def test_a_bundles_credentials_go_to_the_vault_too() -> None:
+    asset = bundle_asset("creds-zip", asset_container_registry_creds_config=CREDS)
+    upload_id = upload(zip_bytes({"asset.json": json.dumps(asset).encode(), "a.txt": b"a"}))
+    ingest_module.ingest(sqs_event(upload_id), LocalContext("ingest"))
+    assert status_of(upload_id)["status"] == "success", status_of(upload_id)
+    stored = assets_store().get("creds-zip")
+    assert stored is not None
+    assert stored["asset_container_registry_creds_config"] == REDACTED
+    assert stored[SECRET_REF] in live_secrets()
+    status, body = credentials_of("creds-zip")
+    assert (status, body["asset_container_registry_creds_config"]) == (200, CREDS)
+
+
+def test_without_a_vault_they_stay_in_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "credentials_secret_prefix", "")
+    vault_module.credentials_vault.cache_clear()
+    created(by=ALICE)
+    assert live_secrets() == []
+    stored = assets_store().get("creds-1")
+    assert stored is not None
+    assert stored["asset_container_registry_creds_config"] == CREDS
+    assert credentials_of("creds-1", ALICE)[1]["asset_container_registry_creds_config"] == CREDS
+    vault_module.credentials_vault.cache_clear()

@@ -61,6 +61,9 @@ class Settings(BaseModel):
     download_signing_key: str = ""
     download_signing_key_secret_arn: str = ""
     download_token_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    # Container registry credentials: one Secrets Manager secret each, named with this prefix;
+    # empty keeps them in the documents (never shown by a read either way).
+    credentials_secret_prefix: str = ""
     # Identity: reads without a token (public records only); a record's visibility when its
     # creator gives none; an open deployment, where every caller without a token acts as an
     # admin (``-c open_api=true``; see the README's security notes).

@@ -9,6 +9,8 @@ from urllib.parse import unquote_plus
 INCOMING_PREFIX = "incoming/"
 ASSETS_PREFIX = "assets/"
 ASSETDB_PREFIX = "assetdb/"  # Assets DB objects, uploaded straight to the bucket
+# Secrets Manager names of assets' container registry credentials (one secret per value).
+CREDENTIALS_SECRET_PREFIX = "assets-registry/container-registry-credentials/"  # noqa: S105
 UPLOAD_KEY = re.compile(
     r"^incoming/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.zip$"
 )

@@ -132,6 +132,18 @@ class Stores:
     objects: ObjectStore
     status: StatusStore
     documents: DocumentStore
+    vault: Vault | None = None  # where new assets' credentials go (None: in the document)
+
+
+# -- secrets -----------------------------------------------------------------------------
+
+
+class Vault(Protocol):
+    """Where container registry credentials are kept (Secrets Manager), by reference."""
+
+    def put(self, asset_id: str, value: dict[str, Any]) -> str: ...
+    def read(self, reference: str) -> dict[str, Any] | None: ...
+    def delete(self, reference: str) -> None: ...
 
 
 # -- health probes -----------------------------------------------------------------------

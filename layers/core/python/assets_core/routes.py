@@ -129,12 +129,13 @@ API_GROUPS: tuple[ApiGroup, ...] = (
     ApiGroup(
         name="registry_write",
         prefix=REGISTRY,
-        description="Assets Registry: create, update and delete assets",
+        description="Assets Registry: create, update and delete assets; read credentials",
         routes=_routes(
             REGISTRY,
             ("POST", "/assets"),
             ("PUT", "/assets/{asset_id}"),
             ("DELETE", "/assets/{asset_id}"),
+            ("GET", "/assets/{asset_id}/credentials"),
         ),
     ),
     ApiGroup(

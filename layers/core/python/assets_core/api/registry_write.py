@@ -1,4 +1,5 @@
-"""The Assets Registry's write routes (spec 000), under /registry: create, update, delete."""
+"""The Assets Registry's write routes (spec 000), under /registry: create, update, delete;
+and the one read of an asset's write-only credentials, for its owner or an admin."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from aws_lambda_powertools.event_handler.router import Router
 from assets_core.api.http import ETAG, answers, if_match, json_response, versioned_response
 from assets_core.config import get_settings
 from assets_core.keys import stored_url
-from assets_core.logic import assets
+from assets_core.logic import assets, credentials
 from assets_core.models.asset import Asset, AssetUpdate
-from assets_core.models.responses import AssetDeleted, AssetRecord
+from assets_core.models.responses import AssetCredentials, AssetDeleted, AssetRecord
 from assets_core.ports import etag_of
-from assets_core.stores.factory import assets_store, objects
+from assets_core.stores.factory import assets_store, credentials_vault, objects
 
 router = Router()
 
@@ -33,7 +34,9 @@ def bucket_url() -> str:
     responses=answers(201, AssetRecord, description="The stored asset", headers=ETAG),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
-    created = assets.create_for_client(asset, store=assets_store(), bucket_url=bucket_url())
+    created = assets.create_for_client(
+        asset, store=assets_store(), bucket_url=bucket_url(), vault=credentials_vault()
+    )
     return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
 
 
@@ -52,6 +55,7 @@ def update_asset(
         store=assets_store(),
         bucket_url=bucket_url(),
         precondition=if_match(router),
+        vault=credentials_vault(),
     )
     return versioned_response(updated)
 
@@ -64,5 +68,19 @@ def update_asset(
 )
 def delete_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     return assets.delete(
-        asset_id, store=assets_store(), files=objects(), precondition=if_match(router)
+        asset_id,
+        store=assets_store(),
+        files=objects(),
+        precondition=if_match(router),
+        vault=credentials_vault(),
     )
+
+
+@router.get(
+    "/assets/<asset_id>/credentials",
+    summary="The asset's container registry credentials (its owner or an admin; 403 otherwise)",
+    tags=["assets"],
+    responses=answers(200, AssetCredentials),
+)
+def read_credentials(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
+    return credentials.read(asset_id, store=assets_store(), vault=credentials_vault())

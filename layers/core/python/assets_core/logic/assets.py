@@ -19,9 +19,19 @@ from assets_core.errors import (
 from assets_core.filters import validate_filter
 from assets_core.identity import without_server_fields
 from assets_core.keys import ASSETS_PREFIX, points_into
+from assets_core.logic.credentials import (
+    CREDENTIALS,
+    REDACTED,
+    SECRET_REF,
+    carry,
+    discarded_unless_kept,
+    forget,
+    seal,
+    shown,
+)
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, Vault, Versioned
 from assets_core.scoping import unscoped
 
 if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
@@ -34,19 +44,6 @@ class AssetExists(AlreadyExists):
     code = "ASSET_EXISTS"
 
 
-# Write-only: the registry keeps a container registry's credentials to hand them to the
-# deployment that pulls the image, and shows a reader only that they are set.
-CREDENTIALS = "asset_container_registry_creds_config"
-REDACTED = {"redacted": True}
-
-
-def shown(document: dict[str, Any]) -> dict[str, Any]:
-    """An asset as every read answers it: its credentials, when set, as ``REDACTED``."""
-    if document.get(CREDENTIALS) is None:
-        return document
-    return {**document, CREDENTIALS: dict(REDACTED)}
-
-
 def _shown_page(page: Page) -> Page:
     return Page([shown(item) for item in page.items], page.next_cursor)
 
@@ -55,12 +52,14 @@ def _not_found(asset_id: str) -> NotFound:
     return NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
 
 
-def create_for_client(asset: Asset, *, store: DocumentStore, bucket_url: str) -> dict[str, Any]:
+def create_for_client(
+    asset: Asset, *, store: DocumentStore, bucket_url: str, vault: Vault | None = None
+) -> dict[str, Any]:
     """A client's new asset: as ``create``, once no file entry points into the deployment's
     bucket (``bucket_url``, ``s3://<bucket>/``), where only ingest writes."""
     document = asset.document()
     check_file_pointers(document["files"], bucket_url=bucket_url, stored=[])
-    return shown(_insert(document, store))
+    return _insert(document, store, vault)
 
 
 def check_file_pointers(
@@ -96,20 +95,24 @@ def _canonical(entry: dict[str, Any]) -> str:
     return json.dumps(entry, sort_keys=True, separators=(",", ":"))
 
 
-def create(asset: Asset, *, store: DocumentStore) -> dict[str, Any]:
-    """Register a new asset; ``AssetExists`` when its id is taken."""
-    return _insert(asset.document(), store)
+def create(asset: Asset, *, store: DocumentStore, vault: Vault | None = None) -> dict[str, Any]:
+    """Register a new asset; ``AssetExists`` when its id is taken. With a vault, its
+    credentials go into a secret of their own (``credentials.seal``)."""
+    return _insert(asset.document(), store, vault)
 
 
-def _insert(document: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
-    return insert_new(
-        store,
-        document,
-        lambda: AssetExists(
-            f"An asset with asset_id '{document['asset_id']}' already exists; "
-            "update it with PUT or choose another id."
-        ),
-    )
+def _insert(document: dict[str, Any], store: DocumentStore, vault: Vault | None) -> dict[str, Any]:
+    written = seal(document, vault)
+    with discarded_unless_kept(written, vault, store):
+        stored = insert_new(
+            store,
+            document,
+            lambda: AssetExists(
+                f"An asset with asset_id '{document['asset_id']}' already exists; "
+                "update it with PUT or choose another id."
+            ),
+        )
+    return shown(stored)
 
 
 def get(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
@@ -145,11 +148,13 @@ def update(
     store: DocumentStore,
     bucket_url: str,
     precondition: Precondition | None = None,
+    vault: Vault | None = None,
 ) -> Versioned:
     """Change the fields sent; the result must still be a valid asset, and the id stays, and
     so do the file entries of its stored files (``check_file_pointers``).
     Written over the revision read (``If-Match`` when given), so no concurrent change is
-    lost; the stored document and its new revision."""
+    lost; the stored document and its new revision. New credentials go into a new secret of
+    the vault, and the one they replace is deleted once the document no longer names it."""
     changes = patch.changes()
     if changes.get(CREDENTIALS) == REDACTED:
         del changes[CREDENTIALS]  # what a read showed, sent back: the stored ones stay
@@ -163,29 +168,45 @@ def update(
         raise InvalidInput("The update is empty; send at least one field to change.")
     from assets_core.models.asset import Asset
 
+    replaced: list[dict[str, Any]] = []  # the document each write replaced (the last stays)
+
     def write(current: Versioned) -> dict[str, Any]:
         if "files" in changes:
             stored = current.document.get("files") or []
             check_file_pointers(changes["files"] or [], bucket_url=bucket_url, stored=stored)
+        before = {
+            k: v for k, v in without_server_fields(current.document).items() if k != SECRET_REF
+        }
         try:
-            merged = Asset.model_validate({**without_server_fields(current.document), **changes})
+            merged = Asset.model_validate({**before, **changes})
         except ValidationError as exc:
             raise InvalidInput(
                 f"The update would make the asset invalid: {_first_error(exc)}"
             ) from exc
         document = merged.document()
+        carry(document, current.document, sealed)
         if not store.replace(asset_id, document, revision=current.revision):
             raise _not_found(asset_id)
+        replaced[:] = [current.document]
         return document
 
-    document, revision = modify(
-        store,
-        asset_id,
-        write,
-        precondition=precondition,
-        missing=lambda: _not_found(asset_id),
-        what=f"The asset '{asset_id}'",
+    sealed = (
+        {"asset_id": asset_id, CREDENTIALS: changes[CREDENTIALS]}
+        if CREDENTIALS in changes
+        else None
     )
+    written = seal(sealed, vault) if sealed is not None else None
+    with discarded_unless_kept(written, vault, store):
+        document, revision = modify(
+            store,
+            asset_id,
+            write,
+            precondition=precondition,
+            missing=lambda: _not_found(asset_id),
+            what=f"The asset '{asset_id}'",
+        )
+    if CREDENTIALS in changes and replaced:
+        forget(replaced[0], vault)
     return Versioned(shown(document), revision)
 
 
@@ -200,10 +221,11 @@ def delete(
     store: DocumentStore,
     files: StoredFiles | None = None,
     precondition: Precondition | None = None,
+    vault: Vault | None = None,
 ) -> dict[str, Any]:
-    """Remove the asset, its embedded metadata and, given the object store, the stored
-    objects its files point to (see ``owned_keys``); with ``If-Match``, only while the
-    asset is at a revision it names."""
+    """Remove the asset, its embedded metadata, its credentials' secret and, given the object
+    store, the stored objects its files point to (see ``owned_keys``); with ``If-Match``,
+    only while the asset is at a revision it names."""
     current = store.read(asset_id)
     if current is None:
         raise _not_found(asset_id)
@@ -212,6 +234,7 @@ def delete(
     revision = current.revision if precondition is not None else None
     if not store.delete(asset_id, revision=revision):
         raise _not_found(asset_id)
+    forget(current.document, vault)
     if files is not None:
         keys = owned_keys(current.document, files=files, store=store)
         if keys:
@@ -287,7 +310,7 @@ def _refuse_secret_paths(query: Any) -> None:
             _refuse_secret_paths(item)
     elif isinstance(query, dict):
         for key, value in query.items():
-            if isinstance(key, str) and key.split(".", 1)[0] == CREDENTIALS:
+            if isinstance(key, str) and key.split(".", 1)[0] in (CREDENTIALS, SECRET_REF):
                 raise InvalidFilter(
                     f"{CREDENTIALS} is write-only: a filter cannot name it or its fields.",
                     code="FIELD_NOT_SEARCHABLE",

@@ -256,7 +256,11 @@ def _store_and_insert(
     try:
         sha256 = store_members(plan, reads, writer)
         writer.flush()
-        assets.create(validate_document(plan.with_digests(sha256)), store=stores.documents)
+        assets.create(
+            validate_document(plan.with_digests(sha256)),
+            store=stores.documents,
+            vault=stores.vault,
+        )
     except BadArchive as exc:
         _clean_up(writer, objects, prefix)
         raise BundleRejected(str(exc)) from exc

@@ -72,6 +72,13 @@ class AssetDeleted(_Answer):
     deleted: Literal[True]
 
 
+class AssetCredentials(_Answer):
+    asset_id: str
+    asset_container_registry_creds_config: dict[str, Any] | None = Field(
+        description="The credentials as written; null when the asset has none"
+    )
+
+
 class PresignedPost(_Answer):
     method: Literal["POST"]
     url: str

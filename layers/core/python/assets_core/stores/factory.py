@@ -15,7 +15,7 @@ from assets_core.collections import (
 )
 from assets_core.config import get_settings
 from assets_core.observability import traced
-from assets_core.ports import Stores
+from assets_core.ports import Stores, Vault
 from assets_core.scoping import CallerScopedStore
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
@@ -92,4 +92,17 @@ def upload_status_store() -> RedisStatusStore:
 
 def upload_stores() -> Stores:
     """Ingest's and the janitor's stores: bundles, upload status, assets."""
-    return Stores(objects=objects(), status=upload_status_store(), documents=assets_store())
+    return Stores(
+        objects=objects(),
+        status=upload_status_store(),
+        documents=assets_store(),
+        vault=credentials_vault(),
+    )
+
+
+def credentials_vault() -> Vault | None:
+    """Where assets' container registry credentials are kept (Secrets Manager), imported on
+    first use; None without ``CREDENTIALS_SECRET_PREFIX``."""
+    from assets_core.stores.vault import credentials_vault as vault
+
+    return vault()
