@@ -4,6 +4,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "AssetsRegistry"
+# With the edge on: the web ACL's stack, in the one region CloudFront's web ACLs exist in.
+EDGE_STACK_NAME = "AssetsRegistryEdge"
+EDGE_REGION = "us-east-1"
 SERVICE_NAME = "assets-registry"
 METRICS_NAMESPACE = "AssetsRegistry"
 CORE_LAYER_SOURCE_DIR = ROOT / "layers" / "core"
@@ -34,4 +37,9 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     # Each function keeps executions of its own (routes.py); false on an account whose
     # concurrency quota cannot hold them and the 100 AWS keeps unreserved.
     "reserved_concurrency": True,
+    # Reached from the internet: public=true turns the edge on (CloudFront and an AWS WAF web
+    # ACL in front of the API, limiting each client IP); edge=true or false forces it.
+    "public": False,
+    "edge": "auto",  # auto (on when public) | true | false
+    "client_rate_limit": 1000,  # requests per client IP per 5 minutes; AWS WAF: 10 to 2e9
 }

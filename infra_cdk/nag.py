@@ -64,9 +64,10 @@ SUPPRESSIONS = [
     ),
     _rule(
         "AwsSolutions-SMG4",
-        "The DocumentDB credentials and the download-link key are generated at deploy time; "
-        "rotation needs a rotation function per secret (and for the link key, a grace period), "
-        "left to operators (see README).",
+        "The DocumentDB credentials, the download-link key and the edge's origin-verify value "
+        "are generated at deploy time; rotation needs a rotation function per secret (and for "
+        "the link key and the origin-verify value, a grace period), left to operators (see "
+        "README).",
     ),
     _rule(
         "AwsSolutions-DOC2",
@@ -91,7 +92,31 @@ PUBLIC_ROUTE = _rule(
 )
 
 
-def suppress_findings(stack: Stack, *, public_routes: Sequence[IConstruct] = ()) -> None:
+EDGE_DISTRIBUTION = [
+    _rule(
+        "AwsSolutions-CFR1",
+        "The API serves its callers wherever they are: who may call is decided by the JWT "
+        "authorizer, and how often each client IP may call by the web ACL's rate limit, not by "
+        "country.",
+    ),
+    _rule(
+        "AwsSolutions-CFR4",
+        "The distribution answers on its cloudfront.net name with CloudFront's default "
+        "certificate, whose minimum viewer protocol cannot be set (TLSv1); a custom domain with "
+        "its own ACM certificate in us-east-1 is what allows TLSv1.2_2021. Tokens never cross "
+        "plain HTTP (viewer and origin are HTTPS only, TLSv1.2 to the origin).",
+    ),
+]
+
+
+def suppress_findings(
+    stack: Stack,
+    *,
+    public_routes: Sequence[IConstruct] = (),
+    distributions: Sequence[IConstruct] = (),
+) -> None:
     NagSuppressions.add_stack_suppressions(stack, SUPPRESSIONS, apply_to_nested_stacks=True)
     for route in public_routes:
         NagSuppressions.add_resource_suppressions(route, [PUBLIC_ROUTE])
+    for distribution in distributions:
+        NagSuppressions.add_resource_suppressions(distribution, EDGE_DISTRIBUTION)

@@ -1,5 +1,6 @@
 """The Assets Registry stack: it composes the capability constructs and grants each function
-exactly what its code does."""
+exactly what its code does. With the edge on, a second small stack in us-east-1 holds the web
+ACL the main stack's CloudFront distribution uses."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from infra_cdk.constructs.auth import AuthConstruct
 from infra_cdk.constructs.cache import CacheConstruct
 from infra_cdk.constructs.database import DatabaseConstruct
 from infra_cdk.constructs.download import DownloadConstruct
+from infra_cdk.constructs.edge import EdgeConstruct, WebAclConstruct, client_rate_limit
 from infra_cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionContext
 from infra_cdk.constructs.ingest import IngestConstruct
 from infra_cdk.constructs.network import NetworkConstruct
@@ -46,8 +48,46 @@ def core_layer_code() -> lambda_.Code:
     )
 
 
-class AssetsRegistryStack(Stack):
+def context_setting(scope: Construct, key: str) -> Any:
+    """A context value (cdk.json or ``-c``), else its default from constants."""
+    value = scope.node.try_get_context(key)
+    return constants.CONTEXT_DEFAULTS[key] if value is None or value == "" else value
+
+
+def edge_enabled(scope: Construct) -> bool:
+    """``edge``: ``auto`` follows ``public``; ``true`` or ``false`` decide alone."""
+    public = str(context_setting(scope, "public")).lower() in ("true", "1", "yes")
+    edge = str(context_setting(scope, "edge")).lower()
+    if edge == "auto":
+        return public
+    if edge in ("true", "1", "yes", "false", "0", "no"):
+        return edge in ("true", "1", "yes")
+    raise ValueError(f"edge must be auto, true or false, not {edge!r}")
+
+
+class AssetsRegistryEdgeStack(Stack):
+    """The web ACL of the edge: CloudFront's web ACLs (scope CLOUDFRONT) exist only in
+    us-east-1, whatever region the rest of the stack is in."""
+
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        rate_limit = client_rate_limit(context_setting(self, "client_rate_limit"))
+        self.web_acl = WebAclConstruct(self, "WebAcl", rate_limit=rate_limit)
+        CfnOutput(self, "WebAclArn", value=self.web_acl.arn, description="The edge's web ACL")
+
+
+class AssetsRegistryStack(Stack):
+    """``web_acl_arn`` (the edge stack's web ACL) puts CloudFront with it in front of the API;
+    None leaves the API's own endpoint the only way in."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        web_acl_arn: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         setting = self._setting
         mode = str(setting("mongodb_mode"))
@@ -138,6 +178,15 @@ class AssetsRegistryStack(Stack):
             burst_limit=int(setting("api_burst_limit")),
             authorizer=auth.authorizer if auth else None,
         )
+        edge = None
+        if web_acl_arn is not None:
+            edge = EdgeConstruct(
+                self,
+                "Edge",
+                http_api=api.http_api,
+                web_acl_arn=web_acl_arn,
+                log_bucket=storage.access_logs,
+            )
         ingest = IngestConstruct(
             self,
             "Ingest",
@@ -178,6 +227,9 @@ class AssetsRegistryStack(Stack):
         bucket.grant_read_write(assetdb, f"{ASSETDB_PREFIX}*")
         bucket.grant_delete(assetdb, f"{ASSETDB_PREFIX}*")
         assetdb.add_environment("ASSETS_DB_ID", f"{constants.SERVICE_NAME}-{self.region}")
+        if edge is not None:
+            # CloudFront sends the API's own name as Host: public URLs name the edge instead.
+            assetdb.add_environment("PUBLIC_BASE_URL", edge.url)
 
         # Container registry credentials: a secret per value, written by the asset routes and
         # by ingest (a bundle's asset.json), read back by the owner's route, deleted when
@@ -199,6 +251,13 @@ class AssetsRegistryStack(Stack):
             )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
+        if edge is not None:
+            CfnOutput(
+                self,
+                "EdgeUrl",
+                value=edge.url,
+                description="Base URL of every service through CloudFront and AWS WAF",
+            )
         CfnOutput(
             self,
             "DownloadUrl",
@@ -214,8 +273,11 @@ class AssetsRegistryStack(Stack):
             CfnOutput(self, "CliClientId", value=cli.user_pool_client_id)
             CfnOutput(self, "MachineClientId", value=machines.user_pool_client_id)
             CfnOutput(self, "AuthDomain", value=auth.domain.base_url())
-        suppress_findings(self, public_routes=api.public_routes)
+        suppress_findings(
+            self,
+            public_routes=api.public_routes,
+            distributions=[edge.distribution] if edge is not None else [],
+        )
 
     def _setting(self, key: str) -> Any:
-        value = self.node.try_get_context(key)
-        return constants.CONTEXT_DEFAULTS[key] if value is None or value == "" else value
+        return context_setting(self, key)
