@@ -138,15 +138,17 @@ $(CHROMIUM):
 
 deploy: install layer $(CDK)
 	$(PY) -m infra_cdk.preflight $(CDK_CONTEXT)
-	$(CDK) deploy $(CDK_FLAGS) $(CDK_CONTEXT)
+	$(CDK) deploy $(CDK_FLAGS) --all $(CDK_CONTEXT)
 
+# --all: with the edge on (-c public=true), its web ACL has a stack of its own in us-east-1.
 destroy: install $(CDK)
-	$(CDK) destroy $(CDK_FLAGS) $(CDK_CONTEXT)
+	$(CDK) destroy $(CDK_FLAGS) --all $(CDK_CONTEXT)
 
-# After `make deploy`: the smoke test against the deployed stack (its ApiUrl output, or URL=...);
-# ASSETS_TOKEN is sent as the bearer token when set. The e2e tests run it against `make run`.
+# After `make deploy`: the smoke test against the deployed stack (its EdgeUrl output when the
+# edge is on, else ApiUrl; or URL=...); ASSETS_TOKEN is sent as the bearer token when set.
+# The e2e tests run it against `make run`.
 smoke: install
-	$(PY) -m assets_client.smoke "$${URL:-$$($(PY) -m infra_cdk.outputs ApiUrl)}"
+	$(PY) -m assets_client.smoke "$${URL:-$$($(PY) -m infra_cdk.outputs EdgeUrl ApiUrl)}"
 
 bench: install
 	$(PY) -m bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,12 @@ from constructs import IConstruct
 
 from assets_core.keys import CREDENTIALS_SECRET_PREFIX
 
+# Any partition, region and account: the stack may be environment-agnostic or pinned.
+CREDENTIALS_SECRETS = (
+    r"/^Resource::arn:.+:secretsmanager:.+:secret:"
+    + re.escape(CREDENTIALS_SECRET_PREFIX).replace("/", r"\/")
+    + r"\*$/g"
+)
 BUCKET_PREFIX = r"/^Resource::<StorageBucket[0-9A-F]+\.Arn>\/(incoming|assets|assetdb)\/\*$/g"
 
 
@@ -52,10 +59,7 @@ SUPPRESSIONS = [
         "Container registry credentials are one secret per value, named at write time under "
         "one prefix (keys.CREDENTIALS_SECRET_PREFIX); the two functions that keep them may "
         "touch nothing else in Secrets Manager.",
-        [
-            "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:"
-            f"secret:{CREDENTIALS_SECRET_PREFIX}*"
-        ],
+        [{"regex": CREDENTIALS_SECRETS}],
     ),
     _rule(
         "AwsSolutions-L1",

@@ -1,6 +1,7 @@
 """One output of the deployed stack, for ``make smoke`` without ``URL=``:
 
-python -m infra_cdk.outputs ApiUrl       (the stack in the credentials' account and region)
+python -m infra_cdk.outputs ApiUrl          (the stack in the credentials' account and region)
+python -m infra_cdk.outputs EdgeUrl ApiUrl  (the first of these outputs the stack has)
 """
 
 from __future__ import annotations
@@ -26,9 +27,24 @@ def stack_output(key: str, stack: str = STACK_NAME, session: boto3.Session | Non
     raise LookupError(f"the {stack} stack has no output {key}")
 
 
+def first_output(
+    keys: list[str], stack: str = STACK_NAME, session: boto3.Session | None = None
+) -> str:
+    """The first of ``keys`` the stack outputs (``EdgeUrl`` exists only with the edge on)."""
+    missing: LookupError | None = None
+    for key in keys:
+        try:
+            return stack_output(key, stack, session)
+        except LookupError as exc:
+            if "has no output" not in str(exc):
+                raise
+            missing = exc
+    raise missing or LookupError("no output asked for")
+
+
 if __name__ == "__main__":
     try:
-        print(stack_output(sys.argv[1]))
+        print(first_output(sys.argv[1:]))
     except LookupError as exc:
         print(f"{exc} (or give URL=...)", file=sys.stderr)
         sys.exit(1)

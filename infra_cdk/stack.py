@@ -4,6 +4,7 @@ ACL the main stack's CloudFront distribution uses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
@@ -230,25 +231,9 @@ class AssetsRegistryStack(Stack):
         if edge is not None:
             # CloudFront sends the API's own name as Host: public URLs name the edge instead.
             assetdb.add_environment("PUBLIC_BASE_URL", edge.url)
+            self._behind_edge(edge, api.functions.values())
 
-        # Container registry credentials: a secret per value, written by the asset routes and
-        # by ingest (a bundle's asset.json), read back by the owner's route, deleted when
-        # replaced. Nothing else may touch them.
-        credentials = self.format_arn(
-            service="secretsmanager",
-            resource="secret",
-            resource_name=f"{CREDENTIALS_SECRET_PREFIX}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for function, actions in (
-            (api.functions["registry_write"], CREDENTIAL_ACTIONS),
-            # ingest deletes only the secret of an insert that failed
-            (ingest.function, tuple(a for a in CREDENTIAL_ACTIONS if "Get" not in a)),
-        ):
-            function.add_environment("CREDENTIALS_SECRET_PREFIX", CREDENTIALS_SECRET_PREFIX)
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=list(actions), resources=[credentials])
-            )
+        self._keep_credentials(api.functions["registry_write"], ingest.function)
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
         if edge is not None:
@@ -278,6 +263,35 @@ class AssetsRegistryStack(Stack):
             public_routes=api.public_routes,
             distributions=[edge.distribution] if edge is not None else [],
         )
+
+    def _keep_credentials(self, write: lambda_.Function, ingest: lambda_.Function) -> None:
+        """Container registry credentials: a secret per value, written by the asset routes
+        and by ingest (a bundle's asset.json), read back by the owner's route, deleted when
+        replaced. Nothing else may touch them."""
+        credentials = self.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{CREDENTIALS_SECRET_PREFIX}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for function, actions in (
+            (write, CREDENTIAL_ACTIONS),
+            # ingest deletes only the secret of an insert that failed
+            (ingest, tuple(a for a in CREDENTIAL_ACTIONS if "Get" not in a)),
+        ):
+            function.add_environment("CREDENTIALS_SECRET_PREFIX", CREDENTIALS_SECRET_PREFIX)
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(actions), resources=[credentials])
+            )
+
+    @staticmethod
+    def _behind_edge(edge: EdgeConstruct, functions: Iterable[lambda_.Function]) -> None:
+        """The API functions refuse requests that went around the edge (api/access.py)."""
+        for function in functions:
+            edge.origin_verify_secret.grant_read(function)
+            function.add_environment(
+                "ORIGIN_VERIFY_SECRET_ARN", edge.origin_verify_secret.secret_arn
+            )
 
     def _setting(self, key: str) -> Any:
         return context_setting(self, key)

@@ -14,6 +14,7 @@ from aws_cdk import App, Environment
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk.assertions import Template
 
+from assets_core.routes import API_GROUPS
 from infra_cdk.app import build_app
 from infra_cdk.constants import EDGE_REGION, EDGE_STACK_NAME, STACK_NAME
 from infra_cdk.constructs.edge import ORIGIN_VERIFY_HEADER, client_rate_limit
@@ -203,6 +204,23 @@ def test_the_origin_header_is_the_generated_secret_resolved_at_deploy(
             ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"],
         ]
     }
+
+
+def test_every_api_function_checks_the_origin_header(public: EdgeAssembly) -> None:
+    secrets = public.resources(public.main, "AWS::SecretsManager::Secret")
+    [secret_id] = [k for k, v in secrets.items() if ORIGIN_VERIFY_HEADER in str(v["Properties"])]
+    functions = public.resources(public.main, "AWS::Lambda::Function").values()
+    by_description = {f["Properties"].get("Description"): f["Properties"] for f in functions}
+    for group in API_GROUPS:
+        env = by_description[group.description]["Environment"]["Variables"]
+        assert env["ORIGIN_VERIFY_SECRET_ARN"] == {"Ref": secret_id}, group.name
+    readers = [
+        p
+        for p in public.resources(public.main, "AWS::IAM::Policy").values()
+        if {"Ref": secret_id}
+        in [s.get("Resource") for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    ]
+    assert len(readers) == len(API_GROUPS)
 
 
 def test_the_assets_db_names_the_edge_in_its_public_urls(public: EdgeAssembly) -> None:

@@ -149,6 +149,13 @@ def test_make_smoke_finds_the_api_url_in_the_stack_outputs(aws: boto3.Session) -
         stack_output("DownloadUrl", session=aws)
     with pytest.raises(LookupError, match="cannot read the Other stack"):
         stack_output("ApiUrl", stack="Other", session=aws)
+    # make smoke asks for the edge first: a stack without it answers with ApiUrl
+    from infra_cdk.outputs import first_output
+
+    api = "https://abc.execute-api.eu-west-1.amazonaws.com"
+    assert first_output(["EdgeUrl", "ApiUrl"], session=aws) == api
+    with pytest.raises(LookupError, match="no output DownloadUrl"):
+        first_output(["EdgeUrl", "DownloadUrl"], session=aws)
 
 
 def test_an_account_whose_quota_cannot_hold_the_reservations_is_told_what_to_do(

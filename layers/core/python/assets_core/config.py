@@ -70,6 +70,8 @@ class Settings(BaseModel):
     anonymous_reads: bool = False
     default_visibility: Visibility = PRIVATE
     open_access: bool = False
+    # Behind the edge: the secret CloudFront sends as X-Origin-Verify (api/access.py).
+    origin_verify_secret_arn: str = ""
     # Largest JSON request body a REST or GraphQL endpoint accepts.
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)
     # GraphQL limits.
