@@ -20,6 +20,9 @@ FUNCTION_SG_PORTS = {"redis": 6379, "mongodb": 27017}
 CONTEXT_DEFAULTS: dict[str, object] = {
     "mongodb_mode": "documentdb",  # documentdb | uri
     "mongodb_uri_secret_name": "",  # uri mode: a Secrets Manager secret holding the URI
+    # uri mode: a secret holding the URI of a read-only user, for the functions that only
+    # read (empty: they use mongodb_uri_secret_name's)
+    "mongodb_reader_uri_secret_name": "",
     "nat_gateways": 0,  # 0: private isolated subnets with endpoints; uri mode needs >= 1
     "upload_max_bytes": 5 * 1024**3,
     "incoming_expiry_days": 2,

@@ -62,6 +62,12 @@ SUPPRESSIONS = [
         [{"regex": CREDENTIALS_SECRETS}],
     ),
     _rule(
+        "AwsSolutions-IAM5",
+        "CDK's custom-resource provider framework invokes the database-users function and any "
+        "of its versions (<function ARN>:*): that one function, nothing else.",
+        [{"regex": r"/^Resource::<DatabaseUsersFunction[0-9A-F]+\.Arn>:\*$/g"}],
+    ),
+    _rule(
         "AwsSolutions-L1",
         "Python 3.13 is the runtime the design names; the dependencies layer is built for it "
         "(make layer). Move both together when upgrading.",

@@ -4,26 +4,36 @@ ACL the main stack's CloudFront distribution uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from assets_core.config import Settings
 from assets_core.keys import (
     ASSETDB_PREFIX,
     ASSETS_PREFIX,
     CREDENTIALS_SECRET_PREFIX,
     INCOMING_PREFIX,
 )
-from assets_core.routes import INGEST
+from assets_core.routes import (
+    API_GROUPS,
+    DOWNLOAD,
+    INGEST,
+    JANITOR,
+    READ_ONLY,
+    READ_WRITE,
+)
 from infra_cdk import constants
 from infra_cdk.constructs.api import ApiConstruct
 from infra_cdk.constructs.auth import AuthConstruct
 from infra_cdk.constructs.cache import CacheConstruct
 from infra_cdk.constructs.database import DatabaseConstruct
+from infra_cdk.constructs.database_users import DatabaseUsersConstruct
 from infra_cdk.constructs.download import DownloadConstruct
 from infra_cdk.constructs.edge import EdgeConstruct, WebAclConstruct, client_rate_limit
 from infra_cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionContext
@@ -32,6 +42,8 @@ from infra_cdk.constructs.network import NetworkConstruct
 from infra_cdk.constructs.storage import StorageConstruct
 from infra_cdk.nag import suppress_findings
 
+# The functions' database (MONGODB_DATABASE is left at its default), which the users may use.
+DATABASE_NAME = str(Settings.model_fields["mongodb_database"].default)
 CREDENTIAL_ACTIONS = (
     "secretsmanager:CreateSecret",
     "secretsmanager:TagResource",
@@ -152,7 +164,6 @@ class AssetsRegistryStack(Stack):
             reserve_concurrency=str(setting("reserved_concurrency")).lower()
             not in ("false", "0", "no"),
             environment={
-                "MONGODB_SECRET_ARN": database.secret.secret_arn,
                 "BUCKET_NAME": storage.bucket.bucket_name,
                 "REDIS_URL": cache.url,
                 "UPLOAD_MAX_BYTES": str(setting("upload_max_bytes")),
@@ -196,9 +207,16 @@ class AssetsRegistryStack(Stack):
             dead_letters=storage.dead_letters,
         )
 
-        everyone = [*api.functions.values(), ingest.function, ingest.janitor, download.function]
-        for function in everyone:
-            database.secret.grant_read(function)
+        self._connect(
+            database,
+            context,
+            {
+                **{group.name: (api.functions[group.name], group.database) for group in API_GROUPS},
+                INGEST.name: (ingest.function, INGEST.database),
+                JANITOR.name: (ingest.janitor, JANITOR.database),
+                DOWNLOAD.name: (download.function, DOWNLOAD.database),
+            },
+        )
         bucket = storage.bucket
         # ZIP API: writes direct uploads and signs presigned POSTs to incoming/; signs links.
         zip_api = api.functions["registry_zip"]
@@ -283,6 +301,44 @@ class AssetsRegistryStack(Stack):
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=list(actions), resources=[credentials])
             )
+
+    def _connect(
+        self,
+        database: DatabaseConstruct,
+        context: FunctionContext,
+        functions: Mapping[str, tuple[lambda_.Function, str]],
+    ) -> None:
+        """Each function connects as the database user its access needs: the read-only one
+        for those that never write (routes.READ_ONLY), the read-write one otherwise. With
+        DocumentDB the stack creates both users, and only their creator holds the master
+        credentials; with a URI, ``mongodb_reader_uri_secret_name`` names the read-only URI
+        (else both use the one URI)."""
+        if database.cluster is not None:
+            users = DatabaseUsersConstruct(
+                self,
+                "DatabaseUsers",
+                context=context,
+                cluster=database.cluster,
+                master=database.secret,
+                database=DATABASE_NAME,
+            )
+            secrets = {access: users.secret_for(access) for access in (READ_ONLY, READ_WRITE)}
+        else:
+            reader_name = str(self._setting("mongodb_reader_uri_secret_name"))
+            reader = (
+                secretsmanager.Secret.from_secret_name_v2(self, "ReaderUriSecret", reader_name)
+                if reader_name
+                else database.secret
+            )
+            secrets = {READ_ONLY: reader, READ_WRITE: database.secret}
+        for function, access in functions.values():
+            secret = secrets[access]
+            secret.grant_read(function)
+            function.add_environment("MONGODB_SECRET_ARN", secret.secret_arn)
+            if access == READ_ONLY:
+                function.add_environment("MONGODB_READ_ONLY", "true")
+            if database.cluster is not None:
+                function.node.add_dependency(users.resource)
 
     @staticmethod
     def _behind_edge(edge: EdgeConstruct, functions: Iterable[lambda_.Function]) -> None:

@@ -27,6 +27,7 @@ class DatabaseConstruct(Construct):
         retain: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.cluster: docdb.DatabaseCluster | None = None
         if mode == "documentdb":
             self.security_group = ec2.SecurityGroup(
                 self,

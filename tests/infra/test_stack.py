@@ -13,9 +13,12 @@ from assets_core.keys import CREDENTIALS_SECRET_PREFIX
 from assets_core.logic.janitor import SWEEP_MIN_AGE
 from assets_core.routes import (
     API_GROUPS,
+    DATABASE_USERS,
     DOWNLOAD,
     INGEST,
     JANITOR,
+    READ_ONLY,
+    READ_WRITE,
     all_routes,
     reserved_concurrency,
 )
@@ -36,6 +39,7 @@ def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
     names[INGEST.description] = INGEST.name
     names[DOWNLOAD.description] = DOWNLOAD.name
     names[JANITOR.description] = JANITOR.name
+    names[DATABASE_USERS.description] = DATABASE_USERS.name
     return {names[d]: value for d, value in described.items() if d in names}
 
 
@@ -45,6 +49,7 @@ def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synth
         INGEST.name,
         DOWNLOAD.name,
         JANITOR.name,
+        DATABASE_USERS.name,
     }
     for name, (_, props) in functions.items():
         assert props["Runtime"] == "python3.13", name
@@ -54,12 +59,14 @@ def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synth
         assert len(props["Layers"]) == 2, name
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] == "assets-registry"
+        # the users' creator connects with the master secret (MASTER_SECRET_ARN)
+        connects = {"MASTER_SECRET_ARN"} if name == DATABASE_USERS.name else {"MONGODB_SECRET_ARN"}
         assert {
             "POWERTOOLS_METRICS_NAMESPACE",
             "POWERTOOLS_LOG_LEVEL",
-            "MONGODB_SECRET_ARN",
             "BUCKET_NAME",
             "REDIS_URL",
+            *connects,
         } <= set(env)
         assert "LoggingConfig" in props, name
 
@@ -76,7 +83,8 @@ def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
 def test_every_function_reserves_its_concurrency(synthesized: Synthesized) -> None:
     functions = app_functions(synthesized)
     expected = {g.name: g.reserved_concurrency for g in API_GROUPS}
-    expected.update({f.name: f.reserved_concurrency for f in (INGEST, JANITOR, DOWNLOAD)})
+    specs = (INGEST, JANITOR, DOWNLOAD, DATABASE_USERS)
+    expected.update({f.name: f.reserved_concurrency for f in specs})
     reserved = {
         name: props.get("ReservedConcurrentExecutions") for name, (_, props) in functions.items()
     }
@@ -240,7 +248,8 @@ def test_documentdb_by_default_encrypted_with_tls(synthesized: Synthesized) -> N
         "AWS::DocDB::DBClusterParameterGroup",
         {"Parameters": {"tls": "enabled", "audit_logs": "enabled"}},
     )
-    t.resource_count_is("AWS::SecretsManager::Secret", 2)
+    # the master user's, the two users' the functions connect as, the download-link key
+    t.resource_count_is("AWS::SecretsManager::Secret", 4)
 
 
 def test_download_function_url_streams_and_shares_the_signing_key(synthesized: Synthesized) -> None:
@@ -415,3 +424,33 @@ def test_only_the_asset_routes_and_ingest_keep_credentials_secrets(
         granted = actions([statement])
         assert {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"} <= granted
         assert ("secretsmanager:GetSecretValue" in granted) is keepers[name], name
+
+
+def test_functions_connect_as_the_user_their_access_needs(synthesized: Synthesized) -> None:
+    """Two database users, each a secret attached to the cluster: the functions that only
+    read connect as the read-only one, the others as the read-write one, and only the
+    custom resource that creates them holds the master credentials."""
+    functions = app_functions(synthesized)
+    assert len(synthesized.resources("Custom::DatabaseUsers")) == 1
+    attachments = synthesized.resources("AWS::SecretsManager::SecretTargetAttachment")
+    access = {g.name: g.database for g in API_GROUPS}
+    access.update({f.name: f.database for f in (INGEST, JANITOR, DOWNLOAD)})
+    connects_as: dict[str, set[str]] = {READ_ONLY: set(), READ_WRITE: set()}
+    _, creator = functions[DATABASE_USERS.name]
+    creator_env = creator["Environment"]["Variables"]
+    master = creator_env["MASTER_SECRET_ARN"]["Ref"]
+    for name, wanted in access.items():
+        env = functions[name][1]["Environment"]["Variables"]
+        secret = env["MONGODB_SECRET_ARN"]["Ref"]
+        assert secret in attachments, name  # a user's secret, with the cluster's address
+        connects_as[wanted].add(secret)
+        assert (env.get("MONGODB_READ_ONLY") == "true") is (wanted == READ_ONLY), name
+        readable = json.dumps(policy_statements(synthesized, name))
+        assert secret in readable, name
+        assert master not in readable, name
+    assert all(len(ids) == 1 for ids in connects_as.values())
+    assert connects_as[READ_ONLY] != connects_as[READ_WRITE]
+    users = json.dumps(creator_env["USERS"])
+    assert READ_ONLY in users
+    assert READ_WRITE in users
+    assert master in json.dumps(policy_statements(synthesized, DATABASE_USERS.name))

@@ -26,6 +26,9 @@ class Settings(BaseModel):
     # In AWS: a Secrets Manager secret holding the URI, or DocumentDB's generated credentials.
     mongodb_secret_arn: str = ""
     mongodb_database: str = "assets"
+    # A function that connects as the read-only database user (routes.READ_ONLY): it creates
+    # no indexes (the writers do) and its stores refuse writes before the database would.
+    mongodb_read_only: bool = False
     # Server-side time limit of every query (MongoDB maxTimeMS; enforced on regexes locally).
     query_max_time_ms: int = Field(default=2000, ge=10, le=60_000)
     # Object store: empty endpoint means AWS S3 itself.

@@ -77,6 +77,8 @@ class ApiGroup:
     # Executions kept for this function alone, and its ceiling: downloads or a burst on one
     # API group cannot take the account's concurrency from the others.
     reserved_concurrency: int = 20
+    # The database user it connects as in AWS: READ_ONLY or READ_WRITE.
+    database: str = "read-write"
 
     @property
     def module(self) -> str:
@@ -87,6 +89,11 @@ class ApiGroup:
     def code_dir(self) -> str:
         """The folder shipped as the function's code."""
         return f"functions/{self.name}"
+
+
+# Database users: the functions that only read connect as a user that cannot write.
+READ_ONLY = "read-only"
+READ_WRITE = "read-write"
 
 
 def _routes(prefix: str, *pairs: tuple[str, str] | tuple[str, str, str]) -> tuple[Route, ...]:
@@ -142,6 +149,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
         name="registry_query",
         prefix=REGISTRY,
         description="Assets Registry: read and search assets; health and API documents",
+        database=READ_ONLY,
         routes=_routes(
             REGISTRY,
             ("GET", "/assets"),
@@ -159,6 +167,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
         name="registry_graphql",
         prefix=REGISTRY,
         description="Assets Registry: read-only GraphQL",
+        database=READ_ONLY,
         routes=_routes(REGISTRY, ("GET", "/graphql", PUBLIC), ("POST", "/graphql", READ)),
     ),
     ApiGroup(
@@ -235,6 +244,7 @@ class FunctionSpec:
     timeout_s: int
     reserved_concurrency: int
     local_path: str = ""  # where the local gateway mounts a function URL
+    database: str = READ_WRITE  # READ_ONLY: connects as the database user that cannot write
     environment: Mapping[str, str] = field(default_factory=dict)  # set before the process starts
 
     @property
@@ -275,12 +285,22 @@ DOWNLOAD = FunctionSpec(
     timeout_s=900,
     reserved_concurrency=20,
     local_path=f"{REGISTRY}/zip/stream",
+    database=READ_ONLY,
+)
+
+
+DATABASE_USERS = FunctionSpec(
+    name="database_users",
+    description="Creates and updates the stack's DocumentDB users (at deploy time)",
+    memory_mb=256,
+    timeout_s=300,
+    reserved_concurrency=1,  # one deployment at a time
 )
 
 
 def reserved_concurrency() -> int:
     """The executions the stack's functions reserve, together."""
-    specs = (INGEST, JANITOR, DOWNLOAD)
+    specs = (INGEST, JANITOR, DOWNLOAD, DATABASE_USERS)
     return sum(g.reserved_concurrency for g in API_GROUPS) + sum(
         f.reserved_concurrency for f in specs
     )

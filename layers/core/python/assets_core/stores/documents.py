@@ -51,6 +51,11 @@ PREVIEW_SUFFIX = "__preview"
 PREVIEW_TTL_SECONDS = 3600
 
 
+class ReadOnlyStore(RuntimeError):
+    """A write through the store of a function that connects as the read-only user: a bug in
+    the function, never the client's doing."""
+
+
 class _Deadline:
     """Time left for one query, shared by every regex match it runs."""
 
@@ -143,8 +148,10 @@ class MongoDocumentStore:
         max_time_ms: int,
         emulated: bool,
         show_id: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.collection = collection
+        self.read_only = read_only
         self.key_field = key_field
         self.max_time_ms = max_time_ms
         self.emulated = emulated
@@ -181,6 +188,15 @@ class MongoDocumentStore:
             prepared = _bound_regexes(prepared, _Deadline(self.max_time_ms / 1000))
         return prepared
 
+    def _writable(self) -> None:
+        """A read-only function's store writes nothing: its database user could not, and a
+        write reaching the database would be a bug answered as a refused query."""
+        if self.read_only:
+            raise ReadOnlyStore(
+                f"This function connects as the read-only database user; it cannot write to "
+                f"{self.collection.name}."
+            )
+
     def _run(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
@@ -204,6 +220,7 @@ class MongoDocumentStore:
 
     def insert(self, document: Mapping[str, Any]) -> None:
         """Insert a document at revision 1; ``AlreadyExists`` when its key is taken."""
+        self._writable()
         check_storable(document)
         self._run(lambda: self.collection.insert_one({**document, REVISION: 1}))
 
@@ -238,6 +255,7 @@ class MongoDocumentStore:
         atomic, conditional write); False when there is none, ``RevisionConflict`` when
         another write came first. A document the database cannot store is refused before the
         write, so the stored one stays whole."""
+        self._writable()
         check_storable(document)
         # A replacement keeps the record's _id (a client's or a read's string form never
         # replaces it).
@@ -266,6 +284,7 @@ class MongoDocumentStore:
         """Apply update operators to the document with this key (at ``revision`` when given,
         else ``RevisionConflict``), one atomic write that bumps the revision; the result, or
         None when there is no such document."""
+        self._writable()
         from pymongo import ReturnDocument
 
         check_update_storable(update)
@@ -293,6 +312,7 @@ class MongoDocumentStore:
         on a scratch copy (so the result can be checked before the real write); the
         document's own record is not touched. An update the database refuses is
         ``InvalidFilter``, as it would be on the record."""
+        self._writable()
         from pymongo import ReturnDocument
 
         check_update_storable(update)
@@ -328,6 +348,7 @@ class MongoDocumentStore:
     def delete(self, key: str, *, revision: int | None = None) -> bool:
         """Delete the document with this key (only at ``revision`` when given, else
         ``RevisionConflict``); False when there is none."""
+        self._writable()
         where = {self.key_field: key} if revision is None else self._at_revision(key, revision)
         result = self._run(lambda: self.collection.delete_one(where))
         if result.deleted_count:
@@ -393,6 +414,9 @@ class MongoDocumentStore:
         """Create the unique key index and one index per queried path (idempotent)."""
         collection = self.collection
 
+        if self.read_only:
+            return  # the functions that write create them
+
         def create() -> None:
             collection.create_index(self.key_field, unique=True)
             for path in unique:
@@ -454,4 +478,5 @@ def collection_store(name: str, *, key_field: str, show_id: bool = False) -> Mon
         max_time_ms=settings.query_max_time_ms,
         emulated=is_emulated(),
         show_id=show_id,
+        read_only=settings.mongodb_read_only,
     )

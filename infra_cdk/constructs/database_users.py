@@ -1,0 +1,80 @@
+"""The database users the functions connect as (DocumentDB mode): ``registry_reader`` (the
+``read`` role) for the functions that only read, ``registry_writer`` (``readWrite``) for the
+others. Their passwords are secrets of their own, attached to the cluster; a custom resource
+run at deploy time creates or updates the users with the master credentials, which no other
+function holds."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import CustomResource
+from aws_cdk import aws_docdb as docdb
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from assets_core.routes import DATABASE_USERS, READ_ONLY, READ_WRITE
+from infra_cdk.constructs.function import FunctionContext, make_function
+
+USER_NAMES = {READ_ONLY: "registry_reader", READ_WRITE: "registry_writer"}
+
+
+class DatabaseUsersConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        context: FunctionContext,
+        cluster: docdb.DatabaseCluster,
+        master: secretsmanager.ISecret,
+        database: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.secrets: dict[str, secretsmanager.ISecret] = {}
+        for access, username in USER_NAMES.items():
+            secret = docdb.DatabaseSecret(
+                self, f"{username}Secret", username=username, master_secret=master
+            )
+            # host, port and the rest of the cluster's connection fields, as the master's
+            self.secrets[access] = secret.attach(cluster)
+        self.function = make_function(
+            self,
+            "Function",
+            context=context,
+            code_dir=DATABASE_USERS.code_dir,
+            description=DATABASE_USERS.description,
+            memory_mb=DATABASE_USERS.memory_mb,
+            timeout_s=DATABASE_USERS.timeout_s,
+            reserved_concurrency=DATABASE_USERS.reserved_concurrency,
+            environment={
+                "MASTER_SECRET_ARN": master.secret_arn,
+                "MONGODB_DATABASE": database,
+                "USERS": json.dumps(
+                    {self.secrets[a].secret_arn: a for a in USER_NAMES},
+                ),
+            },
+        )
+        master.grant_read(self.function)
+        for attached in self.secrets.values():
+            attached.grant_read(self.function)
+        provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.function,
+            log_group=logs.LogGroup(self, "ProviderLogs", retention=logs.RetentionDays.ONE_MONTH),
+        )
+        self.resource = CustomResource(
+            self,
+            "Users",
+            service_token=provider.service_token,
+            resource_type="Custom::DatabaseUsers",
+            # The users by name: their passwords are read from the secrets when it runs.
+            properties={"Users": sorted(USER_NAMES.values())},
+        )
+        self.resource.node.add_dependency(cluster)
+
+    def secret_for(self, access: str) -> secretsmanager.ISecret:
+        return self.secrets[access]
