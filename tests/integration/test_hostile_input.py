@@ -257,7 +257,7 @@ _TOKEN: dict[int, str] = {}
 def gateway_port() -> Iterator[int]:
     server = serve("127.0.0.1", 0)
     port = server.server_address[1]
-    minted = server.gateway.authority.mint(TokenRequest(sub="reader", roles=(READER,)))
+    minted = server.gateway.authority.mint(TokenRequest.parse({"sub": "reader", "roles": [READER]}))
     _TOKEN[port] = minted["access_token"]
     yield port
     server.shutdown()
