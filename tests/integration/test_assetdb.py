@@ -263,3 +263,43 @@ def test_refused_filters(body: dict[str, Any]) -> None:
 
 def test_health() -> None:
     assert invoke(handler, event("apigw_assetdb_health")) == (200, {"status": "ok"})
+
+
+def head_event(asset_id: str) -> dict[str, Any]:
+    request = object_event(asset_id)
+    request["requestContext"]["http"]["method"] = "HEAD"
+    request["routeKey"] = "HEAD /assetdb/asset-object/{asset_id}"
+    request["requestContext"]["routeKey"] = request["routeKey"]
+    return request
+
+
+def test_the_file_comes_with_its_name_and_type_and_head_describes_it(s3: Any) -> None:
+    import urllib.request
+
+    data = b"%PDF-1.7 a report"
+    status, created = upload(data, filename="r\u00e9sum\u00e9 final.pdf")
+    assert status == 201, created
+    asset_id = created["asset_id"]
+    # HEAD: the descriptor, no body
+    result = handler(head_event(asset_id), LocalContext("assetdb"))
+    assert result["statusCode"] == 200, result
+    headers = result["headers"]
+    assert headers["Content-Length"] == str(len(data))
+    assert headers["Content-Type"] == "application/pdf"
+    assert headers["x-checksum-sha256"] == hashlib.sha256(data).hexdigest()
+    assert headers["Content-Disposition"] == (
+        "attachment; filename=\"r_sum_ final.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20final.pdf"
+    )
+    assert headers["Last-Modified"].endswith(" GMT")
+    assert not result.get("body")
+    # GET: the presigned link makes S3 answer with the same name and type
+    location = handler(object_event(asset_id), LocalContext("assetdb"))["headers"]["Location"]
+    with urllib.request.urlopen(location, timeout=10) as answer:
+        assert answer.read() == data
+        assert answer.headers["Content-Type"] == "application/pdf"
+        assert answer.headers["Content-Disposition"] == headers["Content-Disposition"]
+
+
+def test_head_of_an_unknown_or_pending_record_is_404() -> None:
+    result = handler(head_event("no-such-record"), LocalContext("assetdb"))
+    assert result["statusCode"] == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 INCOMING_PREFIX = "incoming/"
 ASSETS_PREFIX = "assets/"
@@ -54,3 +54,16 @@ def points_into(url: str, bucket_url: str) -> bool:
     """Whether a file entry's URL names an object under ``bucket_url`` (``stored_url(bucket)``),
     in any letter case: only uploads may write such an entry."""
     return url.lower().startswith(bucket_url.lower())
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` naming ``filename`` for every client (RFC 6266): an ASCII fallback
+    without quotes, backslashes or control characters, and the exact name, percent-encoded
+    UTF-8, in ``filename*``."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    exact = quote(filename, safe="")
+    if exact == fallback:
+        return f'attachment; filename="{fallback}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"

@@ -212,6 +212,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("DELETE", "/asset-by-id/{asset_id}"),
             ("POST", "/assets", READ),
             ("GET", "/asset-object/{asset_id}"),
+            ("HEAD", "/asset-object/{asset_id}", READ),
             *SERVICE_ROUTES,
         ),
     ),

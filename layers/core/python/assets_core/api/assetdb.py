@@ -268,3 +268,35 @@ def get_asset_object(asset_id: Annotated[str, Path()]) -> Response[Any]:
         asset_id, store=assetdb_store(), files=objects(), expires_in=OBJECT_LINK_SECONDS
     )
     return redirect(location)
+
+
+FILE_HEADERS = {
+    "Content-Length": "The file's size in bytes",
+    "Content-Type": "Its media type",
+    "Content-Disposition": "attachment, with its original file name",
+    "Last-Modified": "When its record last changed",
+    "x-checksum-sha256": "The SHA-256 of its bytes, in hex",
+}
+
+
+@router.route(
+    "/asset-object/<asset_id>",
+    method="HEAD",
+    summary="Describe an asset's file: size, type, name, sha256; no body",
+    tags=TAGS,
+    responses={
+        200: {
+            "description": "The stored file's descriptor, without a body",
+            "headers": {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in FILE_HEADERS.items()
+            },
+        },
+        307: {"description": "An external asset: to its public URL"},
+    },
+)
+def head_asset_object(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    described = assetdb.file_descriptor(asset_id, store=assetdb_store())
+    if isinstance(described, str):
+        return redirect(described)
+    return Response(status_code=HTTPStatus.OK, body="", headers=described)

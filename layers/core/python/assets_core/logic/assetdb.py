@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import re
 import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any, Protocol
 
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, PayloadTooLarge
 from assets_core.filters import validate_filter
-from assets_core.keys import ASSETDB_PREFIX
+from assets_core.keys import ASSETDB_PREFIX, content_disposition
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
@@ -435,13 +438,53 @@ def file_location(
     """Where a record's file is fetched: a signed link to the stored object, valid for
     ``expires_in`` seconds, or the record's public URL for an external asset."""
     asset = get_by_id(asset_id, store=store)
-    info = asset.get("asset_file_info") or {}
-    if info.get("key"):
-        if info.get("status") != "available":
-            raise NotFound("The file has not been uploaded yet.", code="ASSET_OBJECT_PENDING")
+    info = _stored_file(asset)
+    if info is not None:
         return files.presigned_get(
-            info["key"], expires_in=expires_in, filename=info.get("original_filename")
+            info["key"],
+            expires_in=expires_in,
+            filename=info.get("original_filename"),
+            content_type=info.get("content_type"),
         )
+    return _public_url(asset)
+
+
+def file_descriptor(asset_id: str, *, store: DocumentStore) -> dict[str, str] | str:
+    """What ``HEAD`` answers of a record's file: its headers (``Content-Length``,
+    ``Content-Type``, ``Content-Disposition``, ``Last-Modified``, ``x-checksum-sha256``) for a
+    stored file, or the public URL of an external asset (a redirect, as ``GET`` answers)."""
+    asset = get_by_id(asset_id, store=store)
+    info = _stored_file(asset)
+    if info is None:
+        return _public_url(asset)
+    headers = {
+        "Content-Length": str(info.get("size") or 0),
+        "Content-Type": str(info.get("content_type") or "application/octet-stream"),
+    }
+    if info.get("original_filename"):
+        headers["Content-Disposition"] = content_disposition(str(info["original_filename"]))
+    if info.get("sha256"):
+        headers["x-checksum-sha256"] = str(info["sha256"])
+    changed = asset.get("updated_at") or asset.get("created_at")
+    if isinstance(changed, str):
+        with contextlib.suppress(ValueError):
+            headers["Last-Modified"] = format_datetime(
+                datetime.fromisoformat(changed).astimezone(UTC), usegmt=True
+            )
+    return headers
+
+
+def _stored_file(asset: dict[str, Any]) -> dict[str, Any] | None:
+    """The record's stored file, once it has arrived; None for an external asset."""
+    info = asset.get("asset_file_info") or {}
+    if not info.get("key"):
+        return None
+    if info.get("status") != "available":
+        raise NotFound("The file has not been uploaded yet.", code="ASSET_OBJECT_PENDING")
+    return dict(info)
+
+
+def _public_url(asset: dict[str, Any]) -> str:
     if asset.get("asset_public_url"):
         return str(asset["asset_public_url"])
     raise NotFound("This asset has no file and no public URL.", code="ASSET_HAS_NO_OBJECT")

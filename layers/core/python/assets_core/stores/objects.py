@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from assets_core.config import get_settings
 from assets_core.errors import NotFound, ObjectRefused, StoreUnavailable
-from assets_core.keys import stored_url
+from assets_core.keys import content_disposition, stored_url
 from assets_core.ports import MAX_KEY_BYTES, ObjectStore, Part, PresignedPost  # noqa: F401
 
 logger = logging.getLogger(__name__)
@@ -132,10 +132,21 @@ class S3ObjectStore:
             raise StoreUnavailable("Could not sign the upload; try again.") from exc
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
 
-    def presigned_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
+    def presigned_get(
+        self,
+        key: str,
+        *,
+        expires_in: int,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """A short-lived GET of the object; S3 answers it with the file's name (as an
+        attachment) and content type when they are given."""
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
         if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+            params["ResponseContentDisposition"] = content_disposition(filename)
+        if content_type:
+            params["ResponseContentType"] = content_type
         url: str = self.client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=expires_in
         )
