@@ -251,7 +251,7 @@ class AssetsRegistryStack(Stack):
             assetdb.add_environment("PUBLIC_BASE_URL", edge.url)
             self._behind_edge(edge, api.functions.values())
 
-        self._keep_credentials(api.functions["registry_write"], ingest.function)
+        self._keep_credentials(api.functions["registry_write"], ingest.function, ingest.janitor)
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
         if edge is not None:
@@ -282,10 +282,13 @@ class AssetsRegistryStack(Stack):
             distributions=[edge.distribution] if edge is not None else [],
         )
 
-    def _keep_credentials(self, write: lambda_.Function, ingest: lambda_.Function) -> None:
+    def _keep_credentials(
+        self, write: lambda_.Function, ingest: lambda_.Function, janitor: lambda_.Function
+    ) -> None:
         """Container registry credentials: a secret per value, written by the asset routes
         and by ingest (a bundle's asset.json), read back by the owner's route, deleted when
-        replaced. Nothing else may touch them."""
+        replaced; the janitor deletes the secret of an asset it undoes. Nothing else may
+        touch them."""
         credentials = self.format_arn(
             service="secretsmanager",
             resource="secret",
@@ -294,8 +297,9 @@ class AssetsRegistryStack(Stack):
         )
         for function, actions in (
             (write, CREDENTIAL_ACTIONS),
-            # ingest deletes only the secret of an insert that failed
+            # ingest deletes only the secret of an insert that failed or an asset it undoes
             (ingest, tuple(a for a in CREDENTIAL_ACTIONS if "Get" not in a)),
+            (janitor, ("secretsmanager:DeleteSecret",)),
         ):
             function.add_environment("CREDENTIALS_SECRET_PREFIX", CREDENTIALS_SECRET_PREFIX)
             function.add_to_role_policy(

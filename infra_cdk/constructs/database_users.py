@@ -71,8 +71,16 @@ class DatabaseUsersConstruct(Construct):
             "Users",
             service_token=provider.service_token,
             resource_type="Custom::DatabaseUsers",
-            # The users by name: their passwords are read from the secrets when it runs.
-            properties={"Users": sorted(USER_NAMES.values())},
+            # Runs again whenever what it sets up changes: the cluster (a new one has no
+            # users), a user's secret (a new password), the database or the roles.
+            properties={
+                "Cluster": cluster.cluster_identifier,
+                "Database": database,
+                "Users": {
+                    username: {"Secret": self.secrets[access].secret_arn, "Access": access}
+                    for access, username in USER_NAMES.items()
+                },
+            },
         )
         self.resource.node.add_dependency(cluster)
 

@@ -28,12 +28,22 @@ ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 # AWS WAF's range for a rate-based rule's limit, per evaluation window.
 RATE_LIMIT_RANGE = range(10, 2_000_000_000 + 1)
 EVALUATION_WINDOW_S = 300
-# The managed rule groups, in the order they run after the rate limit. The common rule set's
-# SizeRestrictions_BODY blocks bodies over 8 KB; the API takes larger JSON and ZIP bodies
-# (API Gateway's own limit is 10 MB), so that one rule only counts.
+# The managed rule groups, in the order they run after the rate limit. Rules of the common
+# set that legitimate calls break only count: SizeRestrictions_BODY (8 KB; the API takes JSON
+# and ZIP bodies up to API Gateway's 10 MB), the body rules that match what asset documents
+# and filters hold (HTML in descriptions, relative paths, URLs with addresses),
+# SizeRestrictions_QUERYSTRING (2 KB; GraphQL queries by GET) and NoUserAgent_HEADER
+# (machine clients).
 MANAGED_RULE_GROUPS: dict[str, list[str]] = {
     "AWSManagedRulesAmazonIpReputationList": [],
-    "AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"],
+    "AWSManagedRulesCommonRuleSet": [
+        "SizeRestrictions_BODY",
+        "CrossSiteScripting_BODY",
+        "GenericLFI_BODY",
+        "GenericRFI_BODY",
+        "SizeRestrictions_QUERYSTRING",
+        "NoUserAgent_HEADER",
+    ],
     "AWSManagedRulesKnownBadInputsRuleSet": [],
 }
 RATE_LIMITED_BODY = "RateLimited"

@@ -294,3 +294,74 @@ def test_without_a_vault_they_stay_in_the_document(monkeypatch: pytest.MonkeyPat
     assert stored["asset_container_registry_creds_config"] == CREDS
     assert credentials_of("creds-1", ALICE)[1]["asset_container_registry_creds_config"] == CREDS
     vault_module.credentials_vault.cache_clear()
+
+
+def all_secrets() -> list[str]:
+    """Every credentials secret, those scheduled for deletion too."""
+    listing = secrets().list_secrets(
+        Filters=[{"Key": "name", "Values": [CREDENTIALS_SECRET_PREFIX]}],
+        IncludePlannedDeletion=True,
+        MaxResults=100,
+    )
+    return sorted(s["ARN"] for s in listing["SecretList"])
+
+
+def test_a_write_the_caller_may_not_make_writes_no_secret_at_all() -> None:
+    created(by=ALICE, visibility="public")
+    before = all_secrets()
+    assert put("creds-1", {"asset_container_registry_creds_config": {"x": "y"}}, BOB)[0] == 403
+    assert put("no-such", {"asset_container_registry_creds_config": {"x": "y"}}, BOB)[0] == 404
+    assert all_secrets() == before
+
+
+def test_a_refused_create_deletes_its_secret_for_good() -> None:
+    created(by=ALICE)
+    before = all_secrets()
+    document = make_asset("creds-1", asset_container_registry_creds_config={"other": "y"})
+    request = event("apigw_registry_post_assets", body=document, caller=BOB)
+    assert invoke(write_handler, request)[0] == 400
+    assert all_secrets() == before  # not even scheduled for deletion: never stored
+
+
+def test_the_redacted_marker_sent_on_create_stores_no_credentials() -> None:
+    created(by=ALICE, asset_container_registry_creds_config=REDACTED)
+    assert live_secrets() == []
+    assert credentials_of("creds-1", ALICE)[1]["asset_container_registry_creds_config"] is None
+
+
+def test_credentials_named_but_gone_from_the_vault_are_an_error_not_none() -> None:
+    created(by=ALICE)
+    [arn] = live_secrets()
+    secrets().delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    status, body = credentials_of("creds-1", ALICE)
+    assert (status, body["error"]["code"]) == (503, "STORE_UNAVAILABLE")
+    assert arn not in json.dumps(body)
+
+
+def test_a_delete_removes_the_secret_of_the_revision_it_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An update that lands between the delete's read and its write: the delete reads again,
+    and the secret the deleted document named goes with it."""
+    created(by=ALICE)
+    store = assets_store()
+    inner = store.unscoped
+    real_delete = inner.delete
+    raced: list[bool] = []
+
+    def delete_after_an_update(key: str, *, revision: int | None = None) -> bool:
+        if not raced:
+            raced.append(True)
+            body = {"asset_container_registry_creds_config": {"token": "newer"}}
+            assert put("creds-1", body, ALICE)[0] == 200
+        return real_delete(key, revision=revision)
+
+    monkeypatch.setattr(inner, "delete", delete_after_an_update)
+    request = event(
+        "apigw_registry_delete_asset",
+        path="/registry/assets/creds-1",
+        path_parameters={"asset_id": "creds-1"},
+        caller=ALICE,
+    )
+    assert invoke(write_handler, request)[0] == 200
+    assert live_secrets() == []

@@ -69,3 +69,14 @@ def test_a_failed_delete_is_logged_and_a_failed_read_or_write_is_503(
     gone = SecretsManagerVault(Client("ResourceNotFoundException"), PREFIX)
     assert gone.read(OURS) is None
     gone.delete(OURS)
+
+
+def test_a_secret_never_stored_is_deleted_at_once_others_with_a_recovery_window() -> None:
+    client = Client()
+    vault = SecretsManagerVault(client, PREFIX)
+    vault.delete(OURS, at_once=True)
+    vault.delete(OURS)
+    assert [kwargs for _, kwargs in client.calls] == [
+        {"SecretId": OURS, "ForceDeleteWithoutRecovery": True},
+        {"SecretId": OURS, "RecoveryWindowInDays": 7},
+    ]

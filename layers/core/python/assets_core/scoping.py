@@ -151,6 +151,11 @@ class CallerScopedStore[S: DocumentStore]:
             return False
         return self.unscoped.delete(key, revision=revision)
 
+    def changeable(self, key: str) -> dict[str, Any] | None:
+        """The record, if the caller may change it (``_changeable``): for a write to check
+        before it spends anything on a change it could not make."""
+        return self._changeable(key)
+
     def _changeable(self, key: str) -> dict[str, Any] | None:
         """The stored record the caller may change; None when it is missing or hidden from
         them (so the write answers 'not found'); ``Forbidden`` when they see it but may not

@@ -103,7 +103,7 @@ def create(asset: Asset, *, store: DocumentStore, vault: Vault | None = None) ->
 
 def _insert(document: dict[str, Any], store: DocumentStore, vault: Vault | None) -> dict[str, Any]:
     written = seal(document, vault)
-    with discarded_unless_kept(written, vault, store):
+    with discarded_unless_kept(written, vault):
         stored = insert_new(
             store,
             document,
@@ -190,13 +190,8 @@ def update(
         replaced[:] = [current.document]
         return document
 
-    sealed = (
-        {"asset_id": asset_id, CREDENTIALS: changes[CREDENTIALS]}
-        if CREDENTIALS in changes
-        else None
-    )
-    written = seal(sealed, vault) if sealed is not None else None
-    with discarded_unless_kept(written, vault, store):
+    sealed, written = _seal_for_update(asset_id, changes, store, vault)
+    with discarded_unless_kept(written, vault):
         document, revision = modify(
             store,
             asset_id,
@@ -208,6 +203,23 @@ def update(
     if CREDENTIALS in changes and replaced:
         forget(replaced[0], vault)
     return Versioned(shown(document), revision)
+
+
+def _seal_for_update(
+    asset_id: str, changes: dict[str, Any], store: DocumentStore, vault: Vault | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The credentials an update writes, sealed (``credentials.seal``), and the secret
+    written for them; (None, None) for an update that leaves them alone. Whether the caller
+    may change the asset is checked first: a write they could not make never costs a secret
+    (404 hidden or missing, 403 another's)."""
+    if CREDENTIALS not in changes:
+        return None, None
+    sealed = {"asset_id": asset_id, CREDENTIALS: changes[CREDENTIALS]}
+    if vault is not None:
+        changeable = getattr(store, "changeable", None)
+        if changeable is not None and changeable(asset_id) is None:
+            raise _not_found(asset_id)
+    return sealed, seal(sealed, vault)
 
 
 class StoredFiles(Protocol):
@@ -226,17 +238,25 @@ def delete(
     """Remove the asset, its embedded metadata, its credentials' secret and, given the object
     store, the stored objects its files point to (see ``owned_keys``); with ``If-Match``,
     only while the asset is at a revision it names."""
-    current = store.read(asset_id)
-    if current is None:
-        raise _not_found(asset_id)
-    if precondition is not None:
-        precondition.check(current, f"The asset '{asset_id}'")
-    revision = current.revision if precondition is not None else None
-    if not store.delete(asset_id, revision=revision):
-        raise _not_found(asset_id)
-    forget(current.document, vault)
+
+    def remove(current: Versioned) -> dict[str, Any]:
+        # At the revision read, always: the document deleted is the one whose secret and
+        # files are removed after it (a change in between makes this read again).
+        if not store.delete(asset_id, revision=current.revision):
+            raise _not_found(asset_id)
+        return current.document
+
+    document, _ = modify(
+        store,
+        asset_id,
+        remove,
+        precondition=precondition,
+        missing=lambda: _not_found(asset_id),
+        what=f"The asset '{asset_id}'",
+    )
+    forget(document, vault)
     if files is not None:
-        keys = owned_keys(current.document, files=files, store=store)
+        keys = owned_keys(document, files=files, store=store)
         if keys:
             files.delete(keys)
     return {"success": True, "asset_id": asset_id, "deleted": True}

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from assets_core.errors import Forbidden, InvalidInput, NotFound
+from assets_core.errors import AppError, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from assets_core.identity import current_caller
 from assets_core.ports import DocumentStore, Vault
-from assets_core.scoping import unscoped
 from assets_core.storable import check_storable
 
 # The registry keeps a container registry's credentials to hand them to the deployment that
@@ -42,6 +41,8 @@ def seal(document: dict[str, Any], vault: Vault | None) -> str | None:
     caller discards (``discarded_unless_kept``) if the document is not stored."""
     value = document.get(CREDENTIALS)
     document.pop(SECRET_REF, None)
+    if value == REDACTED:  # what a read showed, sent back: there are none to keep
+        document[CREDENTIALS] = value = None
     if vault is None or value is None:
         return None
     # The rules of a stored document, whichever store keeps them.
@@ -58,25 +59,17 @@ def seal(document: dict[str, Any], vault: Vault | None) -> str | None:
 
 
 @contextmanager
-def discarded_unless_kept(
-    reference: str | None, vault: Vault | None, store: DocumentStore
-) -> Iterator[None]:
-    """Delete the secret ``seal`` wrote when the write that would name it fails, unless a
-    stored document names it after all (a write the driver reported failed may have been
-    applied). When that cannot be told, the secret stays: an orphan rather than a loss."""
+def discarded_unless_kept(reference: str | None, vault: Vault | None) -> Iterator[None]:
+    """Delete the secret ``seal`` wrote when the write that would name it is refused (an
+    ``AppError`` of the request's own: nothing was written), at once and for good: it never
+    held credentials anyone stored. After any other failure the write may have been applied
+    although the driver said otherwise, so the secret stays: an orphan rather than a loss."""
     try:
         yield
-    except BaseException:
-        if reference is not None and vault is not None and not _named(reference, store):
-            vault.delete(reference)
+    except AppError as exc:
+        if reference is not None and vault is not None and exc.status < 500:
+            vault.delete(reference, at_once=True)
         raise
-
-
-def _named(reference: str, store: DocumentStore) -> bool:
-    try:
-        return bool(unscoped(store).find({SECRET_REF: reference}, limit=1))
-    except Exception:
-        return True
 
 
 def carry(document: dict[str, Any], current: dict[str, Any], sealed: dict[str, Any] | None) -> None:
@@ -116,4 +109,9 @@ def read(asset_id: str, *, store: DocumentStore, vault: Vault | None) -> dict[st
                 code="CREDENTIALS_NOT_FOUND",
             )
         value = vault.read(reference)
+        if value is None:  # named but gone: never answered as "none"
+            raise StoreUnavailable(
+                "The asset's credentials could not be read from the vault; try again, or set "
+                "them anew."
+            )
     return {"asset_id": asset_id, CREDENTIALS: value}

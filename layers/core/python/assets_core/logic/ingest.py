@@ -29,6 +29,7 @@ from assets_core.logic.bundles import (
     plan_files,
     validate_document,
 )
+from assets_core.logic.credentials import forget
 from assets_core.logic.zipreader import BadArchive, Member, MemberData, read_directory, read_members
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore, Stores
 
@@ -235,7 +236,8 @@ def _registered_already(stores: Stores, asset_id: str, prefix: str) -> bool:
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
     if files_stored(existing, stores.objects):
         return True
-    stores.documents.delete(asset_id)
+    if stores.documents.delete(asset_id):
+        forget(existing, stores.vault)
     stores.objects.delete_prefix(prefix)
     return False
 

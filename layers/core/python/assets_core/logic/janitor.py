@@ -21,6 +21,7 @@ from typing import Any
 
 from assets_core.errors import AppError
 from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX
+from assets_core.logic.credentials import forget
 from assets_core.logic.ingest import UploadBusy, files_stored, registered_by
 from assets_core.ports import DocumentStore, ObjectStore, Stores
 from assets_core.routes import JANITOR
@@ -66,7 +67,8 @@ def settle_dead_letter(
                     _discard(stores.objects, bundle_key)
                     return record
                 # Registered, but its files are not all there: not an asset anyone can use.
-                stores.documents.delete(asset_id)
+                if stores.documents.delete(asset_id):
+                    forget(existing, stores.vault)
             stores.objects.abort_uploads_under(prefix)
             stores.objects.delete_prefix(prefix)
         record = {**current, "status": f"failed: {reason}"}

@@ -51,13 +51,19 @@ class SecretsManagerVault:
         value: dict[str, Any] = json.loads(answer["SecretString"])
         return value
 
-    def delete(self, reference: str) -> None:
-        """Schedule the secret's deletion (restorable for ``RECOVERY_WINDOW_DAYS``); a failure
-        is logged, not raised: the record that named it has changed already."""
+    def delete(self, reference: str, *, at_once: bool = False) -> None:
+        """Schedule the secret's deletion (restorable for ``RECOVERY_WINDOW_DAYS``), or with
+        ``at_once`` delete it for good (one no stored record ever named); a failure is logged,
+        not raised: the record that named it has changed already."""
         if not self._ours(reference):
             return
+        window: dict[str, Any] = (
+            {"ForceDeleteWithoutRecovery": True}
+            if at_once
+            else {"RecoveryWindowInDays": RECOVERY_WINDOW_DAYS}
+        )
         try:
-            self.client.delete_secret(SecretId=reference, RecoveryWindowInDays=RECOVERY_WINDOW_DAYS)
+            self.client.delete_secret(SecretId=reference, **window)
         except ClientError as exc:
             if _code(exc) in ("ResourceNotFoundException", "InvalidRequestException"):
                 return
