@@ -81,6 +81,16 @@ def credentials_of(asset_id: str, by: Any = None) -> tuple[int, Any]:
     return invoke(write_handler, request)
 
 
+def deleted(asset_id: str, by: Any = None) -> int:
+    request = event(
+        "apigw_registry_delete_asset",
+        path=f"/registry/assets/{asset_id}",
+        path_parameters={"asset_id": asset_id},
+        caller=by,
+    )
+    return invoke(write_handler, request)[0]
+
+
 def put(asset_id: str, body: dict[str, Any], by: Any = None) -> tuple[int, Any]:
     request = event(
         "apigw_registry_put_asset",
@@ -225,13 +235,7 @@ def test_a_refused_write_leaves_no_secret_behind() -> None:
 def test_deleting_the_asset_deletes_its_secret() -> None:
     created(by=ALICE)
     assert len(live_secrets()) == 1
-    request = event(
-        "apigw_registry_delete_asset",
-        path="/registry/assets/creds-1",
-        path_parameters={"asset_id": "creds-1"},
-        caller=ALICE,
-    )
-    assert invoke(write_handler, request)[0] == 200
+    assert deleted("creds-1", ALICE) == 200
     assert live_secrets() == []
 
 
@@ -357,11 +361,5 @@ def test_a_delete_removes_the_secret_of_the_revision_it_deleted(
         return real_delete(key, revision=revision)
 
     monkeypatch.setattr(inner, "delete", delete_after_an_update)
-    request = event(
-        "apigw_registry_delete_asset",
-        path="/registry/assets/creds-1",
-        path_parameters={"asset_id": "creds-1"},
-        caller=ALICE,
-    )
-    assert invoke(write_handler, request)[0] == 200
+    assert deleted("creds-1", ALICE) == 200
     assert live_secrets() == []
