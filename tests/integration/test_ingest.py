@@ -292,6 +292,15 @@ HOSTILE = {
         ),
         "not in the bundle",
     ),
+    "asset.json as a file": (
+        lambda: zip_bytes(
+            {},
+            asset=bundle_asset(
+                files=[{"asset_file_id": "asset.json", "asset_file_type": "manifest"}]
+            ),
+        ),
+        "names asset.json itself",
+    ),
 }
 
 

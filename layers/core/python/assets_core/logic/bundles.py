@@ -198,14 +198,7 @@ def plan_files(
     plan = FilePlan(document={**document, "files": entries})
     named: set[str] = set()
     for index, entry in enumerate(listed):
-        if not isinstance(entry, dict):
-            raise BundleRejected(f"asset.json: files[{index}] must be an object")
-        metadata = entry.get("asset_file_metadata") or {}
-        if not isinstance(metadata, dict):
-            raise BundleRejected(
-                f"asset.json: files[{index}].asset_file_metadata must be an object"
-            )
-        path = metadata.get("path") or entry.get("asset_file_id")
+        path = _entry_path(index, entry)
         if isinstance(path, str) and path in files:
             named.add(path)
             entries.append(_attach(plan, len(entries), entry, path, files[path], key_of, url_of))
@@ -224,6 +217,24 @@ def plan_files(
         entry.get("asset_file_id") for entry in entries if isinstance(entry, dict)
     ]
     return plan
+
+
+def _entry_path(index: int, entry: Any) -> Any:
+    """The member a ``files[]`` entry names (its metadata's ``path``, else its id)."""
+    if not isinstance(entry, dict):
+        raise BundleRejected(f"asset.json: files[{index}] must be an object")
+    metadata = entry.get("asset_file_metadata") or {}
+    if not isinstance(metadata, dict):
+        raise BundleRejected(f"asset.json: files[{index}].asset_file_metadata must be an object")
+    path = metadata.get("path") or entry.get("asset_file_id")
+    if path == ASSET_JSON:
+        # The manifest is not a file of the asset: storing it would keep a copy of what it
+        # holds (credentials included) outside the document and the vault.
+        raise BundleRejected(
+            f"asset.json: files[{index}] names asset.json itself, which is the bundle's "
+            "manifest, not one of its files"
+        )
+    return path
 
 
 def _external(index: int, entry: dict[str, Any], url_of: UrlOf) -> dict[str, Any]:
