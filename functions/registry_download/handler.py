@@ -13,7 +13,9 @@ from assets_core.errors import AppError, InternalError, NotFound
 from assets_core.logic import assets
 from assets_core.logic.downloads import zip_stream
 from assets_core.observability import counted_stream, logger
+from assets_core.routes import DOWNLOAD, READ_ONLY
 from assets_core.signing import check_link, signing_key
+from assets_core.stores.documents import read_only_calls
 from assets_core.stores.factory import assets_store
 from assets_core.stores.objects import object_store
 
@@ -54,7 +56,8 @@ def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
         return _error(AppError("Downloads are fetched with GET.", code="METHOD_NOT_ALLOWED"))
     try:
         asset_id, version = check_link(_params(event), key=signing_key())
-        asset = assets.get(asset_id, store=assets_store())
+        with read_only_calls(DOWNLOAD.database == READ_ONLY):
+            asset = assets.get(asset_id, store=assets_store())
         if str(asset.get("asset_version") or "") != version:
             raise NotFound(
                 f"This link is for version '{version}' of '{asset_id}', which is no longer "

@@ -52,3 +52,34 @@ def test_only_the_functions_that_never_write_are_read_only() -> None:
     read_only = {g.name for g in API_GROUPS if g.database == READ_ONLY}
     read_only |= {f.name for f in (INGEST, JANITOR, DOWNLOAD) if f.database == READ_ONLY}
     assert read_only == {"registry_query", "registry_graphql", "registry_download"}
+
+
+def test_within_a_read_only_call_every_store_refuses_writes() -> None:
+    from assets_core.stores.documents import read_only_calls
+
+    writer = store(read_only=False)
+    with read_only_calls(True):
+        with pytest.raises(ReadOnlyStore):
+            writer.insert({"key": "a"})
+        writer.ensure_indexes(["n"])  # built once per process: a writer may share it
+    with read_only_calls(False):
+        writer.insert({"key": "a"})
+    assert writer.get("a") == {"key": "a"}
+
+
+def test_the_read_only_functions_run_their_routes_as_read_only_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assets_core.api import registry_query
+    from assets_core.stores.factory import assets_store
+    from functions.registry_query.handler import handler
+    from tests.support import event, invoke
+
+    def list_and_write(*args: Any, **kwargs: Any) -> Any:
+        assets_store().insert({"asset_id": "written-by-a-reader"})
+        raise AssertionError("the write went through")
+
+    monkeypatch.setattr(registry_query.assets, "list_all", list_and_write)
+    status, _ = invoke(handler, event("apigw_registry_list_assets"))
+    assert status == 500  # a bug in the function, refused before the database
+    assert assets_store().get("written-by-a-reader") is None

@@ -39,6 +39,8 @@ from assets_core.logic.revisions import Precondition
 from assets_core.models.responses import ErrorBody, Health
 from assets_core.observability import count_error, lambda_handler, logger
 from assets_core.ports import Versioned
+from assets_core.routes import READ_ONLY, find_route
+from assets_core.stores.documents import read_only_calls
 
 # The paging query parameters every list route takes.
 Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
@@ -350,7 +352,10 @@ def lambda_entry(
         )
         if refused is not None:
             return _early(refused)
-        with acting_as(caller):
+        http = (event.get("requestContext") or {}).get("http") or {}
+        found = find_route(str(http.get("method") or ""), str(event.get("rawPath") or ""))
+        read_only = found is not None and found[0].database == READ_ONLY
+        with acting_as(caller), read_only_calls(read_only):
             return app.resolve(event, context)
 
     return lambda_handler(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

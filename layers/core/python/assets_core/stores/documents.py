@@ -11,7 +11,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +56,23 @@ PREVIEW_TTL_SECONDS = 3600
 class ReadOnlyStore(RuntimeError):
     """A write through the store of a function that connects as the read-only user: a bug in
     the function, never the client's doing."""
+
+
+# Set for the length of a call to a read-only function (routes.READ_ONLY), so that the local
+# stack and the tests, which run every function in one process, refuse its writes as the
+# read-only database user would in AWS.
+_READ_ONLY_CALL: ContextVar[bool] = ContextVar("read_only_call", default=False)
+
+
+@contextmanager
+def read_only_calls(read_only: bool) -> Iterator[None]:
+    """Within: the stores refuse writes when ``read_only`` (index creation aside: the
+    stores are built once per process, and locally a writer shares them)."""
+    token = _READ_ONLY_CALL.set(read_only)
+    try:
+        yield
+    finally:
+        _READ_ONLY_CALL.reset(token)
 
 
 class _Deadline:
@@ -191,7 +210,7 @@ class MongoDocumentStore:
     def _writable(self) -> None:
         """A read-only function's store writes nothing: its database user could not, and a
         write reaching the database would be a bug answered as a refused query."""
-        if self.read_only:
+        if self.read_only or _READ_ONLY_CALL.get():
             raise ReadOnlyStore(
                 f"This function connects as the read-only database user; it cannot write to "
                 f"{self.collection.name}."
