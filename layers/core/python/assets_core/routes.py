@@ -312,6 +312,8 @@ def all_routes() -> list[tuple[ApiGroup, Route]]:
 
 
 _BY_ROUTE_KEY = {route.route_key: route for _, route in all_routes()}
+# The routes of the functions that connect as the read-only database user.
+READ_ONLY_ROUTES = frozenset(route for group, route in all_routes() if group.database == READ_ONLY)
 
 
 def route_of(route_key: str | None, method: str, path: str) -> Route | None:

@@ -21,25 +21,34 @@ from typing import Any
 from assets_core.config import Settings
 from assets_core.errors import Forbidden, Unauthenticated
 from assets_core.identity import OPEN, READER, WRITER, Caller, caller_of
-from assets_core.routes import PUBLIC, WRITE, route_of
+from assets_core.routes import PUBLIC, WRITE, Route, route_of
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="assets"'}
 ORIGIN_VERIFY_HEADER = "x-origin-verify"  # as API Gateway's payload 2.0 names it
 
 
+def request_route(event: Mapping[str, Any]) -> Route | None:
+    """The route table's entry for an API Gateway event (``routes.route_of``)."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return route_of(
+        event.get("routeKey"), str(http.get("method") or ""), str(event.get("rawPath") or "")
+    )
+
+
 def authorize(event: Mapping[str, Any], settings: Settings) -> Caller:
-    """The request's caller, once the route allows them; ``Unauthenticated`` or ``Forbidden``
-    when it does not. A route the table does not know needs a reader (the resolver then
-    answers 404)."""
+    """The request's caller, once its route allows them (``authorize_route``)."""
+    return authorize_route(event, request_route(event), settings)
+
+
+def authorize_route(event: Mapping[str, Any], route: Route | None, settings: Settings) -> Caller:
+    """The caller of ``event``, for ``route``, once it allows them; ``Unauthenticated`` or
+    ``Forbidden`` when it does not. A route the table does not know needs a reader (the
+    resolver then answers 404)."""
     if settings.origin_verify_secret_arn:
         check_origin(event, settings.origin_verify_secret_arn)
     caller = caller_of(event)
     if caller.anonymous and settings.open_access:
         return OPEN
-    http = (event.get("requestContext") or {}).get("http") or {}
-    route = route_of(
-        event.get("routeKey"), str(http.get("method") or ""), str(event.get("rawPath") or "")
-    )
     if route is not None and route.access == PUBLIC:
         return caller
     writes = route is not None and route.access == WRITE

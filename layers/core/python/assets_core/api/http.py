@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ValidationError
 
-from assets_core.api.access import CHALLENGE, authorize
+from assets_core.api.access import CHALLENGE, authorize_route, request_route
 from assets_core.api.multipart import header, raw_body
 from assets_core.config import get_settings
 from assets_core.errors import (
@@ -39,7 +39,7 @@ from assets_core.logic.revisions import Precondition
 from assets_core.models.responses import ErrorBody, Health
 from assets_core.observability import count_error, lambda_handler, logger
 from assets_core.ports import Versioned
-from assets_core.routes import READ_ONLY, find_route
+from assets_core.routes import READ_ONLY_ROUTES
 from assets_core.stores.documents import read_only_calls
 
 # The paging query parameters every list route takes.
@@ -343,8 +343,9 @@ def lambda_entry(
     form_paths = frozenset(multipart_paths)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        route = request_route(event)
         try:  # the authorizer's part first, as API Gateway runs it before the function
-            caller = authorize(event, get_settings())
+            caller = authorize_route(event, route, get_settings())
         except AppError as exc:
             return _early(app_error_response(exc))
         refused = check_json_request(
@@ -352,10 +353,7 @@ def lambda_entry(
         )
         if refused is not None:
             return _early(refused)
-        http = (event.get("requestContext") or {}).get("http") or {}
-        found = find_route(str(http.get("method") or ""), str(event.get("rawPath") or ""))
-        read_only = found is not None and found[0].database == READ_ONLY
-        with acting_as(caller), read_only_calls(read_only):
+        with acting_as(caller), read_only_calls(route in READ_ONLY_ROUTES):
             return app.resolve(event, context)
 
     return lambda_handler(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
