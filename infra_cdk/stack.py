@@ -4,7 +4,7 @@ ACL the main stack's CloudFront distribution uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Stack
@@ -67,14 +67,28 @@ def context_setting(scope: Construct, key: str) -> Any:
     return constants.CONTEXT_DEFAULTS[key] if value is None or value == "" else value
 
 
+# How a context flag is written (cdk.json's booleans, or -c key=value strings).
+TRUE = ("true", "1", "yes")
+FALSE = ("false", "0", "no")
+
+
+def is_set(value: object) -> bool:
+    """Whether a context flag is on: one of ``TRUE``; anything else is off."""
+    return str(value).lower() in TRUE
+
+
+def is_unset(value: object) -> bool:
+    """Whether a context flag that defaults to on was turned off: one of ``FALSE``."""
+    return str(value).lower() in FALSE
+
+
 def edge_enabled(scope: Construct) -> bool:
     """``edge``: ``auto`` follows ``public``; ``true`` or ``false`` decide alone."""
-    public = str(context_setting(scope, "public")).lower() in ("true", "1", "yes")
     edge = str(context_setting(scope, "edge")).lower()
     if edge == "auto":
-        return public
-    if edge in ("true", "1", "yes", "false", "0", "no"):
-        return edge in ("true", "1", "yes")
+        return is_set(context_setting(scope, "public"))
+    if edge in TRUE + FALSE:
+        return is_set(edge)
     raise ValueError(f"edge must be auto, true or false, not {edge!r}")
 
 
@@ -109,7 +123,7 @@ class AssetsRegistryStack(Stack):
             raise ValueError(
                 "mongodb_mode=uri reaches MongoDB over the internet: set nat_gateways >= 1"
             )
-        retain = str(setting("retain_data")).lower() not in ("false", "0", "no")
+        retain = not is_unset(setting("retain_data"))
 
         network = NetworkConstruct(self, "Network", nat_gateways=nat)
         storage = StorageConstruct(
@@ -155,14 +169,13 @@ class AssetsRegistryStack(Stack):
                 description="Third-party dependencies for arm64, built by make layer",
             ),
         ]
-        open_api = str(setting("open_api")).lower() in ("true", "1", "yes")
+        open_api = is_set(setting("open_api"))
         context = FunctionContext(
             layers=layers,
             vpc=network.vpc,
             subnets=network.subnets,
             security_group=network.function_security_group,
-            reserve_concurrency=str(setting("reserved_concurrency")).lower()
-            not in ("false", "0", "no"),
+            reserve_concurrency=not is_unset(setting("reserved_concurrency")),
             environment={
                 "BUCKET_NAME": storage.bucket.bucket_name,
                 "REDIS_URL": cache.url,
@@ -210,12 +223,12 @@ class AssetsRegistryStack(Stack):
         self._connect(
             database,
             context,
-            {
-                **{group.name: (api.functions[group.name], group.database) for group in API_GROUPS},
-                INGEST.name: (ingest.function, INGEST.database),
-                JANITOR.name: (ingest.janitor, JANITOR.database),
-                DOWNLOAD.name: (download.function, DOWNLOAD.database),
-            },
+            [
+                *((api.functions[group.name], group.database) for group in API_GROUPS),
+                (ingest.function, INGEST.database),
+                (ingest.janitor, JANITOR.database),
+                (download.function, DOWNLOAD.database),
+            ],
         )
         bucket = storage.bucket
         # ZIP API: writes direct uploads and signs presigned POSTs to incoming/; signs links.
@@ -310,7 +323,7 @@ class AssetsRegistryStack(Stack):
         self,
         database: DatabaseConstruct,
         context: FunctionContext,
-        functions: Mapping[str, tuple[lambda_.Function, str]],
+        functions: Iterable[tuple[lambda_.Function, str]],
     ) -> None:
         """Each function connects as the database user its access needs: the read-only one
         for those that never write (routes.READ_ONLY), the read-write one otherwise. With
@@ -335,7 +348,7 @@ class AssetsRegistryStack(Stack):
                 else database.secret
             )
             secrets = {READ_ONLY: reader, READ_WRITE: database.secret}
-        for function, access in functions.values():
+        for function, access in functions:
             secret = secrets[access]
             secret.grant_read(function)
             function.add_environment("MONGODB_SECRET_ARN", secret.secret_arn)
