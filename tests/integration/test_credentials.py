@@ -27,6 +27,7 @@ from functions.registry_write.handler import handler as write_handler
 from local.apigw import LocalContext
 from tests.integration.test_ingest import sqs_event, status_of, upload
 from tests.integration.test_registry_zip import function_url_event, redirect_for
+from tests.integration.test_storage_pointers import put
 from tests.support import bundle_asset, caller, event, invoke, make_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
@@ -89,17 +90,6 @@ def deleted(asset_id: str, by: Any = None) -> int:
         caller=by,
     )
     return invoke(write_handler, request)[0]
-
-
-def put(asset_id: str, body: dict[str, Any], by: Any = None) -> tuple[int, Any]:
-    request = event(
-        "apigw_registry_put_asset",
-        path=f"/registry/assets/{asset_id}",
-        path_parameters={"asset_id": asset_id},
-        body=body,
-        caller=by,
-    )
-    return invoke(write_handler, request)
 
 
 def at(name: str, path: str, **params: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from assets_core.config import get_settings
+from assets_core.identity import Caller
 from functions.assetdb.handler import handler as assetdb_handler
 from functions.registry_query.handler import handler as query_handler
 from functions.registry_write.handler import handler as write_handler
@@ -35,12 +36,14 @@ def create(document: dict[str, Any]) -> tuple[int, Any]:
     return invoke(write_handler, event("apigw_registry_post_assets", body=document))
 
 
-def put(asset_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+def put(asset_id: str, body: dict[str, Any], by: Caller | None = None) -> tuple[int, Any]:
+    """``PUT /registry/assets/{asset_id}`` with ``body``, as ``by`` (the events' admin)."""
     request = event(
         "apigw_registry_put_asset",
         path=f"/registry/assets/{asset_id}",
         path_parameters={"asset_id": asset_id},
         body=body,
+        caller=by,
     )
     return invoke(write_handler, request)
 

@@ -18,6 +18,8 @@ from assets_core.errors import StoreUnavailable
 logger = logging.getLogger(__name__)
 # Deleted secrets stay restorable this long (Secrets Manager's range: 7 to 30 days).
 RECOVERY_WINDOW_DAYS = 7
+# What Secrets Manager answers for a secret that is gone (or scheduled for deletion).
+GONE = ("ResourceNotFoundException", "InvalidRequestException")
 
 
 class SecretsManagerVault:
@@ -43,8 +45,8 @@ class SecretsManagerVault:
         try:
             answer = self.client.get_secret_value(SecretId=reference)
         except ClientError as exc:
-            if _code(exc) in ("ResourceNotFoundException", "InvalidRequestException"):
-                return None  # deleted (or scheduled for deletion)
+            if _code(exc) in GONE:
+                return None
             raise self._unavailable() from exc
         except BotoCoreError as exc:
             raise self._unavailable() from exc
@@ -65,7 +67,7 @@ class SecretsManagerVault:
         try:
             self.client.delete_secret(SecretId=reference, **window)
         except ClientError as exc:
-            if _code(exc) in ("ResourceNotFoundException", "InvalidRequestException"):
+            if _code(exc) in GONE:
                 return
             logger.exception("A replaced credentials secret could not be deleted")
         except BotoCoreError:
