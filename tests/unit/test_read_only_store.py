@@ -8,7 +8,15 @@ from typing import Any
 import mongomock
 import pytest
 
-from assets_core.routes import API_GROUPS, DOWNLOAD, INGEST, JANITOR, READ_ONLY
+from assets_core.routes import (
+    API_GROUPS,
+    ARCHIVE_BUILDER,
+    DOWNLOAD,
+    INGEST,
+    JANITOR,
+    NO_DATABASE,
+    READ_ONLY,
+)
 from assets_core.stores.documents import MongoDocumentStore, ReadOnlyStore
 
 
@@ -51,7 +59,10 @@ def test_the_read_only_store_leaves_indexes_to_the_writers() -> None:
 def test_only_the_functions_that_never_write_are_read_only() -> None:
     read_only = {g.name for g in API_GROUPS if g.database == READ_ONLY}
     read_only |= {f.name for f in (INGEST, JANITOR, DOWNLOAD) if f.database == READ_ONLY}
-    assert read_only == {"registry_query", "registry_graphql", "registry_download"}
+    assert read_only == {"registry_query", "registry_graphql"}
+    # the stream and the archive builder read only the object store, outside the VPC
+    for spec in (DOWNLOAD, ARCHIVE_BUILDER):
+        assert (spec.database, spec.in_vpc) == (NO_DATABASE, False)
 
 
 def test_within_a_read_only_call_every_store_refuses_writes() -> None:

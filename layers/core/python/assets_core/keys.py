@@ -9,6 +9,13 @@ from urllib.parse import quote, unquote_plus
 INCOMING_PREFIX = "incoming/"
 ASSETS_PREFIX = "assets/"
 ASSETDB_PREFIX = "assetdb/"  # Assets DB objects, uploaded straight to the bucket
+# What a streamed download reads (written by the API that issues its link), short-lived.
+MANIFEST_PREFIX = "downloads/"
+# ZIPs of large assets, assembled server-side: <asset_id>/<revision>.zip, beside the build
+# request that starts the builder (.build.json) and the reason of a failed build (.failed).
+ARCHIVE_PREFIX = "archives/"
+ARCHIVE_REQUEST_SUFFIX = ".build.json"
+MANIFEST_KEY = re.compile(r"^downloads/[0-9a-f]{32}\.json$")
 # Secrets Manager names of assets' container registry credentials (one secret per value).
 CREDENTIALS_SECRET_PREFIX = "assets-registry/container-registry-credentials/"  # noqa: S105
 UPLOAD_KEY = re.compile(
@@ -19,6 +26,17 @@ UPLOAD_KEY = re.compile(
 def upload_key(upload_id: str) -> str:
     """Where an uploaded bundle is written: ``incoming/<upload_id>.zip``."""
     return f"{INCOMING_PREFIX}{upload_id}.zip"
+
+
+def manifest_key(name: str) -> str:
+    """Where a streamed download's manifest is written: ``downloads/<hex>.json``."""
+    return f"{MANIFEST_PREFIX}{name}.json"
+
+
+def archive_key(asset_id: str, revision: int, suffix: str = ".zip") -> str:
+    """The assembled ZIP of one revision of an asset (or, by ``suffix``, its build request
+    or failure)."""
+    return f"{ARCHIVE_PREFIX}{asset_id}/{revision}{suffix}"
 
 
 def upload_id_of(key: str) -> str | None:

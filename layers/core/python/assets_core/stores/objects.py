@@ -18,7 +18,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from assets_core.config import get_settings
 from assets_core.errors import NotFound, ObjectRefused, StoreUnavailable
 from assets_core.keys import content_disposition, stored_url
-from assets_core.ports import MAX_KEY_BYTES, ObjectStore, Part, PresignedPost  # noqa: F401
+from assets_core.ports import (  # noqa: F401
+    MAX_KEY_BYTES,
+    ObjectHead,
+    ObjectStore,
+    Part,
+    PresignedPost,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +77,10 @@ def is_request_fault(exc: ClientError) -> bool:
 def crc32_header(crc: int) -> str:
     """A CRC32 as S3's checksum headers carry it: base64 of the 4 big-endian bytes."""
     return base64.b64encode(crc.to_bytes(4, "big")).decode()
+
+
+def crc32_of_header(value: str) -> int:
+    return int.from_bytes(base64.b64decode(value), "big")
 
 
 class S3ObjectStore:
@@ -163,6 +173,57 @@ class S3ObjectStore:
             return None
         return int(head["ContentLength"])
 
+    def head(self, key: str) -> ObjectHead | None:
+        """The object's size, time, type and whole-object CRC-32 (None: no such object)."""
+        try:
+            head = self._call("head_object", key, Key=key, ChecksumMode="ENABLED")
+        except NotFound:
+            return None
+        checksum = head.get("ChecksumCRC32")
+        whole = head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in str(
+            checksum or "-"
+        )
+        return ObjectHead(
+            size=int(head["ContentLength"]),
+            last_modified=head["LastModified"],
+            content_type=str(head.get("ContentType") or "application/octet-stream"),
+            crc32=crc32_of_header(checksum) if checksum and whole else None,
+        )
+
+    def get(self, key: str, max_bytes: int) -> bytes | None:
+        """A small object's bytes (None: no such object); one past ``max_bytes`` is refused
+        unread."""
+        try:
+            answer = self._call("get_object", key, Key=key)
+        except NotFound:
+            return None
+        if int(answer.get("ContentLength") or 0) > max_bytes:
+            answer["Body"].close()
+            raise ObjectRefused(
+                f"'{key}' is larger than {max_bytes} bytes.", key=key, reason="too large"
+            )
+        data: bytes = answer["Body"].read()
+        return data
+
+    def put_new(
+        self, key: str, body: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
+        """Write the object only when no object has its key (a conditional write): whether
+        this call wrote it."""
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise StoreUnavailable(f"The object store refused a write of '{key}': {code}.") from exc
+        except BotoCoreError as exc:
+            logger.exception("The object store failed on put_object %s", key)
+            raise StoreUnavailable("The object store did not answer; try again.") from exc
+        return True
+
     def read_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes ``start`` to ``end`` (exclusive)."""
         if end <= start:
@@ -228,6 +289,26 @@ class S3ObjectStore:
             CopySourceRange=f"bytes={start}-{end - 1}",
         )
         return str(answer["CopyPartResult"]["ETag"])
+
+    def copy_part_checked(
+        self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
+    ) -> Part:
+        """A server-side part copy, with the CRC32 the store computed of the bytes it copied
+        (the upload must have been started with a checksum, as ``start_multipart`` does)."""
+        answer = self._call(
+            "upload_part_copy",
+            key,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            CopySource={"Bucket": self.bucket, "Key": source_key},
+            CopySourceRange=f"bytes={start}-{end - 1}",
+        )
+        result = answer["CopyPartResult"]
+        checksum = result.get("ChecksumCRC32")
+        if not checksum:
+            raise StoreUnavailable(f"The object store gave no CRC32 of the copy into '{key}'.")
+        return Part(str(result["ETag"]), crc32_of_header(checksum))
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[Part]) -> None:
         """Assemble the parts in order; each part's CRC32 must match what the store holds."""
