@@ -9,14 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from assets_core.errors import AppError, InternalError, NotFound
-from assets_core.logic import assets
-from assets_core.logic.downloads import zip_stream
+from assets_core.errors import AppError, Forbidden, InternalError, NotFound
+from assets_core.keys import MANIFEST_KEY
+from assets_core.logic.downloads import MANIFEST_MAX_BYTES, Manifest, ManifestInvalid, zip_stream
 from assets_core.observability import counted_stream, logger
-from assets_core.routes import DOWNLOAD, READ_ONLY
 from assets_core.signing import check_link, signing_key
-from assets_core.stores.documents import read_only_calls
-from assets_core.stores.factory import assets_store
 from assets_core.stores.objects import object_store
 
 
@@ -47,23 +44,17 @@ def _params(event: dict[str, Any]) -> dict[str, str]:
 
 
 def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
-    """Answer one download request: 403 for a missing, forged or expired link, 404 for an
-    unknown asset, else 200 with the ZIP streamed as it is built."""
+    """Answer one download request: 403 for a missing, forged or expired link, 404 when what
+    it names is gone, else 200 with the ZIP streamed as it is built. Only the object store is
+    read: the manifest that the link names, then the files it lists."""
     request = event.get("requestContext") or {}
     logger.set_correlation_id(request.get("requestId"))
     method = request.get("http", {}).get("method", "GET")
     if method not in ("GET", "HEAD"):
         return _error(AppError("Downloads are fetched with GET.", code="METHOD_NOT_ALLOWED"))
     try:
-        asset_id, version = check_link(_params(event), key=signing_key())
-        with read_only_calls(DOWNLOAD.database == READ_ONLY):
-            asset = assets.get(asset_id, store=assets_store())
-        if str(asset.get("asset_version") or "") != version:
-            raise NotFound(
-                f"This link is for version '{version}' of '{asset_id}', which is no longer "
-                "the asset's; request the download again.",
-                code="DOWNLOAD_VERSION_CHANGED",
-            )
+        asset_id, manifest_key = check_link(_params(event), key=signing_key())
+        manifest = _manifest(asset_id, manifest_key)
     except AppError as exc:
         return _error(exc)
     except Exception:
@@ -79,6 +70,31 @@ def stream(event: dict[str, Any], context: Any = None) -> StreamedResponse:
     body: Iterable[bytes] = (
         ()
         if method == "HEAD"
-        else counted_stream(zip_stream(asset, object_store()), metric="DownloadBytes")
+        else counted_stream(zip_stream(manifest, object_store()), metric="DownloadBytes")
     )
     return StreamedResponse(200, headers, body)
+
+
+def _manifest(asset_id: str, key: str) -> Manifest:
+    """The manifest a checked link names; 404 once it, or the asset's files, are gone."""
+    if not MANIFEST_KEY.fullmatch(key):
+        raise Forbidden("The download link names no manifest.", code="DOWNLOAD_TOKEN_INVALID")
+    objects = object_store()
+    data = objects.get(key, MANIFEST_MAX_BYTES)
+    gone = NotFound(
+        f"This download of '{asset_id}' is no longer available; request the download again.",
+        code="DOWNLOAD_GONE",
+    )
+    if data is None:
+        raise gone
+    try:
+        manifest = Manifest.from_json(data)
+    except ManifestInvalid:
+        logger.exception("A signed link names a manifest that does not parse")
+        raise InternalError("The download's manifest is damaged; request it again.") from None
+    if manifest.asset_id != asset_id:
+        raise Forbidden("The download link names no manifest.", code="DOWNLOAD_TOKEN_INVALID")
+    # Deleting an asset removes its files together: the first one tells whether they are.
+    if manifest.files and objects.head(manifest.files[0].key or "") is None:
+        raise gone
+    return manifest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import given
@@ -165,10 +166,10 @@ def test_upload_keys() -> None:
 
 def test_download_links_are_signed_and_expire() -> None:
     link = signed_link(
-        "https://dl.example", "asset-1", version="v1", key="k", ttl_seconds=60, now=1000
+        "https://dl.example", "asset-1", manifest="downloads/m1", key="k", ttl_seconds=60, now=1000
     )
-    params = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
-    assert check_link(params, key="k", now=1059) == ("asset-1", "v1")
+    params = dict(parse_qsl(link.split("?", 1)[1]))
+    assert check_link(params, key="k", now=1059) == ("asset-1", "downloads/m1")
     with pytest.raises(Forbidden, match="expired"):
         check_link(params, key="k", now=1061)
     with pytest.raises(Forbidden, match="signature"):
@@ -176,7 +177,7 @@ def test_download_links_are_signed_and_expire() -> None:
     with pytest.raises(Forbidden, match="signature"):
         check_link({**params, "asset_id": "asset-2"}, key="k", now=1000)
     with pytest.raises(Forbidden, match="signature"):
-        check_link({**params, "version": "v2"}, key="k", now=1000)
+        check_link({**params, "manifest": "downloads/m2"}, key="k", now=1000)
     with pytest.raises(Forbidden, match="signature"):
         check_link({**params, "expires": "99999999"}, key="k", now=1000)
     with pytest.raises(Forbidden, match="incomplete"):

@@ -8,14 +8,15 @@ import pytest
 
 from assets_core.logic.downloads import stored_files
 from assets_core.logic.names import unsafe_name
+from assets_core.ports import ObjectHead
 
 
 class Objects:
     def key_of(self, url: str) -> str | None:
         return url.removeprefix("s3://bucket/") if url.startswith("s3://bucket/") else None
 
-    def size(self, key: str) -> int | None:
-        return 1
+    def head(self, key: str) -> ObjectHead | None:
+        return None
 
     def stream_range(self, key: str, start: int, end: int, chunk: int = 0) -> Iterator[bytes]:
         yield b"x"

@@ -117,9 +117,11 @@ def test_a_malformed_token_is_forbidden(token: str) -> None:
 def test_a_good_link_still_checks_out() -> None:
     from urllib.parse import parse_qsl, urlsplit
 
-    link = signed_link("https://dl", "a-é", version="v-é", key=KEY, ttl_seconds=60, now=1000)
+    link = signed_link(
+        "https://dl", "a-é", manifest="downloads/é.json", key=KEY, ttl_seconds=60, now=1000
+    )
     params = dict(parse_qsl(urlsplit(link).query))
-    assert check_link(params, key=KEY, now=1000) == ("a-é", "v-é")
+    assert check_link(params, key=KEY, now=1000) == ("a-é", "downloads/é.json")
     with pytest.raises(Forbidden):
         check_link({**params, "asset_id": "\ud800"}, key=KEY, now=1000)
 

@@ -1,6 +1,6 @@
 """Download links: signed with an HMAC key shared by the API that issues them and the
 download function that checks them, valid for a short time, and bound to the asset and the
-version the caller was allowed to read."""
+manifest (what the stream holds) written for the caller who was allowed to read it."""
 
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ class Link(NamedTuple):
     """What a checked download link names."""
 
     asset_id: str
-    version: str
+    manifest: str  # the key of the manifest in the bucket
 
 
-def _signature(asset_id: str, version: str, expires: int, key: str) -> str:
+def _signature(asset_id: str, manifest: str, expires: int, key: str) -> str:
     # surrogatepass: an id no link was signed for (a lone surrogate) just fails to match.
-    message = f"download\n{asset_id}\n{version}\n{expires}".encode("utf-8", "surrogatepass")
+    message = f"download\n{asset_id}\n{manifest}\n{expires}".encode("utf-8", "surrogatepass")
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -51,24 +51,25 @@ def signed_link(
     base_url: str,
     asset_id: str,
     *,
-    version: str,
+    manifest: str,
     key: str,
     ttl_seconds: int,
     now: float | None = None,
 ) -> str:
-    """The download endpoint's URL for one version of an asset, valid for ``ttl_seconds``."""
+    """The download endpoint's URL for the manifest written for one download of an asset,
+    valid for ``ttl_seconds``."""
     expires = int((now if now is not None else time.time()) + ttl_seconds)
-    token = _signature(asset_id, version, expires, key)
+    token = _signature(asset_id, manifest, expires, key)
     query = urlencode(
-        {"asset_id": asset_id, "version": version, "expires": expires, "token": token}
+        {"asset_id": asset_id, "manifest": manifest, "expires": expires, "token": token}
     )
     return f"{base_url}?{query}"
 
 
 def check_link(params: dict[str, str], *, key: str, now: float | None = None) -> Link:
-    """The asset and version a download link names, once its token and expiry check out."""
+    """The asset and manifest a download link names, once its token and expiry check out."""
     asset_id = params.get("asset_id") or ""
-    version = params.get("version") or ""
+    manifest = params.get("manifest") or ""
     token = params.get("token") or ""
     try:
         expires = int(params.get("expires") or "")
@@ -82,7 +83,7 @@ def check_link(params: dict[str, str], *, key: str, now: float | None = None) ->
         )
     # Checked first: compare_digest refuses a token that is not ASCII (TypeError).
     if not TOKEN_FORMAT.fullmatch(token) or not hmac.compare_digest(
-        token, _signature(asset_id, version, expires, key)
+        token, _signature(asset_id, manifest, expires, key)
     ):
         raise Forbidden(
             "The download link's signature is not valid.", code="DOWNLOAD_TOKEN_INVALID"
@@ -92,4 +93,4 @@ def check_link(params: dict[str, str], *, key: str, now: float | None = None) ->
             "The download link has expired; request the download again.",
             code="DOWNLOAD_TOKEN_EXPIRED",
         )
-    return Link(asset_id, version)
+    return Link(asset_id, manifest)

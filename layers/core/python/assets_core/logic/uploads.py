@@ -13,10 +13,8 @@ from typing import Any
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
 from assets_core.identity import ANONYMOUS, Caller
 from assets_core.keys import upload_key
-from assets_core.logic import assets
-from assets_core.ports import DocumentStore, ObjectStore, StatusStore
+from assets_core.ports import ObjectStore, StatusStore
 from assets_core.routes import REGISTRY
-from assets_core.signing import signed_link
 
 STATUS_PATH = f"{REGISTRY}/zip/status/{{upload_id}}"
 
@@ -149,18 +147,6 @@ def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dic
     if record.get("asset_id"):
         answer["asset_id"] = record["asset_id"]
     return answer
-
-
-def download_link(
-    asset_id: str, base: str, *, store: DocumentStore, key: str, ttl_seconds: int
-) -> str:
-    """A short-lived signed link to the ZIP stream of the asset's current version; 404 for an
-    unknown asset."""
-    asset = assets.find_by_id(asset_id, store=store)
-    if asset is None:
-        raise NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
-    version = str(asset.get("asset_version") or "")
-    return signed_link(base, asset_id, version=version, key=key, ttl_seconds=ttl_seconds)
 
 
 def _sees_upload(caller: Caller, record: Mapping[str, Any]) -> bool:
