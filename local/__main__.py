@@ -52,20 +52,37 @@ def admin_token(server: GatewayServer) -> str:
 
 def _serve(host: str, port: int, backends: Backends) -> int:
     from assets_core.config import get_settings
-    from assets_core.routes import API_GROUPS, INGEST, JANITOR
+    from assets_core.routes import API_GROUPS, ARCHIVE_BUILDER, INGEST, JANITOR
     from local.gateway import serve
-    from local.poller import QueuePoller, Schedule, configure_pipeline, dead_letter_url
+    from local.poller import (
+        ARCHIVE_QUEUE,
+        QueuePoller,
+        Schedule,
+        configure_pipeline,
+        dead_letter_url,
+        queue_url_of,
+    )
 
-    queue_url = configure_pipeline(backends.s3_endpoint, get_settings().bucket_name)
+    queue_url = configure_pipeline(
+        backends.s3_endpoint,
+        get_settings().bucket_name,
+        archive_queue=ARCHIVE_QUEUE,
+    )
     ingest_handler = importlib.import_module(INGEST.module).handler
     janitor_handler = importlib.import_module(JANITOR.module).handler
     poller = QueuePoller(backends.s3_endpoint, queue_url, ingest_handler)
     dead_letters = QueuePoller(
         backends.s3_endpoint, dead_letter_url(backends.s3_endpoint), janitor_handler, JANITOR
     )
+    builder = QueuePoller(
+        backends.s3_endpoint,
+        queue_url_of(backends.s3_endpoint, ARCHIVE_QUEUE),
+        importlib.import_module(ARCHIVE_BUILDER.module).handler,
+        ARCHIVE_BUILDER,
+    )
     sweep_seconds = float(os.environ.get("LOCAL_SWEEP_SECONDS", "3600"))
     sweeper = Schedule(sweep_seconds, janitor_handler)
-    workers: list[QueuePoller | Schedule] = [poller, dead_letters, sweeper]
+    workers: list[QueuePoller | Schedule] = [poller, dead_letters, builder, sweeper]
     for worker in workers:
         worker.start()
     server = serve(host, port)

@@ -13,13 +13,19 @@ from typing import Any
 
 import boto3
 
-from assets_core.keys import ASSETDB_PREFIX, INCOMING_PREFIX
-from assets_core.routes import INGEST, JANITOR, FunctionSpec
+from assets_core.keys import (
+    ARCHIVE_PREFIX,
+    ARCHIVE_REQUEST_SUFFIX,
+    ASSETDB_PREFIX,
+    INCOMING_PREFIX,
+)
+from assets_core.routes import ARCHIVE_BUILDER, INGEST, JANITOR, FunctionSpec
 from local.apigw import LocalContext
 
 log = logging.getLogger("local.poller")
 QUEUE = "assets-ingest"
 DEAD_LETTER_QUEUE = "assets-ingest-dlq"
+ARCHIVE_QUEUE = "assets-archives"
 
 
 def configure_pipeline(
@@ -29,9 +35,11 @@ def configure_pipeline(
     *,
     queue: str = QUEUE,
     dead_letter_queue: str = DEAD_LETTER_QUEUE,
+    archive_queue: str | None = None,
 ) -> str:
     """Create the queue (with a dead-letter queue after 3 receives) and the bucket's
-    ObjectCreated notification on incoming/*.zip; the queue's URL."""
+    ObjectCreated notification on incoming/*.zip (and, given ``archive_queue``, that queue
+    for the archive builder, notified of archives/*.build.json); the ingest queue's URL."""
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     s3 = boto3.client("s3", endpoint_url=endpoint)
     dlq_url = sqs.create_queue(QueueName=dead_letter_queue)["QueueUrl"]
@@ -49,22 +57,34 @@ def configure_pipeline(
         "Attributes"
     ]["QueueArn"]
 
-    def on_created(*rules: tuple[str, str]) -> dict[str, Any]:
+    def on_created(*rules: tuple[str, str], arn: str = queue_arn) -> dict[str, Any]:
         return {
-            "QueueArn": queue_arn,
+            "QueueArn": arn,
             "Events": ["s3:ObjectCreated:*"],
             "Filter": {"Key": {"FilterRules": [{"Name": n, "Value": v} for n, v in rules]}},
         }
 
-    # ZIP bundles, and files of presigned Assets DB uploads
+    # ZIP bundles, and files of presigned Assets DB uploads; archive build requests
+    notified = [
+        on_created(("prefix", INCOMING_PREFIX), ("suffix", ".zip")),
+        on_created(("prefix", ASSETDB_PREFIX)),
+    ]
+    if archive_queue is not None:
+        archive_url = sqs.create_queue(
+            # as in AWS: a build is not delivered again while it may still be running
+            QueueName=archive_queue,
+            Attributes={"VisibilityTimeout": str(ARCHIVE_BUILDER.timeout_s)},
+        )["QueueUrl"]
+        archive_arn = sqs.get_queue_attributes(QueueUrl=archive_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        notified.append(
+            on_created(
+                ("prefix", ARCHIVE_PREFIX), ("suffix", ARCHIVE_REQUEST_SUFFIX), arn=archive_arn
+            )
+        )
     s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                on_created(("prefix", INCOMING_PREFIX), ("suffix", ".zip")),
-                on_created(("prefix", ASSETDB_PREFIX)),
-            ]
-        },
+        Bucket=bucket, NotificationConfiguration={"QueueConfigurations": notified}
     )
     return str(queue_url)
 
@@ -91,8 +111,12 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 def dead_letter_url(endpoint: str, dead_letter_queue: str = DEAD_LETTER_QUEUE) -> str:
+    return queue_url_of(endpoint, dead_letter_queue)
+
+
+def queue_url_of(endpoint: str, name: str) -> str:
     sqs = boto3.client("sqs", endpoint_url=endpoint)
-    return str(sqs.get_queue_url(QueueName=dead_letter_queue)["QueueUrl"])
+    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
 
 
 def scheduled_event(now: datetime) -> dict[str, Any]:

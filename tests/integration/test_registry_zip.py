@@ -199,12 +199,28 @@ def test_download_links_missing_forged_or_expired_are_403(
 
 
 def test_signed_link_to_a_deleted_asset_is_404(s3: Any) -> None:
-    from assets_core.stores.factory import assets_store
+    from functions.registry_write.handler import handler as write_handler
 
     run(upload(zip_bytes({"a": b"x"}, asset=bundle_asset("dl-4"))))
     _, _, headers = redirect_for("dl-4")
-    assets_store().delete("dl-4")
-    assert stream(function_url_event(headers["Location"])).status == 404
+    deleted = event(
+        "apigw_registry_delete_asset",
+        path="/registry/assets/dl-4",
+        path_parameters={"asset_id": "dl-4"},
+    )
+    assert invoke(write_handler, deleted)[0] == 200
+    response = stream(function_url_event(headers["Location"]))
+    assert response.status == 404
+    assert json.loads(b"".join(response.body))["error"]["code"] == "DOWNLOAD_GONE"
+
+
+def test_a_link_whose_manifest_is_gone_is_404(s3: Any) -> None:
+    run(upload(zip_bytes({"a": b"x"}, asset=bundle_asset("dl-4b"))))
+    _, _, headers = redirect_for("dl-4b")
+    manifest = dict(parse_qsl(urlsplit(headers["Location"]).query))["manifest"]
+    s3.delete_object(Bucket=BUCKET, Key=manifest)
+    response = stream(function_url_event(headers["Location"]))
+    assert response.status == 404
 
 
 def test_ingest_is_reachable_through_the_recorded_event(s3: Any) -> None:
@@ -223,18 +239,17 @@ def test_an_unexpected_failure_before_streaming_is_a_500_not_a_404(
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(download.assets, "get", broken)
+    monkeypatch.setattr(download.Manifest, "from_json", broken)
     response = stream(function_url_event(headers["Location"]))
     assert response.status == 500
     assert json.loads(b"".join(response.body))["error"]["code"] == "INTERNAL_ERROR"
 
 
-def test_a_download_link_is_for_the_version_it_was_issued_for(s3: Any) -> None:
-    # Given a link to version v1 of an asset
+def test_a_download_link_streams_the_asset_as_it_was_when_issued(s3: Any) -> None:
+    # Given a link issued while the asset is at version v1
     run(upload(zip_bytes({"a": b"x"}, asset=bundle_asset("dl-v1"))))
     _, _, headers = redirect_for("dl-v1")
     link = function_url_event(headers["Location"])
-    assert dict(parse_qsl(urlsplit(headers["Location"]).query))["version"] == "v1"
     # When the asset moves to another version before the link is used
     from functions.registry_write.handler import handler as write_handler
 
@@ -245,9 +260,14 @@ def test_a_download_link_is_for_the_version_it_was_issued_for(s3: Any) -> None:
         body={"asset_version": "v2"},
     )
     assert invoke(write_handler, moved)[0] == 200
-    # Then the link no longer downloads, and a new one does
-    response = stream(link)
-    assert response.status == 404
-    assert json.loads(b"".join(response.body))["error"]["code"] == "DOWNLOAD_VERSION_CHANGED"
+
+    # Then the link downloads the snapshot it was issued for, and a new link the new one
+    def version_in(request: dict[str, Any]) -> str:
+        response = stream(request)
+        assert response.status == 200
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.body)))
+        return str(json.loads(archive.read("asset.json"))["asset_version"])
+
+    assert version_in(link) == "v1"
     _, _, headers = redirect_for("dl-v1")
-    assert stream(function_url_event(headers["Location"])).status == 200
+    assert version_in(function_url_event(headers["Location"])) == "v2"

@@ -94,6 +94,7 @@ class ApiGroup:
 # Database users: the functions that only read connect as a user that cannot write.
 READ_ONLY = "read-only"
 READ_WRITE = "read-write"
+NO_DATABASE = "none"  # reads only the object store
 
 
 def _routes(prefix: str, *pairs: tuple[str, str] | tuple[str, str, str]) -> tuple[Route, ...]:
@@ -148,12 +149,16 @@ API_GROUPS: tuple[ApiGroup, ...] = (
     ApiGroup(
         name="registry_query",
         prefix=REGISTRY,
-        description="Assets Registry: read and search assets; health and API documents",
+        description="Assets Registry: read and search assets and their files; health and API "
+        "documents",
         database=READ_ONLY,
         routes=_routes(
             REGISTRY,
             ("GET", "/assets"),
             ("GET", "/assets/{asset_id}"),
+            ("GET", "/assets/{asset_id}/files"),
+            ("GET", "/assets/{asset_id}/files/{path+}"),
+            ("HEAD", "/assets/{asset_id}/files/{path+}"),
             ("GET", "/query/by-id/{asset_id}"),
             ("GET", "/query/by-type/{asset_type}"),
             ("GET", "/query/by-sub-type/{sub_type}"),
@@ -173,12 +178,13 @@ API_GROUPS: tuple[ApiGroup, ...] = (
     ApiGroup(
         name="registry_zip",
         prefix=REGISTRY,
-        description="Assets Registry: ZIP upload, upload status, download redirect",
+        description="Assets Registry: ZIP upload, upload status, download redirect and status",
         routes=_routes(
             REGISTRY,
             ("POST", "/zip/upload"),
             ("GET", "/zip/status/{upload_id}"),
             ("GET", "/zip/download/{asset_id}"),
+            ("GET", "/zip/download/{asset_id}/status"),
         ),
     ),
     ApiGroup(
@@ -246,6 +252,7 @@ class FunctionSpec:
     reserved_concurrency: int
     local_path: str = ""  # where the local gateway mounts a function URL
     database: str = READ_WRITE  # READ_ONLY: connects as the database user that cannot write
+    in_vpc: bool = True  # False: reads only S3, so it runs outside the VPC
     environment: Mapping[str, str] = field(default_factory=dict)  # set before the process starts
 
     @property
@@ -279,6 +286,8 @@ JANITOR = FunctionSpec(
     timeout_s=900,
     reserved_concurrency=3,  # two dead-letter settles and the daily sweep
 )
+# Outside the VPC: a function URL streams only from a function that is not VPC-attached.
+# It reads the manifest its signed link names and the files listed there, nothing else.
 DOWNLOAD = FunctionSpec(
     name="registry_download",
     description="Streams an asset as a ZIP (function URL, response streaming)",
@@ -286,7 +295,19 @@ DOWNLOAD = FunctionSpec(
     timeout_s=900,
     reserved_concurrency=20,
     local_path=f"{REGISTRY}/zip/stream",
-    database=READ_ONLY,
+    database=NO_DATABASE,
+    in_vpc=False,
+)
+# Assembles large assets' ZIPs in S3 from the build requests the download route writes.
+ARCHIVE_BUILDER = FunctionSpec(
+    name="archive_builder",
+    description="Assembles large assets' ZIPs server-side in S3 (S3 ObjectCreated on "
+    "archives/*.build.json through SQS)",
+    memory_mb=1024,
+    timeout_s=900,
+    reserved_concurrency=5,  # also the most its queue hands it at once
+    database=NO_DATABASE,
+    in_vpc=False,
 )
 
 
@@ -301,7 +322,7 @@ DATABASE_USERS = FunctionSpec(
 
 def reserved_concurrency() -> int:
     """The executions the stack's functions reserve, together."""
-    specs = (INGEST, JANITOR, DOWNLOAD, DATABASE_USERS)
+    specs = (INGEST, JANITOR, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
     return sum(g.reserved_concurrency for g in API_GROUPS) + sum(
         f.reserved_concurrency for f in specs
     )

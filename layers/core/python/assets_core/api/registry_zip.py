@@ -1,5 +1,6 @@
 """The Assets Registry's ZIP routes (spec 000), under /registry: upload (presigned, or small
-and direct), upload status, and download."""
+and direct), upload status, and download (a redirect to the stream or to the archive
+assembled in S3) with its status."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from assets_core.api.http import (
 from assets_core.api.multipart import upload_body
 from assets_core.config import get_settings
 from assets_core.identity import current_caller
-from assets_core.logic import uploads
-from assets_core.models.responses import Redirect, UploadStarted, UploadStatus
+from assets_core.logic import delivery, uploads
+from assets_core.models.responses import DownloadStatus, Redirect, UploadStarted, UploadStatus
 from assets_core.routes import DOWNLOAD
 from assets_core.signing import signing_key
 from assets_core.stores.factory import assets_store, objects, upload_status_store
@@ -106,22 +107,48 @@ def upload_status(upload_id: Annotated[str, Path()]) -> dict[str, Any]:
     return uploads.upload_status(upload_id, status=upload_status_store(), caller=current_caller())
 
 
+def delivery_options() -> delivery.Options:
+    settings = get_settings()
+    base = settings.download_url or request_base(router.current_event.headers) + DOWNLOAD.local_path
+    return delivery.Options(
+        stream_base=base,
+        signing_key=signing_key(),
+        ttl_seconds=settings.download_token_ttl_seconds,
+        stream_max_bytes=settings.stream_max_bytes,
+    )
+
+
 @router.get(
     "/zip/download/<asset_id>",
     summary="Download an asset as a ZIP",
     tags=["zip"],
-    responses=answers(
-        307, Redirect, description="To a signed, short-lived link that streams the ZIP"
-    ),
+    responses={
+        **answers(
+            307,
+            Redirect,
+            description="To a signed, short-lived link that streams the ZIP (up to "
+            "STREAM_MAX_BYTES), or to a presigned GET of the ZIP assembled in S3",
+        ),
+        **answers(202, DownloadStatus, description="A large ZIP is being assembled: poll"),
+    },
 )
 def download_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
-    settings = get_settings()
-    base = settings.download_url or request_base(router.current_event.headers) + DOWNLOAD.local_path
-    location = uploads.download_link(
-        asset_id,
-        base,
-        store=assets_store(),
-        key=signing_key(),
-        ttl_seconds=settings.download_token_ttl_seconds,
+    answer = delivery.deliver(
+        asset_id, store=assets_store(), objects=objects(), options=delivery_options()
     )
-    return redirect(location)
+    if answer.location is None:
+        return json_response(HTTPStatus.ACCEPTED, answer.body, {"Cache-Control": "no-store"})
+    return redirect(answer.location)
+
+
+@router.get(
+    "/zip/download/<asset_id>/status",
+    summary="Whether an asset's ZIP can be downloaded now",
+    tags=["zip"],
+    responses=answers(200, DownloadStatus),
+)
+def download_status(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    body = delivery.status(
+        asset_id, store=assets_store(), objects=objects(), options=delivery_options()
+    )
+    return json_response(HTTPStatus.OK, body, {"Cache-Control": "no-store"})

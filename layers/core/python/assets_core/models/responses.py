@@ -102,6 +102,36 @@ class UploadStatus(_Answer):
     asset_id: str | None = None
 
 
+class FileEntry(_Answer):
+    path: str = Field(description="Where the file sits in the asset (its ZIP member name)")
+    asset_file_id: str | None = None
+    size: int | None = Field(default=None, description="Bytes")
+    sha256: str | None = Field(default=None, description="Hex SHA-256 of the bytes")
+    mime_type: str
+    last_modified: str | None = Field(default=None, description="When the asset last changed")
+
+
+class FilePage(_Answer):
+    asset_id: str
+    revision: int
+    items: list[FileEntry]
+    next_cursor: str | None = None
+
+
+class DownloadStatus(_Answer):
+    success: bool = True
+    asset_id: str
+    revision: int = Field(description="The asset's revision (its ETag) the ZIP holds")
+    status: str = Field(
+        description="ready, building, 'failed: <reason>' (the next download request retries) "
+        "or absent (no download requested yet)"
+    )
+    delivery: str = Field(description="stream (up to STREAM_MAX_BYTES) or archive")
+    size: int = Field(description="The ZIP's size in bytes")
+    status_url: str
+    download_url: str
+
+
 # -- Assets DB -----------------------------------------------------------------------------
 
 
