@@ -233,6 +233,8 @@ REGISTRY_READS = [
     (query_handler, "apigw_registry_query_by_api_route", {"route": "api/v1/generate"}),
     (query_handler, "apigw_registry_query_search", None),
     (zip_handler, "apigw_registry_zip_download", {"asset_id": "secret-1"}),
+    (zip_handler, "apigw_registry_zip_download_status", {"asset_id": "secret-1"}),
+    (query_handler, "apigw_registry_list_files", {"asset_id": "secret-1"}),
 ]
 
 
@@ -241,7 +243,7 @@ def _finds(status: int, body: Any) -> bool:
     if status == 404:
         return False
     assert status in (200, 307), body
-    if status == 307 or "items" not in body:
+    if status == 307 or "items" not in body or body.get("asset_id") == "secret-1":
         return True
     return any(item["asset_id"] == "secret-1" for item in body["items"])
 
@@ -258,7 +260,7 @@ def _graphql_finds(who: Caller) -> tuple[bool, bool]:
 
 @pytest.mark.parametrize(("handler", "name", "params"), REGISTRY_READS)
 def test_a_private_asset_is_invisible_to_others_on_every_read_path(
-    handler: Any, name: str, params: dict[str, str] | None
+    handler: Any, name: str, params: dict[str, str] | None, s3: Any
 ) -> None:
     create_asset(ALICE, "secret-1")
     create_asset(BOB, "bobs-1", visibility="public")

@@ -66,7 +66,7 @@ def test_the_registry_document_has_every_rest_route_of_the_prefix() -> None:
     }
     rest_groups = {"registry_write", "registry_query", "registry_zip"}
     expected = {
-        (route.method, route.path.replace("{route+}", "{route}"))
+        (route.method, route.path.replace("{route+}", "{route}").replace("{path+}", "{path}"))
         for group, route in all_routes()
         if group.name in rest_groups and not re.search(r"/(openapi\.json|docs)", route.path)
     }
@@ -112,9 +112,11 @@ def test_every_operation_documents_a_typed_answer_and_its_errors() -> None:
                     assert set(success) == {"200", "307"}, where
                     assert "Content-Length" in responses["200"]["headers"], where
                     continue
-                assert len(success) == 1, where
-                body = responses[success[0]]["content"]["application/json"]["schema"]
-                assert "$ref" in body or "anyOf" in body, where  # a model, not an open object
+                # one answer, or a redirect and the 202 of a ZIP still being assembled
+                assert len(success) == 1 or set(success) == {"307", "202"}, where
+                for code in success:
+                    body = responses[code]["content"]["application/json"]["schema"]
+                    assert "$ref" in body or "anyOf" in body, where  # a model, not an open object
                 if method in ("post", "put"):
                     assert "415" in responses, where
                     assert "requestBody" in operation, where

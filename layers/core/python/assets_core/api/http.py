@@ -521,24 +521,28 @@ def documented_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 CATCH_ALL = "/.+"
+# The name of each catch-all's parameter (routes.py's ``{name+}``), by the segment before it.
+CATCH_ALL_NAMES = {"/files": "path"}
 
 
 def documented_catch_alls(schema: dict[str, Any]) -> dict[str, Any]:
     """A catch-all route (``.../.+``, API Gateway's ``{route+}``) written as the path
-    template clients call, with its parameter: ``.../{route}``."""
+    template clients call, with its parameter: ``.../{route}`` (``.../files/{path}``)."""
     paths = schema.get("paths", {})
     for path in [p for p in paths if p.endswith(CATCH_ALL)]:
         operations = paths.pop(path)
+        stem = path.removesuffix(CATCH_ALL)
+        name = next((n for tail, n in CATCH_ALL_NAMES.items() if stem.endswith(tail)), "route")
         for operation in operations.values():
             parameter = {
-                "name": "route",
+                "name": name,
                 "in": "path",
                 "required": True,
                 "schema": {"type": "string", "minLength": 1},
                 "description": "The rest of the path; it may hold '/'.",
             }
             operation["parameters"] = [parameter, *operation.get("parameters", [])]
-        paths[path.removesuffix(CATCH_ALL) + "/{route}"] = operations
+        paths[f"{stem}/{{{name}}}"] = operations
     return schema
 
 

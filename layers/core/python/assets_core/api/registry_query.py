@@ -1,19 +1,20 @@
 """The Assets Registry's read routes (spec 000), under /registry: by id, type, sub-type, tag
-and API route, and filter search."""
+and API route, filter search, and an asset's files one by one (presigned GETs)."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import ETAG, Cursor, Limit, answers, versioned_response
-from assets_core.logic import assets
-from assets_core.models.responses import AssetPage, AssetRecord
+from assets_core.api.http import ETAG, Cursor, Limit, answers, redirect, versioned_response
+from assets_core.logic import assets, files
+from assets_core.models.responses import AssetPage, AssetRecord, FilePage, Redirect
 from assets_core.pagination import PageRequest
-from assets_core.stores.factory import assets_store
+from assets_core.stores.factory import assets_store, objects
 
 router = Router()
 
@@ -82,6 +83,79 @@ def get_by_tag(
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
     return assets.by_tag(tag, page, store=assets_store()).body()
+
+
+@router.get(
+    "/assets/<asset_id>/files",
+    summary="List an asset's stored files",
+    tags=["files"],
+    responses=answers(200, FilePage),
+)
+def list_files(
+    asset_id: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return files.listing(asset_id, page, store=assets_store(), objects=objects())
+
+
+FILES = "/files/"
+FILE_LINK_SECONDS = 300
+
+
+def _file_path(asset_id: str) -> str:
+    """The file's path: API Gateway's {path+}, else what follows /files/ in the path."""
+    event = router.current_event
+    params = event.raw_event.get("pathParameters") or {}
+    return str(params.get("path") or event.path.split(FILES, 1)[1])
+
+
+FILE_HEADERS = {
+    "Content-Length": "The file's size in bytes",
+    "Content-Type": "Its media type",
+    "Content-Disposition": "attachment, with the file's name",
+    "Last-Modified": "When it was stored",
+    "x-checksum-sha256": "The SHA-256 of its bytes, in hex",
+}
+
+
+@router.get(
+    "/assets/<asset_id>/files/.+",
+    summary="Download one file of an asset",
+    tags=["files"],
+    responses=answers(307, Redirect, description="To a presigned, short-lived GET of the file"),
+)
+def get_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    location = files.location(
+        asset_id,
+        _file_path(asset_id),
+        store=assets_store(),
+        objects=objects(),
+        expires_in=FILE_LINK_SECONDS,
+    )
+    return redirect(location)
+
+
+@router.route(
+    "/assets/<asset_id>/files/.+",
+    method="HEAD",
+    summary="Describe one file of an asset: size, type, name, sha256; no body",
+    tags=["files"],
+    responses={
+        200: {
+            "description": "The stored file's descriptor, without a body",
+            "headers": {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in FILE_HEADERS.items()
+            },
+        },
+        307: {"description": "Never answered: every listed file is stored here"},
+    },
+)
+def head_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
+    described = files.descriptor(
+        asset_id, _file_path(asset_id), store=assets_store(), objects=objects()
+    )
+    return Response(status_code=HTTPStatus.OK, body="", headers=described)
 
 
 # The route contains slashes: API Gateway's {route+}, a catch-all rule here.
