@@ -26,6 +26,8 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "nat_gateways": 0,  # 0: private isolated subnets with endpoints; uri mode needs >= 1
     "upload_max_bytes": 5 * 1024**3,
     "incoming_expiry_days": 2,
+    "archive_expiry_days": 7,  # large downloads' ZIPs assembled in S3, rebuilt on demand
+    "stream_max_bytes": 150_000_000,  # larger ZIPs are assembled in S3 (Lambda streams 200 MB)
     "api_rate_limit": 100,
     "api_burst_limit": 200,
     "documentdb_instance_type": "t4g.medium",

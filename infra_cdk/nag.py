@@ -18,7 +18,10 @@ CREDENTIALS_SECRETS = (
     + re.escape(CREDENTIALS_SECRET_PREFIX).replace("/", r"\/")
     + r"\*$/g"
 )
-BUCKET_PREFIX = r"/^Resource::<StorageBucket[0-9A-F]+\.Arn>\/(incoming|assets|assetdb)\/\*$/g"
+BUCKET_PREFIX = (
+    r"/^Resource::<StorageBucket[0-9A-F]+\.Arn>\/"
+    r"(incoming|assets|assetdb|downloads|archives)\/\*$/g"
+)
 
 
 def _rule(rule: str, reason: str, applies_to: list[Any] | None = None) -> NagPackSuppression:
@@ -44,7 +47,8 @@ SUPPRESSIONS = [
     _rule(
         "AwsSolutions-IAM5",
         "grant_read/grant_put/grant_delete scoped to one bucket and the one key prefix each "
-        "function's code uses (incoming/, assets/ or assetdb/); object keys are not known ahead.",
+        "function's code uses (incoming/, assets/, assetdb/, downloads/ or archives/); object keys "
+        "are not known ahead.",
         [
             "Action::s3:GetObject*",
             "Action::s3:GetBucket*",

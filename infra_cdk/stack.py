@@ -15,14 +15,16 @@ from constructs import Construct
 
 from assets_core.config import Settings
 from assets_core.keys import (
+    ARCHIVE_PREFIX,
     ASSETDB_PREFIX,
     ASSETS_PREFIX,
     CREDENTIALS_SECRET_PREFIX,
     INCOMING_PREFIX,
+    MANIFEST_PREFIX,
 )
 from assets_core.routes import (
     API_GROUPS,
-    DOWNLOAD,
+    ARCHIVE_BUILDER,
     INGEST,
     JANITOR,
     READ_ONLY,
@@ -41,6 +43,8 @@ from infra_cdk.constructs.ingest import IngestConstruct
 from infra_cdk.constructs.network import NetworkConstruct
 from infra_cdk.constructs.storage import StorageConstruct
 from infra_cdk.nag import suppress_findings
+
+LAMBDA_STREAM_MAX_BYTES = 200_000_000  # a streamed Lambda response stops at 200 MB
 
 # The functions' database (MONGODB_DATABASE is left at its default), which the users may use.
 DATABASE_NAME = str(Settings.model_fields["mongodb_database"].default)
@@ -124,13 +128,21 @@ class AssetsRegistryStack(Stack):
                 "mongodb_mode=uri reaches MongoDB over the internet: set nat_gateways >= 1"
             )
         retain = not is_unset(setting("retain_data"))
+        stream_max = int(setting("stream_max_bytes"))
+        if not 0 < stream_max <= LAMBDA_STREAM_MAX_BYTES:
+            raise ValueError(
+                f"stream_max_bytes must be 1..{LAMBDA_STREAM_MAX_BYTES} (Lambda streams at most "
+                f"200 MB), not {stream_max}"
+            )
 
         network = NetworkConstruct(self, "Network", nat_gateways=nat)
         storage = StorageConstruct(
             self,
             "Storage",
             ingest_timeout_s=INGEST.timeout_s,
+            builder_timeout_s=ARCHIVE_BUILDER.timeout_s,
             incoming_expiry_days=int(setting("incoming_expiry_days")),
+            archive_expiry_days=int(setting("archive_expiry_days")),
             retain=retain,
         )
         cache = CacheConstruct(
@@ -184,7 +196,9 @@ class AssetsRegistryStack(Stack):
                 **({"OPEN_ACCESS": "true"} if open_api else {}),
             },
         )
-        download = DownloadConstruct(self, "Download", context=context)
+        download = DownloadConstruct(
+            self, "Download", context=context, archive_queue=storage.archive_queue
+        )
         auth = None
         if not open_api:
             auth = AuthConstruct(
@@ -227,15 +241,20 @@ class AssetsRegistryStack(Stack):
                 *((api.functions[group.name], group.database) for group in API_GROUPS),
                 (ingest.function, INGEST.database),
                 (ingest.janitor, JANITOR.database),
-                (download.function, DOWNLOAD.database),
             ],
         )
         bucket = storage.bucket
-        # ZIP API: writes direct uploads and signs presigned POSTs to incoming/; signs links.
+        # ZIP API: writes direct uploads and signs presigned POSTs to incoming/; writes the
+        # manifests of streamed downloads and signs their links; requests, inspects, retries
+        # and presigns archives of large ones.
         zip_api = api.functions["registry_zip"]
         bucket.grant_put(zip_api, f"{INCOMING_PREFIX}*")
+        bucket.grant_put(zip_api, f"{MANIFEST_PREFIX}*")
+        bucket.grant_read_write(zip_api, f"{ARCHIVE_PREFIX}*")
+        bucket.grant_delete(zip_api, f"{ARCHIVE_PREFIX}*")
         download.signing_key.grant_read(zip_api)
         zip_api.add_environment("DOWNLOAD_URL", download.url.url)
+        zip_api.add_environment("STREAM_MAX_BYTES", str(stream_max))
         zip_api.add_environment("DOWNLOAD_SIGNING_KEY_SECRET_ARN", download.signing_key.secret_arn)
         # Ingest: reads and removes bundles, writes and (on failure) removes members, reads
         # presigned Assets DB files to checksum them.
@@ -252,8 +271,16 @@ class AssetsRegistryStack(Stack):
         for prefix in (ASSETS_PREFIX, ASSETDB_PREFIX):
             bucket.grant_read_write(janitor, f"{prefix}*")
             bucket.grant_delete(janitor, f"{prefix}*")
-        # Download: reads stored members.
+        # Queries: presign GETs of an asset's files and HEAD them (the files routes).
+        bucket.grant_read(api.functions["registry_query"], f"{ASSETS_PREFIX}*")
+        # Download: reads its manifests and the stored members they list, nothing else.
+        bucket.grant_read(download.function, f"{MANIFEST_PREFIX}*")
         bucket.grant_read(download.function, f"{ASSETS_PREFIX}*")
+        # Archive builder: reads stored members (the sources of its part copies) and writes,
+        # reads and removes archives and their requests.
+        bucket.grant_read(download.builder, f"{ASSETS_PREFIX}*")
+        bucket.grant_read_write(download.builder, f"{ARCHIVE_PREFIX}*")
+        bucket.grant_delete(download.builder, f"{ARCHIVE_PREFIX}*")
         # Assets DB: its own files, written, read through presigned links, and deleted.
         assetdb = api.functions["assetdb"]
         bucket.grant_read_write(assetdb, f"{ASSETDB_PREFIX}*")

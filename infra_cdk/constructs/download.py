@@ -1,18 +1,29 @@
-"""The download function behind a function URL with response streaming, and the secret key
-that signs its links (shared with the API function that issues them)."""
+"""The download function behind a function URL with response streaming, outside the VPC (a
+function URL does not stream from a VPC-attached function), and the secret key that signs its
+links (shared with the API function that issues them); the archive builder, fed by its
+queue, which assembles large downloads in S3."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from assets_core.routes import DOWNLOAD
+from assets_core.routes import ARCHIVE_BUILDER, DOWNLOAD
 from infra_cdk.constructs.function import FunctionContext, make_function
 
 
 class DownloadConstruct(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, context: FunctionContext) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        context: FunctionContext,
+        archive_queue: sqs.IQueue,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.signing_key = secretsmanager.Secret(
             self,
@@ -31,6 +42,7 @@ class DownloadConstruct(Construct):
             memory_mb=DOWNLOAD.memory_mb,
             timeout_s=DOWNLOAD.timeout_s,
             reserved_concurrency=DOWNLOAD.reserved_concurrency,
+            in_vpc=DOWNLOAD.in_vpc,
             environment={
                 # runtime.py streams responses; the managed runtime's loop cannot.
                 "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/bootstrap",
@@ -41,4 +53,23 @@ class DownloadConstruct(Construct):
         self.url = self.function.add_function_url(
             auth_type=lambda_.FunctionUrlAuthType.NONE,
             invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
+        )
+        self.builder: lambda_.Function = make_function(
+            self,
+            "ArchiveBuilder",
+            context=context,
+            code_dir=ARCHIVE_BUILDER.code_dir,
+            description=ARCHIVE_BUILDER.description,
+            memory_mb=ARCHIVE_BUILDER.memory_mb,
+            timeout_s=ARCHIVE_BUILDER.timeout_s,
+            reserved_concurrency=ARCHIVE_BUILDER.reserved_concurrency,
+            in_vpc=ARCHIVE_BUILDER.in_vpc,
+        )
+        self.builder.add_event_source(
+            sources.SqsEventSource(
+                archive_queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=ARCHIVE_BUILDER.reserved_concurrency,
+            )
         )

@@ -1,5 +1,6 @@
 """The one way the stack makes a Lambda function: Python 3.13 on arm64, powertools settings,
-active tracing, a log group with retention, the shared layers, inside the VPC."""
+active tracing, a log group with retention, the shared layers, inside the VPC (or, for a
+function that calls only S3 and must stream from a function URL, outside it)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def make_function(
     reserved_concurrency: int,
     environment: Mapping[str, str] | None = None,
     ephemeral_mb: int = 512,
+    in_vpc: bool = True,
 ) -> lambda_.Function:
     log_group = logs.LogGroup(
         scope,
@@ -68,9 +70,9 @@ def make_function(
         ephemeral_storage_size=Size.mebibytes(ephemeral_mb),
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,
-        vpc=context.vpc,
-        vpc_subnets=context.subnets,
-        security_groups=[context.security_group],
+        vpc=context.vpc if in_vpc else None,
+        vpc_subnets=context.subnets if in_vpc else None,
+        security_groups=[context.security_group] if in_vpc else None,
         environment={
             "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,

@@ -1,6 +1,7 @@
-"""Object storage and the upload event pipeline: the bucket, its access-log bucket, and
-ObjectCreated events on incoming/ (bundles) and assetdb/ (presigned Assets DB files) into an
-encrypted SQS queue with a dead-letter queue."""
+"""Object storage and its event pipelines: the bucket, its access-log bucket, ObjectCreated
+events on incoming/ (bundles) and assetdb/ (presigned Assets DB files) into an encrypted SQS
+queue with a dead-letter queue, and on archives/*.build.json (requests to assemble a large
+download) into the archive builder's queue. Download manifests and archives expire."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from assets_core.keys import ASSETDB_PREFIX, INCOMING_PREFIX
+from assets_core.keys import (
+    ARCHIVE_PREFIX,
+    ARCHIVE_REQUEST_SUFFIX,
+    ASSETDB_PREFIX,
+    INCOMING_PREFIX,
+    MANIFEST_PREFIX,
+)
 
 
 class StorageConstruct(Construct):
@@ -20,7 +27,9 @@ class StorageConstruct(Construct):
         construct_id: str,
         *,
         ingest_timeout_s: int,
+        builder_timeout_s: int,
         incoming_expiry_days: int,
+        archive_expiry_days: int,
         retain: bool,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -64,6 +73,18 @@ class StorageConstruct(Construct):
                     prefix=INCOMING_PREFIX,
                     expiration=Duration.days(incoming_expiry_days),
                 ),
+                # A manifest serves one signed link (minutes); a day is S3's shortest rule.
+                s3.LifecycleRule(
+                    id="expire-download-manifests",
+                    prefix=MANIFEST_PREFIX,
+                    expiration=Duration.days(1),
+                ),
+                # Archives are rebuilt on demand; one of an older revision is never served.
+                s3.LifecycleRule(
+                    id="expire-archives",
+                    prefix=ARCHIVE_PREFIX,
+                    expiration=Duration.days(archive_expiry_days),
+                ),
             ],
             removal_policy=removal,
             auto_delete_objects=not retain,
@@ -96,4 +117,28 @@ class StorageConstruct(Construct):
             s3.EventType.OBJECT_CREATED,
             destination,
             s3.NotificationKeyFilter(prefix=ASSETDB_PREFIX),
+        )
+        self.archive_dead_letters = sqs.Queue(
+            self,
+            "ArchiveDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.archive_queue = sqs.Queue(
+            self,
+            "ArchiveQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(6 * builder_timeout_s),
+            # A request left by a build that kept failing turns stale, and the next download
+            # request queues it again (logic/archives.py).
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=3, queue=self.archive_dead_letters
+            ),
+        )
+        self.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.archive_queue),
+            s3.NotificationKeyFilter(prefix=ARCHIVE_PREFIX, suffix=ARCHIVE_REQUEST_SUFFIX),
         )

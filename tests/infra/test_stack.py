@@ -13,6 +13,7 @@ from assets_core.keys import CREDENTIALS_SECRET_PREFIX
 from assets_core.logic.janitor import SWEEP_MIN_AGE
 from assets_core.routes import (
     API_GROUPS,
+    ARCHIVE_BUILDER,
     DATABASE_USERS,
     DOWNLOAD,
     INGEST,
@@ -38,6 +39,7 @@ def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
     names = {g.description: g.name for g in API_GROUPS}
     names[INGEST.description] = INGEST.name
     names[DOWNLOAD.description] = DOWNLOAD.name
+    names[ARCHIVE_BUILDER.description] = ARCHIVE_BUILDER.name
     names[JANITOR.description] = JANITOR.name
     names[DATABASE_USERS.description] = DATABASE_USERS.name
     return {names[d]: value for d, value in described.items() if d in names}
@@ -45,9 +47,9 @@ def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
 
 def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synthesized) -> None:
     functions = app_functions(synthesized)
-    assert set(functions) == {g.name for g in API_GROUPS} | {
+    outside = {DOWNLOAD.name, ARCHIVE_BUILDER.name}  # they read only S3
+    assert set(functions) == {g.name for g in API_GROUPS} | outside | {
         INGEST.name,
-        DOWNLOAD.name,
         JANITOR.name,
         DATABASE_USERS.name,
     }
@@ -55,10 +57,14 @@ def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synth
         assert props["Runtime"] == "python3.13", name
         assert props["Architectures"] == ["arm64"], name
         assert props["TracingConfig"] == {"Mode": "Active"}, name
-        assert props["VpcConfig"]["SubnetIds"], name
         assert len(props["Layers"]) == 2, name
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] == "assets-registry"
+        if name in outside:
+            assert "VpcConfig" not in props, name
+            assert "MONGODB_SECRET_ARN" not in env, name
+            continue
+        assert props["VpcConfig"]["SubnetIds"], name
         # the users' creator connects with the master secret (MASTER_SECRET_ARN)
         connects = {"MASTER_SECRET_ARN"} if name == DATABASE_USERS.name else {"MONGODB_SECRET_ARN"}
         assert {
@@ -83,7 +89,7 @@ def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
 def test_every_function_reserves_its_concurrency(synthesized: Synthesized) -> None:
     functions = app_functions(synthesized)
     expected = {g.name: g.reserved_concurrency for g in API_GROUPS}
-    specs = (INGEST, JANITOR, DOWNLOAD, DATABASE_USERS)
+    specs = (INGEST, JANITOR, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
     expected.update({f.name: f.reserved_concurrency for f in specs})
     reserved = {
         name: props.get("ReservedConcurrentExecutions") for name, (_, props) in functions.items()
@@ -93,7 +99,7 @@ def test_every_function_reserves_its_concurrency(synthesized: Synthesized) -> No
     # The queues never hand a function more messages at once than it may run
     mappings = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
     limits = sorted(m["Properties"]["ScalingConfig"]["MaximumConcurrency"] for m in mappings)
-    assert limits == sorted([2, INGEST.reserved_concurrency])
+    assert limits == sorted([2, INGEST.reserved_concurrency, ARCHIVE_BUILDER.reserved_concurrency])
     assert JANITOR.reserved_concurrency >= 2
 
 
@@ -298,14 +304,68 @@ def s3_resources(statements: list[dict[str, Any]]) -> str:
     )
 
 
+def prefixes_of(resources: str) -> set[str]:
+    """The bucket key prefixes that S3 resources name (``.../<prefix>/*``)."""
+    import re
+
+    return set(re.findall(r'/([a-z]+)/\*"', resources))
+
+
+def test_the_stream_and_the_builder_are_outside_the_vpc_and_fed_as_designed(
+    synthesized: Synthesized,
+) -> None:
+    functions = app_functions(synthesized)
+    for name in (DOWNLOAD.name, ARCHIVE_BUILDER.name):
+        assert "VpcConfig" not in functions[name][1], name
+    builder_id, builder = functions[ARCHIVE_BUILDER.name]
+    queues = synthesized.resources("AWS::SQS::Queue")
+    (queue_id,) = [k for k in queues if k.startswith("StorageArchiveQueue")]
+    assert queues[queue_id]["Properties"]["VisibilityTimeout"] >= 6 * builder["Timeout"]
+    assert "RedrivePolicy" in queues[queue_id]["Properties"]
+    mappings = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    (fed,) = [
+        m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": builder_id}
+    ]
+    assert fed["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert fed["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
+    rules = [
+        (c["Filter"]["Key"]["FilterRules"], c["QueueArn"])
+        for c in notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    ]
+    assert (
+        [{"Name": "suffix", "Value": ".build.json"}, {"Name": "prefix", "Value": "archives/"}],
+        {"Fn::GetAtt": [queue_id, "Arn"]},
+    ) in rules or (
+        [{"Name": "prefix", "Value": "archives/"}, {"Name": "suffix", "Value": ".build.json"}],
+        {"Fn::GetAtt": [queue_id, "Arn"]},
+    ) in rules
+    zip_env = functions["registry_zip"][1]["Environment"]["Variables"]
+    assert zip_env["STREAM_MAX_BYTES"] == "150000000"
+    (bucket,) = [
+        b
+        for k, b in synthesized.resources("AWS::S3::Bucket").items()
+        if k.startswith("StorageBucket")
+    ]
+    expiring = {
+        r.get("Prefix"): r.get("ExpirationInDays")
+        for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert expiring["downloads/"] == 1
+    assert expiring["archives/"] == 7
+
+
 def test_least_privilege(synthesized: Synthesized) -> None:
     for group in API_GROUPS:
         granted = actions(policy_statements(synthesized, group.name))
         assert "*" not in granted, group.name
         assert "s3:*" not in granted, group.name
+    # The files routes presign and HEAD stored files: reads under assets/, nothing else
+    query = policy_statements(synthesized, "registry_query")
+    assert not any(a.startswith(("s3:Put", "s3:Delete")) for a in actions(query))
+    assert prefixes_of(s3_resources(query)) == {"assets"}
     for name in (
         "registry_write",
-        "registry_query",
         "registry_graphql",
         "components",
         "dbregistry",
@@ -316,10 +376,18 @@ def test_least_privilege(synthesized: Synthesized) -> None:
     zip_statements = policy_statements(synthesized, "registry_zip")
     assert "/incoming/*" in s3_resources(zip_statements)
     assert "/assets/" not in s3_resources(zip_statements)
-    assert not any(a.startswith("s3:Delete") for a in actions(zip_statements))
+    deletes = [s for s in zip_statements if any(a.startswith("s3:Delete") for a in actions([s]))]
+    assert "/archives/*" in s3_resources(deletes)
+    assert "/incoming/" not in s3_resources(deletes)
+    # The stream reads its manifests and the stored files, and nothing else
     download = policy_statements(synthesized, DOWNLOAD.name)
     assert not any(a.startswith(("s3:Put", "s3:Delete")) for a in actions(download))
-    assert "/assets/*" in s3_resources(download)
+    assert prefixes_of(s3_resources(download)) == {"assets", "downloads"}
+    # The builder copies from stored files into archives/ only
+    builder = policy_statements(synthesized, ARCHIVE_BUILDER.name)
+    writes = [s for s in builder if any(a.startswith("s3:Put") for a in actions([s]))]
+    assert prefixes_of(s3_resources(writes)) == {"archives"}
+    assert prefixes_of(s3_resources(builder)) == {"archives", "assets"}
     ingest = policy_statements(synthesized, INGEST.name)
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions(ingest)
 
@@ -382,7 +450,9 @@ def test_the_janitor_consumes_the_dead_letter_queue_and_sweeps_daily(
     janitor_id, janitor = functions[JANITOR.name]
     assert janitor["Timeout"] <= INGEST.timeout_s
     queues = synthesized.resources("AWS::SQS::Queue")
-    (main_id,) = [k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
+    (main_id,) = [
+        k for k, q in queues.items() if "RedrivePolicy" in q["Properties"] and "Ingest" in k
+    ]
     dlq_arn = queues[main_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
     dlq_id = dlq_arn["Fn::GetAtt"][0]
     # A queue that feeds a function must stay invisible at least as long as the function runs.
@@ -436,7 +506,7 @@ def test_functions_connect_as_the_user_their_access_needs(synthesized: Synthesiz
     assert len(synthesized.resources("Custom::DatabaseUsers")) == 1
     attachments = synthesized.resources("AWS::SecretsManager::SecretTargetAttachment")
     access = {g.name: g.database for g in API_GROUPS}
-    access.update({f.name: f.database for f in (INGEST, JANITOR, DOWNLOAD)})
+    access.update({f.name: f.database for f in (INGEST, JANITOR)})
     connects_as: dict[str, set[str]] = {READ_ONLY: set(), READ_WRITE: set()}
     _, creator = functions[DATABASE_USERS.name]
     creator_env = creator["Environment"]["Variables"]
