@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import httpx
 
@@ -80,9 +84,11 @@ class AssetsClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout)
+        self.storage = httpx.Client(headers={"User-Agent": headers["User-Agent"]}, timeout=timeout)
 
     def close(self) -> None:
         self.http.close()
+        self.storage.close()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -248,38 +254,188 @@ class AssetsClient:
         destination: Path,
         progress: Progress = _nothing,
         on_total: Callable[[int | None], None] = lambda _: None,
+        *,
+        on_status: Callable[[str], None] = lambda _: None,
+        timeout: float = 3600,
+        interval: float = 1.0,
     ) -> Path:
-        """Stream an asset's ZIP to ``destination`` (following the signed redirect)."""
-        return self._save(f"/registry/zip/download/{asset_id}", destination, progress, on_total)
+        """Save an asset's ZIP to ``destination``: streamed (small ones), or, for a large one,
+        assembled by the service first (``on_status`` hears ``building`` while it waits),
+        then fetched straight from the object store."""
+        location = self.download_location(
+            asset_id, on_status=on_status, timeout=timeout, interval=interval
+        )
+        return self.save(location, destination, progress, on_total)
 
-    def _save(
+    def download_location(
+        self,
+        asset_id: str,
+        *,
+        on_status: Callable[[str], None] = lambda _: None,
+        timeout: float = 3600,
+        interval: float = 1.0,
+    ) -> str:
+        """Where the asset's ZIP can be fetched now (a short-lived URL), waiting while the
+        service assembles a large one. ``UploadFailed`` when that fails twice in a row (the
+        first failure is retried by asking again)."""
+        path = f"/registry/zip/download/{quote(asset_id, safe='')}"
+        deadline = time.monotonic() + timeout
+        failures = 0
+        while True:
+            response = self._send("GET", path, follow_redirects=False)
+            if response.status_code in (301, 302, 303, 307, 308):
+                return str(response.headers["location"])
+            _raise_for(response)
+            state = str(_decoded(response).get("status", "building"))
+            status_url = str(_decoded(response).get("status_url") or f"{path}/status")
+            on_status(state)
+            while state == "building":
+                if time.monotonic() > deadline:
+                    raise UploadFailed(f"the ZIP was still being built after {timeout:.0f} s")
+                time.sleep(interval)
+                state = str(self._json("GET", status_url).get("status", "building"))
+                on_status(state)
+            if state.startswith("failed"):
+                failures += 1
+                if failures > 1:
+                    raise UploadFailed(state.removeprefix("failed:").strip())
+
+    def save(
         self,
         path: str,
         destination: Path,
         progress: Progress = _nothing,
         on_total: Callable[[int | None], None] = lambda _: None,
+        *,
+        sha256: str | None = None,
     ) -> Path:
         """Stream a GET (redirects followed) to ``destination``, through a ``.part`` file so an
-        interrupted transfer never leaves a file that looks complete."""
+        interrupted transfer never leaves a file that looks complete. With ``sha256`` the bytes
+        are checked as they arrive and a mismatch leaves nothing behind
+        (``VerificationError``). A URL on another host (a presigned object store URL) is fetched
+        without this client's token: it is not theirs to see, and S3 refuses a request that
+        carries a second authorization."""
+        http = self.http if self._ours(path) else self.storage
+        partial = destination.with_name(destination.name + ".part")
+        digest = hashlib.sha256()
         try:
-            with self.http.stream("GET", path, follow_redirects=True, timeout=None) as response:
+            with http.stream("GET", path, follow_redirects=True, timeout=None) as response:
                 if response.status_code >= 400:
                     response.read()
                     _raise_for(response)
                 length = response.headers.get("content-length")
                 on_total(int(length) if length else None)
-                partial = destination.with_name(destination.name + ".part")
                 with partial.open("wb") as out:
                     for chunk in response.iter_bytes(CHUNK):
                         out.write(chunk)
+                        digest.update(chunk)
                         progress(len(chunk))
-                partial.replace(destination)
         except httpx.TransportError as exc:
+            partial.unlink(missing_ok=True)
             raise NetworkError(
                 f"the download stopped before its end ({exc}); the service stops a download "
                 "when a stored file fails its checksum, or the connection failed: try again"
             ) from exc
+        if sha256 is not None and digest.hexdigest() != sha256.lower():
+            partial.unlink(missing_ok=True)
+            raise VerificationError(
+                f"{destination.name} does not match its stored sha256 "
+                f"(expected {sha256}, got {digest.hexdigest()})"
+            )
+        partial.replace(destination)
         return destination
+
+    def _ours(self, url: str) -> bool:
+        return "://" not in url or url.startswith(self.endpoint + "/")
+
+    # -- files one by one ---------------------------------------------------------------------
+
+    def files(self, asset_id: str) -> Iterator[dict[str, Any]]:
+        """Every stored file of the asset: path, size, sha256, mime_type."""
+        path = f"/registry/assets/{quote(asset_id, safe='')}/files"
+        cursor: str | None = None
+        while True:
+            page = self._json("GET", path, params={"cursor": cursor} if cursor else {})
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def _file_path(self, asset_id: str, path: str) -> str:
+        reason = unsafe_member_name(path)
+        if reason:  # refused here: an HTTP library would fold '..' away and ask for another path
+            raise ValueError(f"not a file path in an asset ({reason}): {path!r}")
+        return f"/registry/assets/{quote(asset_id, safe='')}/files/{quote(path, safe='/')}"
+
+    def file_head(self, asset_id: str, path: str) -> dict[str, str]:
+        """The stored file's descriptor: Content-Length, Content-Type, Last-Modified and
+        x-checksum-sha256 (``ApiError`` 404 for an unknown asset or path)."""
+        response = self._send("HEAD", self._file_path(asset_id, path))
+        if response.status_code >= 400:
+            # A HEAD answer has no body to name the error: ask the same with GET for it.
+            _raise_for(self._send("GET", self._file_path(asset_id, path)))
+            _raise_for(response)
+        return dict(response.headers)
+
+    def file_location(self, asset_id: str, path: str) -> str:
+        """A short-lived presigned URL of exactly that file."""
+        response = self._send("GET", self._file_path(asset_id, path), follow_redirects=False)
+        _raise_for(response)
+        if response.status_code not in (301, 302, 303, 307, 308):
+            raise BadResponse(f"{response.request.url} answered HTTP {response.status_code}")
+        return str(response.headers["location"])
+
+    def download_file(
+        self,
+        asset_id: str,
+        path: str,
+        destination: Path,
+        progress: Progress = _nothing,
+        on_total: Callable[[int | None], None] = lambda _: None,
+    ) -> str | None:
+        """Save one file of the asset, straight from the object store, checked against the
+        sha256 the registry recorded (HEAD's ``x-checksum-sha256``); that sha256, or None
+        when none was recorded and so nothing could be checked."""
+        sha256 = self.file_head(asset_id, path).get("x-checksum-sha256")
+        location = self.file_location(asset_id, path)
+        self.save(location, destination, progress, on_total, sha256=sha256)
+        return sha256
+
+    def download_files(
+        self,
+        asset_id: str,
+        folder: Path,
+        progress: Progress = _nothing,
+        on_total: Callable[[int | None], None] = lambda _: None,
+        *,
+        workers: int = 4,
+    ) -> list[str]:
+        """Save every stored file of the asset below ``folder``, ``workers`` at a time, each
+        straight from the object store and checked against its recorded sha256; the paths
+        that were checked (a file with no recorded sha256 is saved unchecked). A path that
+        could escape ``folder`` is refused before anything is written."""
+        listed = list(self.files(asset_id))
+        for item in listed:
+            reason = unsafe_member_name(str(item.get("path") or ""))
+            if reason:
+                raise VerificationError(f"refusing file '{item.get('path')}': {reason}")
+        on_total(sum(int(item.get("size") or 0) for item in listed))
+        lock = threading.Lock()
+
+        def counted(n: int) -> None:
+            with lock:
+                progress(n)
+
+        def fetch(item: dict[str, Any]) -> str | None:
+            name = str(item["path"])
+            destination = folder.joinpath(*name.split("/"))
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            location = self.file_location(asset_id, name)
+            self.save(location, destination, counted, sha256=item.get("sha256"))
+            return name if item.get("sha256") else None
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return [name for name in pool.map(fetch, listed) if name is not None]
 
     def verify(
         self, archive: Path, asset: dict[str, Any], extract_to: Path | None = None
@@ -357,7 +513,7 @@ class AssetsClient:
 
     def db_object(self, asset_id: str, destination: Path) -> Path:
         """Download an Assets DB asset's file."""
-        return self._save(f"/assetdb/asset-object/{asset_id}", destination)
+        return self.save(f"/assetdb/asset-object/{asset_id}", destination)
 
     def db_query(self, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return self.pages("/assetdb/assets", filters)
@@ -383,8 +539,6 @@ class AssetsClient:
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe=":@")
 
 
@@ -395,8 +549,6 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 
 
 def _member_digest(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, extract_to: Path | None) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     target: BinaryIO | None = None
     if extract_to is not None:

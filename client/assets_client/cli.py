@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
@@ -58,6 +58,24 @@ class Options:
             file=sys.stderr,
             leave=False,
         )
+
+    @contextmanager
+    def spinner(self, what: str, first: str = "") -> Iterator[Callable[[str], None]]:
+        """One line that shows a state as it changes (``what: state [elapsed]``); yields the
+        function that sets it."""
+        with tqdm(
+            desc=f"{what}: {first}" if first else what,
+            bar_format="{desc} [{elapsed}]",
+            disable=self.as_json or None,
+            file=sys.stderr,
+            leave=False,
+        ) as line:
+
+            def show(state: str) -> None:
+                line.set_description_str(f"{what}: {state}")
+                line.update(0)
+
+            yield show
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -135,18 +153,7 @@ def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
         if no_wait:
             options.emit({"upload_id": upload_id, "status": "queued"}, upload_id)
             return
-        with tqdm(
-            desc="ingest: queued",
-            bar_format="{desc} [{elapsed}]",
-            disable=options.as_json or None,
-            file=sys.stderr,
-            leave=False,
-        ) as spinner:
-
-            def show(state: str) -> None:
-                spinner.set_description_str(f"ingest: {state}")
-                spinner.update(0)
-
+        with options.spinner("ingest", "queued") as show:
             record = options.client.wait(upload_id, timeout=timeout, on_status=show)
         options.emit(record, f"{record['asset_id']}")
 
@@ -155,32 +162,87 @@ def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
 @click.argument("asset_id")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to save the ZIP.")
 @click.option("--extract", type=click.Path(path_type=Path), help="Extract the files here instead.")
+@click.option("--file", "file_path", help="Save only this file of the asset (its path in it).")
+@click.option(
+    "--no-zip",
+    is_flag=True,
+    help="Fetch the files one by one, in parallel, into --extract (default ./ASSET_ID).",
+)
 @pass_options
-def download(options: Options, asset_id: str, output: Path | None, extract: Path | None) -> None:
-    """Download an asset as a ZIP and check every file's sha256 against the stored metadata."""
+def download(
+    options: Options,
+    asset_id: str,
+    output: Path | None,
+    extract: Path | None,
+    file_path: str | None,
+    no_zip: bool,
+) -> None:
+    """Download an asset as a ZIP (or its files one by one) and check every file's sha256
+    against the stored metadata."""
     if output and extract:
         fail("use either -o or --extract", 2)
+    if file_path is not None and (extract or no_zip):
+        fail("--file saves one file: use -o for where, not --extract or --no-zip", 2)
+    if no_zip and output:
+        fail("--no-zip saves files into a folder: use --extract, not -o", 2)
     with reported():
-        asset = options.client.get(asset_id)
-        with tempfile.TemporaryDirectory() as scratch:
-            archive = output or (
-                Path(scratch) / f"{asset_id}.zip" if extract else Path(f"{asset_id}.zip")
-            )
-            with options.bar(f"download {asset_id}") as bar:
-                options.client.download(
-                    asset_id,
-                    archive,
-                    progress=bar.update,
-                    on_total=lambda n: setattr(bar, "total", n),
-                )
-            if extract:
-                extract.mkdir(parents=True, exist_ok=True)
-            checked = options.client.verify(archive, asset, extract_to=extract)
-        where = str(extract or archive)
-        options.emit(
-            {"asset_id": asset_id, "path": where, "verified": checked},
-            f"{where} ({len(checked)} files verified)",
+        if file_path is not None:
+            _download_file(options, asset_id, file_path, output)
+        elif no_zip:
+            _download_files(options, asset_id, extract or Path(asset_id))
+        else:
+            _download_zip(options, asset_id, output, extract)
+
+
+def _download_zip(
+    options: Options, asset_id: str, output: Path | None, extract: Path | None
+) -> None:
+    asset = options.client.get(asset_id)
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = output or (
+            Path(scratch) / f"{asset_id}.zip" if extract else Path(f"{asset_id}.zip")
         )
+        with options.spinner("zip") as show:
+            location = options.client.download_location(asset_id, on_status=show)
+        with options.bar(f"download {asset_id}") as bar:
+            options.client.save(
+                location,
+                archive,
+                progress=bar.update,
+                on_total=lambda n: setattr(bar, "total", n),
+            )
+        if extract:
+            extract.mkdir(parents=True, exist_ok=True)
+        checked = options.client.verify(archive, asset, extract_to=extract)
+    where = str(extract or archive)
+    options.emit(
+        {"asset_id": asset_id, "path": where, "verified": checked},
+        f"{where} ({len(checked)} files verified)",
+    )
+
+
+def _download_file(options: Options, asset_id: str, path: str, output: Path | None) -> None:
+    destination = output or Path(path.rsplit("/", 1)[-1])
+    with options.bar(f"download {path}") as bar:
+        sha256 = options.client.download_file(
+            asset_id, path, destination, bar.update, lambda n: setattr(bar, "total", n)
+        )
+    options.emit(
+        {"asset_id": asset_id, "path": str(destination), "verified": [path] if sha256 else []},
+        f"{destination} ({'sha256 verified' if sha256 else 'no sha256 recorded: not verified'})",
+    )
+
+
+def _download_files(options: Options, asset_id: str, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with options.bar(f"download {asset_id}") as bar:
+        checked = options.client.download_files(
+            asset_id, folder, bar.update, lambda n: setattr(bar, "total", n)
+        )
+    options.emit(
+        {"asset_id": asset_id, "path": str(folder), "verified": checked},
+        f"{folder} ({len(checked)} files verified)",
+    )
 
 
 @main.command()

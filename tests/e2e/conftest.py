@@ -17,6 +17,7 @@ from local.backends import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_BUCKET = "assets-e2e"
+E2E_STREAM_MAX_BYTES = 8_000_000  # past it a ZIP is assembled in S3 (150 MB in AWS)
 
 
 def _wait(process: subprocess.Popen[bytes], log: Path, url: str, what: str) -> None:
@@ -57,6 +58,8 @@ def stack_url(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     env.update({"PORT": str(port), "S3_ENDPOINT_URL": s3_endpoint, "BUCKET_NAME": E2E_BUCKET})
+    # ZIPs past 8 MB are assembled in S3 (150 MB in AWS): a few MiB exercise both paths.
+    env["STREAM_MAX_BYTES"] = str(E2E_STREAM_MAX_BYTES)
     log = tmp_path_factory.mktemp("stack") / "stack.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

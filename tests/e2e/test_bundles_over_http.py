@@ -93,10 +93,17 @@ def test_fifty_mib_bundle_round_trip(stack_url: str) -> None:
             data = members[entry["asset_file_metadata"]["path"]]
             assert entry["asset_file_metadata"]["size"] == len(data)
             assert entry["asset_file_metadata"]["sha256"] == hashlib.sha256(data).hexdigest()
-        # 4. download: a 307 to the signed stream, then the ZIP
+        # 4. download: past the stack's STREAM_MAX_BYTES the ZIP is assembled in S3 first (202
+        # while it is built), then a 307 to a presigned GET of it
         redirect = http.get(f"/registry/zip/download/{asset_id}")
+        deadline = time.monotonic() + 60
+        while redirect.status_code == 202 and time.monotonic() < deadline:
+            assert redirect.json()["status"] == "building"
+            time.sleep(0.5)
+            redirect = http.get(f"/registry/zip/download/{asset_id}")
         assert redirect.status_code == 307
-        with http.stream("GET", redirect.headers["location"]) as download:
+        assert "/archives/" in redirect.headers["location"]
+        with httpx.stream("GET", redirect.headers["location"], timeout=120) as download:
             assert download.headers["content-type"] == "application/zip"
             assert f'filename="{asset_id}.zip"' in download.headers["content-disposition"]
             received = b"".join(download.iter_bytes())

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from assets_client.cli import main
-from tests.e2e.stack import token_for
+from tests.e2e.conftest import E2E_STREAM_MAX_BYTES
+from tests.e2e.stack import bearer, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +90,40 @@ def test_zip_upload_json_output_download_and_search(assets: Any, tmp_path: Path)
     assert json.loads(assets("--json", "get", "cli-zip-1").stdout)["asset_version"] == "v1"
     assert assets("delete", "cli-zip-2").exit_code == 0
     assert assets("get", "cli-zip-2").exit_code == 3
+
+
+def test_a_large_asset_downloads_by_the_archive_assembled_in_s3(
+    assets: Any, tmp_path: Path, stack_url: str
+) -> None:
+    # Given an asset whose ZIP is past the stack's STREAM_MAX_BYTES
+    folder = make_folder(tmp_path, "cli-large-1")
+    (folder / "models" / "big.bin").write_bytes(os.urandom(E2E_STREAM_MAX_BYTES + 4 * 1024 * 1024))
+    assert assets("upload", str(folder)).exit_code == 0
+    # When it is downloaded, the CLI waits for the build and fetches the archive from S3
+    out = tmp_path / "out"
+    downloaded = assets("--json", "download", "cli-large-1", "--extract", str(out))
+    assert downloaded.exit_code == 0, downloaded.output
+    assert sorted(json.loads(downloaded.stdout)["verified"]) == [
+        "models/big.bin",
+        "models/nested/weights.bin",
+        "readme.md",
+    ]
+    for name in ("models/big.bin", "models/nested/weights.bin", "readme.md"):
+        assert (out / name).read_bytes() == (folder / name).read_bytes()
+    # And the route's status says it was the archive, ready
+    status = httpx.get(
+        f"{stack_url}/registry/zip/download/cli-large-1/status",
+        headers=bearer(stack_url),
+        timeout=10,
+    ).json()
+    assert (status["delivery"], status["status"]) == ("archive", "ready")
+    assert status["size"] > E2E_STREAM_MAX_BYTES
+    # A second download reuses the archive: a redirect at once, straight to the bucket
+    again = httpx.get(
+        f"{stack_url}/registry/zip/download/cli-large-1", headers=bearer(stack_url), timeout=10
+    )
+    assert again.status_code == 307
+    assert "/archives/cli-large-1/" in again.headers["location"]
 
 
 def stored_weights(assets: Any, asset_id: str) -> tuple[str, str]:
@@ -163,6 +199,76 @@ def test_tampered_archive_fails_verification_naming_the_file(
     client = AssetsClient(stack_url, token=token_for(stack_url))
     with pytest.raises(VerificationError, match=r"models/nested/weights\.bin"):
         client.verify(target, client.get("cli-corrupt-3"))
+
+
+def test_one_file_by_its_path_straight_from_the_bucket(
+    assets: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_folder(tmp_path, "cli-file-1")
+    assert assets("upload", str(folder)).exit_code == 0
+    target = tmp_path / "w.bin"
+    result = assets(
+        "--json", "download", "cli-file-1", "--file", "models/nested/weights.bin", "-o", str(target)
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verified"] == ["models/nested/weights.bin"]
+    assert target.read_bytes() == (folder / "models/nested/weights.bin").read_bytes()
+    assert not target.with_name("w.bin.part").exists()
+    # Without -o the file lands under its own name, here
+    monkeypatch.chdir(tmp_path)
+    assert assets("download", "cli-file-1", "--file", "readme.md").exit_code == 0
+    assert (tmp_path / "readme.md").read_text() == "# model\n"
+
+
+def test_unknown_file_and_escaping_path_are_refused(assets: Any, tmp_path: Path) -> None:
+    assert assets("upload", str(make_folder(tmp_path, "cli-file-2"))).exit_code == 0
+    missing = assets("download", "cli-file-2", "--file", "nope.bin", "-o", str(tmp_path / "x"))
+    assert missing.exit_code == 3
+    assert "FILE_NOT_FOUND" in missing.stderr
+    escaping = assets("download", "cli-file-2", "--file", "a/../../etc", "-o", str(tmp_path / "y"))
+    assert escaping.exit_code == 4
+    assert "'..' component" in escaping.stderr
+    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "y").exists()
+    assert assets("download", "cli-file-2", "--file", "x", "--no-zip").exit_code == 2
+
+
+def test_no_zip_fetches_every_file_in_parallel_and_verifies_each(
+    assets: Any, tmp_path: Path
+) -> None:
+    folder = make_folder(tmp_path, "cli-nozip-1")
+    for index in range(6):
+        (folder / "shards" / f"{index}.bin").parent.mkdir(exist_ok=True)
+        (folder / "shards" / f"{index}.bin").write_bytes(os.urandom(256 * 1024 + index))
+    assert assets("upload", str(folder)).exit_code == 0
+    out = tmp_path / "files"
+    result = assets("--json", "download", "cli-nozip-1", "--no-zip", "--extract", str(out))
+    assert result.exit_code == 0, result.output
+    names = ["models/nested/weights.bin", "readme.md", *(f"shards/{i}.bin" for i in range(6))]
+    assert sorted(json.loads(result.stdout)["verified"]) == sorted(names)
+    for name in names:
+        assert (out / name).read_bytes() == (folder / name).read_bytes()
+    assert not list(out.rglob("*.part"))
+
+
+def test_no_zip_detects_a_stored_file_that_changed(
+    assets: Any, tmp_path: Path, s3_endpoint: str
+) -> None:
+    assert assets("upload", str(make_folder(tmp_path, "cli-nozip-2"))).exit_code == 0
+    bucket, key = stored_weights(assets, "cli-nozip-2")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=bytes(reversed(original)))
+    out = tmp_path / "files"
+    result = assets("download", "cli-nozip-2", "--no-zip", "--extract", str(out))
+    assert result.exit_code == 7
+    assert "weights.bin does not match its stored sha256" in result.stderr
+    assert not (out / "models/nested/weights.bin").exists(), "a bad file is never left behind"
+    single = assets(
+        "download", "cli-nozip-2", "--file", "models/nested/weights.bin", "-o", str(out / "w")
+    )
+    assert single.exit_code == 7
+    assert not (out / "w").exists()
 
 
 def test_extract_refuses_unsafe_member_names(tmp_path: Path, stack_url: str) -> None:
