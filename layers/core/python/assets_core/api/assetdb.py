@@ -17,6 +17,7 @@ from assets_core.api.http import (
     answers,
     describe_validation_errors,
     form_or_json_body,
+    head_answers,
     if_match,
     json_response,
     loads_json,
@@ -284,16 +285,7 @@ FILE_HEADERS = {
     method="HEAD",
     summary="Describe an asset's file: size, type, name, sha256; no body",
     tags=TAGS,
-    responses={
-        200: {
-            "description": "The stored file's descriptor, without a body",
-            "headers": {
-                name: {"description": text, "schema": {"type": "string"}}
-                for name, text in FILE_HEADERS.items()
-            },
-        },
-        307: {"description": "An external asset: to its public URL"},
-    },
+    responses=head_answers(FILE_HEADERS, "An external asset: to its public URL"),
 )
 def head_asset_object(asset_id: Annotated[str, Path()]) -> Response[Any]:
     described = assetdb.file_descriptor(asset_id, store=assetdb_store())

@@ -444,10 +444,7 @@ def answers(
         "content": {content_types.APPLICATION_JSON: {"model": model}},
     }
     if headers:
-        success["headers"] = {
-            name: {"description": text, "schema": {"type": "string"}}
-            for name, text in headers.items()
-        }
+        success["headers"] = _documented_headers(headers)
     documented: dict[int, OpenAPIResponse] = {status: success}
     for code in errors:
         documented[code] = {
@@ -455,6 +452,23 @@ def answers(
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
     return documented
+
+
+def _documented_headers(headers: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+    }
+
+
+def head_answers(headers: Mapping[str, str], redirect: str) -> dict[int, OpenAPIResponse]:
+    """A file's ``HEAD`` answers: 200 with ``headers`` and no body, and when it 307s."""
+    return {
+        200: {
+            "description": "The stored file's descriptor, without a body",
+            "headers": _documented_headers(headers),
+        },
+        307: {"description": redirect},
+    }
 
 
 ETAG = {"ETag": "The record's revision; send it back as If-Match to update or delete it"}

@@ -10,7 +10,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import Router
 
-from assets_core.api.http import ETAG, Cursor, Limit, answers, redirect, versioned_response
+from assets_core.api.http import (
+    ETAG,
+    Cursor,
+    Limit,
+    answers,
+    head_answers,
+    redirect,
+    versioned_response,
+)
 from assets_core.logic import assets, files
 from assets_core.models.responses import AssetPage, AssetRecord, FilePage, Redirect
 from assets_core.pagination import PageRequest
@@ -140,16 +148,7 @@ def get_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
     method="HEAD",
     summary="Describe one file of an asset: size, type, name, sha256; no body",
     tags=["files"],
-    responses={
-        200: {
-            "description": "The stored file's descriptor, without a body",
-            "headers": {
-                name: {"description": text, "schema": {"type": "string"}}
-                for name, text in FILE_HEADERS.items()
-            },
-        },
-        307: {"description": "Never answered: every listed file is stored here"},
-    },
+    responses=head_answers(FILE_HEADERS, "Never answered: every listed file is stored here"),
 )
 def head_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
     described = files.descriptor(

@@ -279,6 +279,11 @@ class S3ObjectStore:
     ) -> str:
         """Copy bytes ``start`` to ``end`` (exclusive) of another object into a part,
         server-side: no bytes pass through this process."""
+        return str(self._copy_part(key, upload_id, number, source_key, start, end)["ETag"])
+
+    def _copy_part(
+        self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
+    ) -> dict[str, Any]:
         answer = self._call(
             "upload_part_copy",
             key,
@@ -288,23 +293,15 @@ class S3ObjectStore:
             CopySource={"Bucket": self.bucket, "Key": source_key},
             CopySourceRange=f"bytes={start}-{end - 1}",
         )
-        return str(answer["CopyPartResult"]["ETag"])
+        result: dict[str, Any] = answer["CopyPartResult"]
+        return result
 
     def copy_part_checked(
         self, key: str, upload_id: str, number: int, source_key: str, start: int, end: int
     ) -> Part:
         """A server-side part copy, with the CRC32 the store computed of the bytes it copied
         (the upload must have been started with a checksum, as ``start_multipart`` does)."""
-        answer = self._call(
-            "upload_part_copy",
-            key,
-            Key=key,
-            UploadId=upload_id,
-            PartNumber=number,
-            CopySource={"Bucket": self.bucket, "Key": source_key},
-            CopySourceRange=f"bytes={start}-{end - 1}",
-        )
-        result = answer["CopyPartResult"]
+        result = self._copy_part(key, upload_id, number, source_key, start, end)
         checksum = result.get("ChecksumCRC32")
         if not checksum:
             raise StoreUnavailable(f"The object store gave no CRC32 of the copy into '{key}'.")
