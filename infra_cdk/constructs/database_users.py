@@ -16,7 +16,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from assets_core.routes import DATABASE_USERS, READ_ONLY, READ_WRITE
-from infra_cdk.constructs.function import FunctionContext, make_function
+from infra_cdk.constructs.function import FunctionContext, spec_function
 
 USER_NAMES = {READ_ONLY: "registry_reader", READ_WRITE: "registry_writer"}
 
@@ -40,15 +40,11 @@ class DatabaseUsersConstruct(Construct):
             )
             # host, port and the rest of the cluster's connection fields, as the master's
             self.secrets[access] = secret.attach(cluster)
-        self.function = make_function(
+        self.function = spec_function(
             self,
             "Function",
+            DATABASE_USERS,
             context=context,
-            code_dir=DATABASE_USERS.code_dir,
-            description=DATABASE_USERS.description,
-            memory_mb=DATABASE_USERS.memory_mb,
-            timeout_s=DATABASE_USERS.timeout_s,
-            reserved_concurrency=DATABASE_USERS.reserved_concurrency,
             environment={
                 "MASTER_SECRET_ARN": master.secret_arn,
                 "MONGODB_DATABASE": database,

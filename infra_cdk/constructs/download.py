@@ -6,13 +6,12 @@ queue, which assembles large downloads in S3."""
 from __future__ import annotations
 
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from assets_core.routes import ARCHIVE_BUILDER, DOWNLOAD
-from infra_cdk.constructs.function import FunctionContext, make_function
+from infra_cdk.constructs.function import FunctionContext, consume, spec_function
 
 
 class DownloadConstruct(Construct):
@@ -33,16 +32,11 @@ class DownloadConstruct(Construct):
                 password_length=64, exclude_punctuation=True
             ),
         )
-        self.function: lambda_.Function = make_function(
+        self.function: lambda_.Function = spec_function(
             self,
             "Function",
+            DOWNLOAD,
             context=context,
-            code_dir=DOWNLOAD.code_dir,
-            description=DOWNLOAD.description,
-            memory_mb=DOWNLOAD.memory_mb,
-            timeout_s=DOWNLOAD.timeout_s,
-            reserved_concurrency=DOWNLOAD.reserved_concurrency,
-            in_vpc=DOWNLOAD.in_vpc,
             environment={
                 # runtime.py streams responses; the managed runtime's loop cannot.
                 "AWS_LAMBDA_EXEC_WRAPPER": "/var/task/bootstrap",
@@ -54,22 +48,7 @@ class DownloadConstruct(Construct):
             auth_type=lambda_.FunctionUrlAuthType.NONE,
             invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
         )
-        self.builder: lambda_.Function = make_function(
-            self,
-            "ArchiveBuilder",
-            context=context,
-            code_dir=ARCHIVE_BUILDER.code_dir,
-            description=ARCHIVE_BUILDER.description,
-            memory_mb=ARCHIVE_BUILDER.memory_mb,
-            timeout_s=ARCHIVE_BUILDER.timeout_s,
-            reserved_concurrency=ARCHIVE_BUILDER.reserved_concurrency,
-            in_vpc=ARCHIVE_BUILDER.in_vpc,
+        self.builder: lambda_.Function = spec_function(
+            self, "ArchiveBuilder", ARCHIVE_BUILDER, context=context
         )
-        self.builder.add_event_source(
-            sources.SqsEventSource(
-                archive_queue,
-                batch_size=1,
-                report_batch_item_failures=True,
-                max_concurrency=ARCHIVE_BUILDER.reserved_concurrency,
-            )
-        )
+        consume(self.builder, archive_queue, ARCHIVE_BUILDER.reserved_concurrency)

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from assets_core.routes import FunctionSpec
 from infra_cdk import constants
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -80,4 +83,41 @@ def make_function(
             **context.environment,
             **(environment or {}),
         },
+    )
+
+
+def spec_function(
+    scope: Construct,
+    construct_id: str,
+    spec: FunctionSpec,
+    *,
+    context: FunctionContext,
+    environment: Mapping[str, str] | None = None,
+) -> lambda_.Function:
+    """The function a route table entry describes (``assets_core.routes``), with its own
+    environment and ``environment`` added."""
+    return make_function(
+        scope,
+        construct_id,
+        context=context,
+        code_dir=spec.code_dir,
+        description=spec.description,
+        memory_mb=spec.memory_mb,
+        timeout_s=spec.timeout_s,
+        reserved_concurrency=spec.reserved_concurrency,
+        in_vpc=spec.in_vpc,
+        environment={**spec.environment, **(environment or {})},
+    )
+
+
+def consume(function: lambda_.Function, queue: sqs.IQueue, max_concurrency: int) -> None:
+    """``function`` takes ``queue``'s messages one at a time, reporting each failure (so one
+    bad message is retried alone), at most ``max_concurrency`` at once."""
+    function.add_event_source(
+        sources.SqsEventSource(
+            queue,
+            batch_size=1,
+            report_batch_item_failures=True,
+            max_concurrency=max_concurrency,
+        )
     )

@@ -7,12 +7,11 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from assets_core.routes import INGEST, JANITOR
-from infra_cdk.constructs.function import FunctionContext, make_function
+from infra_cdk.constructs.function import FunctionContext, consume, spec_function
 
 
 class IngestConstruct(Construct):
@@ -28,41 +27,10 @@ class IngestConstruct(Construct):
         super().__init__(scope, construct_id)
         # The design streams: members pass through bounded buffers, never /tmp, so the default
         # 512 MB of ephemeral storage is enough.
-        self.function: lambda_.Function = make_function(
-            self,
-            "Function",
-            context=context,
-            code_dir=INGEST.code_dir,
-            description=INGEST.description,
-            memory_mb=INGEST.memory_mb,
-            timeout_s=INGEST.timeout_s,
-            reserved_concurrency=INGEST.reserved_concurrency,
-            environment=INGEST.environment,
-        )
-        self.function.add_event_source(
-            sources.SqsEventSource(
-                queue,
-                batch_size=1,
-                report_batch_item_failures=True,
-                max_concurrency=INGEST.reserved_concurrency,
-            )
-        )
-        self.janitor: lambda_.Function = make_function(
-            self,
-            "Janitor",
-            context=context,
-            code_dir=JANITOR.code_dir,
-            description=JANITOR.description,
-            memory_mb=JANITOR.memory_mb,
-            timeout_s=JANITOR.timeout_s,
-            reserved_concurrency=JANITOR.reserved_concurrency,
-            environment=JANITOR.environment,
-        )
-        self.janitor.add_event_source(
-            sources.SqsEventSource(
-                dead_letters, batch_size=1, report_batch_item_failures=True, max_concurrency=2
-            )
-        )
+        self.function: lambda_.Function = spec_function(self, "Function", INGEST, context=context)
+        consume(self.function, queue, INGEST.reserved_concurrency)
+        self.janitor: lambda_.Function = spec_function(self, "Janitor", JANITOR, context=context)
+        consume(self.janitor, dead_letters, max_concurrency=2)
         self.sweep_schedule = events.Rule(
             self,
             "DailySweep",
