@@ -228,6 +228,7 @@ def layer_size_mib() -> float:
 
 def query_p99_ms() -> tuple[float, float]:
     """p99 of in-process by-id and search handler calls with 10,000 assets (mongomock)."""
+    from assets_core.identity import ADMIN
     from assets_core.models.asset import Asset
     from assets_core.stores.factory import assets_store
     from functions.registry_query.handler import handler
@@ -268,8 +269,12 @@ def query_p99_ms() -> tuple[float, float]:
             raw_query=query,
             path_parameters=params or None,
             body=body,
-            headers=[("content-type", "application/json")],
+            headers=[("content-type", "application/json"), ("authorization", "Bearer bench")],
         )
+        # An admin's claims, where API Gateway's JWT authorizer puts them once it has checked
+        # the token (every record is visible, as before identity landed).
+        claims = {"sub": "bench", "username": "bench", "cognito:groups": f"[{ADMIN}]"}
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
         started = time.perf_counter()
         result = handler(event, LocalContext("bench"))
         assert result["statusCode"] == 200, result
@@ -315,6 +320,97 @@ class Figures(dict[str, Any]):
         self[f"ingest_over_floor_{case}"] = round(ingest / floor, 3)
 
 
+def copy_floor(s3: Any, key: str, size: int) -> float:
+    """What the endpoint charges to copy ``size`` bytes inside itself: the archive copied
+    server-side, one part after the other (UploadPartCopy in parts of at most 1 GiB, then
+    completed), with none of the builder's work. S3 does this without the bytes passing
+    through anything the caller runs; a stand-in that copies them on its own CPU charges
+    for every byte, which bounds how far below one PUT any build can go here (the builder's
+    parallel copies can beat this one serial copy, so it is a yardstick, not a floor)."""
+    started = time.perf_counter()
+    target = "bench-copy/archive.zip"
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=target, ChecksumAlgorithm="CRC32")
+    parts = []
+    for number, start in enumerate(range(0, size, GIB), start=1):
+        end = min(size, start + GIB) - 1
+        copied = s3.upload_part_copy(
+            Bucket=BUCKET,
+            Key=target,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            CopySource={"Bucket": BUCKET, "Key": key},
+            CopySourceRange=f"bytes={start}-{end}",
+        )["CopyPartResult"]
+        parts.append(
+            {"PartNumber": number, "ETag": copied["ETag"], "ChecksumCRC32": copied["ChecksumCRC32"]}
+        )
+    s3.complete_multipart_upload(
+        Bucket=BUCKET, Key=target, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    seconds = time.perf_counter() - started
+    s3.delete_object(Bucket=BUCKET, Key=target)
+    return seconds
+
+
+def archive_figures(
+    s3: Any, env: dict[str, str], document: Path, scratch: Path, case: str
+) -> dict[str, Any]:
+    """A large download as AWS would serve it: the ZIP assembled in S3 by the builder, timed
+    against one PUT of the same bytes (the client-side way to put an archive there) and
+    against the endpoint's own cost of copying them; then fetched by a presigned GET, against
+    a raw GET of the same object with the same HTTP stack. Three rounds, medians."""
+    import urllib3
+
+    asset_id = json.loads(document.read_text())["asset_id"]
+    key = f"archives/{asset_id}/1.zip"
+    builds, puts, floors, presigned, raw = [], [], [], [], []
+    peak = 0.0
+    http = urllib3.PoolManager()
+    for _ in range(3):
+        delete_prefix(s3, f"archives/{asset_id}/")
+        built = run_worker(env, "archive", str(document), "1")
+        builds.append(built["seconds"])
+        peak = max(peak, built["peak_rss_mib"])
+        size = built["bytes"]
+        floors.append(copy_floor(s3, key, size))
+        copy = scratch / "archive.zip"
+        s3.download_file(BUCKET, key, str(copy))
+        assert copy.stat().st_size == size
+        puts.append(put_once(s3, copy, "bench-put/archive.zip"))
+        copy.unlink()
+        s3.delete_object(Bucket=BUCKET, Key="bench-put/archive.zip")
+        url = s3.generate_presigned_url(
+            "get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=600
+        )
+        started = time.perf_counter()
+        response = http.request("GET", url, preload_content=False)
+        got = sum(len(chunk) for chunk in response.stream(MIB))
+        response.release_conn()
+        presigned.append(time.perf_counter() - started)
+        assert (response.status, got) == (200, size), (response.status, got, size)
+        started = time.perf_counter()
+        body = s3.get_object(Bucket=BUCKET, Key=key)["Body"]
+        got = sum(len(chunk) for chunk in body.iter_chunks(MIB))
+        raw.append(time.perf_counter() - started)
+        assert got == size, (got, size)
+    log(f"  build {builds}, copy {floors}, PUT {puts}, presigned GET {presigned}, GET {raw}")
+    build, put, floor = (statistics.median(v) for v in (builds, puts, floors))
+    presigned_rate = size / statistics.median(presigned)
+    raw_rate = size / statistics.median(raw)
+    return {
+        f"archive_mib_{case}": round(size / MIB, 1),
+        f"archive_build_seconds_{case}": round(build, 2),
+        f"archive_put_seconds_{case}": round(put, 2),
+        f"archive_build_put_ratio_{case}": round(build / put, 3),
+        f"archive_copy_floor_ratio_{case}": round(floor / put, 3),
+        f"archive_build_over_floor_{case}": round(build / floor, 3),
+        f"archive_build_peak_rss_mib_{case}": round(peak, 1),
+        f"archive_presigned_mib_per_s_{case}": round(presigned_rate / MIB, 1),
+        f"archive_raw_get_mib_per_s_{case}": round(raw_rate / MIB, 1),
+        f"archive_presigned_get_ratio_{case}": round(presigned_rate / raw_rate, 3),
+    }
+
+
 def main() -> None:
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-"))
@@ -355,7 +451,7 @@ def main() -> None:
         )
 
         log("ingest, 1 GiB of stored members")
-        put_stored, ingest_stored, _, floor_stored = ingest_case(
+        put_stored, ingest_stored, document_stored, floor_stored = ingest_case(
             s3, env, stored, scratch, True, runs=3
         )
         figures.ingest("stored_1gib", put_stored, ingest_stored["seconds"], floor_stored)
@@ -394,6 +490,11 @@ def main() -> None:
         figures["download_get_ratio_1gib"] = round(zip_rate / get_rate, 3)
         figures["download_ttfb_ms"] = round(download["ttfb_ms"], 1)
         figures["download_peak_rss_mib_1gib"] = round(download["peak_rss_mib"], 1)
+
+        for case, document in (("1gib", document_1g), ("stored_1gib", document_stored)):
+            log(f"archive assembled in S3, {case}")
+            for name, value in archive_figures(s3, env, document, scratch, case).items():
+                figures[name] = value
 
         log("layer size")
         figures["layer_size_mib"] = round(layer_size_mib(), 1)

@@ -1,6 +1,6 @@
 """One measured job in a fresh process, so its peak RSS is its own: prints JSON.
 
-python -m bench.worker ingest|naive|download|get ARGS...
+python -m bench.worker ingest|naive|floor|download|archive|get ARGS...
 """
 
 from __future__ import annotations
@@ -121,18 +121,20 @@ def naive(key: str) -> dict[str, Any]:
 
 
 def download(document_path: str) -> dict[str, Any]:
+    """The streamed ZIP, as the download function sends it: the manifest the API writes,
+    then the stream of what it lists."""
+    from assets_core.keys import manifest_key
+    from assets_core.logic.downloads import manifest_of, new_manifest_name
     from assets_core.signing import signed_link, signing_key
-    from assets_core.stores.factory import assets_store
+    from assets_core.stores.objects import object_store
     from functions.registry_download.handler import stream
 
     document = json.loads(Path(document_path).read_text())
-    assets_store().insert(document)
+    store = object_store()
+    key = manifest_key(new_manifest_name())
+    store.put(key, manifest_of(document, 1, store).to_json(), "application/json")
     link = signed_link(
-        "https://bench",
-        document["asset_id"],
-        version=document["asset_version"],
-        key=signing_key(),
-        ttl_seconds=600,
+        "https://bench", document["asset_id"], manifest=key, key=signing_key(), ttl_seconds=600
     )
     query = link.split("?", 1)[1]
     event = {"rawQueryString": query, "requestContext": {"http": {"method": "GET"}}}
@@ -149,6 +151,26 @@ def download(document_path: str) -> dict[str, Any]:
         "seconds": seconds,
         "bytes": sent,
         "ttfb_ms": ((first or started) - started) * 1000,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def archive(document_path: str, revision: str) -> dict[str, Any]:
+    """The archive builder's work for a large download: the asset's ZIP assembled in S3 from
+    its stored objects (mostly server-side copies), timed from the first request to the
+    completed object."""
+    from assets_core.logic import archives
+    from assets_core.logic.downloads import manifest_of
+    from assets_core.stores.objects import object_store
+
+    document = json.loads(Path(document_path).read_text())
+    store = object_store()
+    manifest = manifest_of(document, int(revision), store)
+    started = time.perf_counter()
+    size = archives.build(store, manifest)
+    return {
+        "seconds": time.perf_counter() - started,
+        "bytes": size,
         "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -179,6 +201,7 @@ if __name__ == "__main__":
         "naive": naive,
         "floor": floor,
         "download": download,
+        "archive": archive,
         "get": raw_get,
     }
     result = jobs[job](*args)
