@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from assets_core.config import Settings
+from assets_core.config import LAMBDA_STREAM_MAX_BYTES, Settings
 from assets_core.keys import (
     ARCHIVE_PREFIX,
     ASSETDB_PREFIX,
@@ -43,8 +43,6 @@ from infra_cdk.constructs.ingest import IngestConstruct
 from infra_cdk.constructs.network import NetworkConstruct
 from infra_cdk.constructs.storage import StorageConstruct
 from infra_cdk.nag import suppress_findings
-
-LAMBDA_STREAM_MAX_BYTES = 200_000_000  # a streamed Lambda response stops at 200 MB
 
 # The functions' database (MONGODB_DATABASE is left at its default), which the users may use.
 DATABASE_NAME = str(Settings.model_fields["mongodb_database"].default)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assets_core.identity import PRIVATE, Visibility
 
 MIB = 1024 * 1024
+LAMBDA_STREAM_MAX_BYTES = 200_000_000  # a streamed Lambda response stops at 200 MB
 
 
 class Settings(BaseModel):
@@ -66,7 +67,7 @@ class Settings(BaseModel):
     download_token_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
     # A ZIP up to this size streams from the download function (Lambda caps a streamed
     # response at 200 MB); a larger one is assembled in S3 and fetched by a presigned GET.
-    stream_max_bytes: int = Field(default=150_000_000, ge=1, le=200_000_000)
+    stream_max_bytes: int = Field(default=150_000_000, ge=1, le=LAMBDA_STREAM_MAX_BYTES)
     # Container registry credentials: one Secrets Manager secret each, named with this prefix;
     # empty keeps them in the documents (never shown by a read either way).
     credentials_secret_prefix: str = ""
