@@ -40,6 +40,7 @@ for path in (ROOT / "layers" / "core" / "python", ROOT):
 
 from assets_core.identity import ADMIN  # noqa: E402
 from local.backends import free_port  # noqa: E402
+from local.stand_ins import start_server  # noqa: E402
 
 MIB, GIB = 1024 * 1024, 1024**3
 RESULTS = ROOT / "bench" / "downloads.json"
@@ -132,31 +133,27 @@ def deflated_bundle(folder: Path) -> Path:
 class Stack:
     """``python -m local`` on a free port, as ``make run`` starts it."""
 
-    def __init__(self, scratch: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = scratch / "stack.log"
+    def __init__(self, env: dict[str, str]) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
         environment = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-        environment.update(env, PORT=str(self.port))
-        with self.log.open("wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "local"],
-                cwd=ROOT,
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 120
-        while True:
+        environment.update(env, PORT=str(port))
+
+        def ready() -> bool:
             try:
-                if httpx.get(f"{self.url}/registry/health", timeout=2).status_code < 500:
-                    break
+                return httpx.get(f"{self.url}/registry/health", timeout=2).status_code < 500
             except httpx.TransportError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit(f"the stack did not start:\n{self.log.read_text()[-5000:]}")
-            time.sleep(0.5)
+                return False
+
+        self.server = start_server(
+            "stack",
+            [sys.executable, "-m", "local"],
+            self.url,
+            ready,
+            env=environment,
+            timeout_seconds=120,
+            cwd=ROOT,
+        )
         answer = httpx.post(
             f"{self.url}/local/token", json={"sub": "bench", "roles": [ADMIN]}, timeout=10
         )
@@ -189,11 +186,7 @@ class Stack:
         return result
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.server.stop(grace_seconds=30)
 
 
 def one_size(stack: Stack, scratch: Path, size: int, label: str) -> dict[str, Any]:
@@ -236,7 +229,7 @@ def one_size(stack: Stack, scratch: Path, size: int, label: str) -> dict[str, An
 def main(sizes: list[str]) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-downloads-"))
     largest = max(parse_size(size) for size in sizes)
-    stack = Stack(scratch, {"BUNDLE_MAX_EXPANDED_BYTES": str(max(10 * GIB, largest + GIB))})
+    stack = Stack({"BUNDLE_MAX_EXPANDED_BYTES": str(max(10 * GIB, largest + GIB))})
     # Sizes measured before stay, each with its own time: nothing here compares across runs.
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     try:

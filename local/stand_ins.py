@@ -71,7 +71,7 @@ class Server:
             return ""
 
 
-def _start(
+def start_server(
     name: str,
     command: list[str],
     address: str,
@@ -80,7 +80,10 @@ def _start(
     env: dict[str, str] | None = None,
     data_dir: Path | None = None,
     timeout_seconds: float = 90.0,
+    cwd: Path | None = None,
 ) -> Server:
+    """``command`` started with its output in a log file of its own, once ``ready()`` says
+    it answers (``StandInFailed`` with the log's tail if it exits or runs out of time)."""
     log_dir = Path(tempfile.mkdtemp(prefix=f"assets-{name}-log-"))
     log_path = log_dir / f"{name}.log"
     started = time.monotonic()
@@ -91,6 +94,7 @@ def _start(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
+            cwd=cwd,
             start_new_session=True,  # Ctrl-C in a terminal reaches the stack, which stops it
         )
     server = Server(name, address, process, log_path, data_dir)
@@ -155,7 +159,7 @@ def start_mongodb(storage_path: str = ":memory:", port: int | None = None) -> Se
         finally:
             client.close()
 
-    return _start("mongodb", command, uri, ready)
+    return start_server("mongodb", command, uri, ready)
 
 
 def localstack_python() -> str:
@@ -202,4 +206,4 @@ def start_localstack(port: int | None = None, services: str = "s3,sqs,secretsman
         "--services",
         services,
     ]
-    return _start("localstack", command, address, ready, env=env, data_dir=data_dir)
+    return start_server("localstack", command, address, ready, env=env, data_dir=data_dir)

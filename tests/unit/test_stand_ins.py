@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from local.stand_ins import _answers_tcp, _start, free_port
+from local.stand_ins import _answers_tcp, free_port, start_server
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -37,7 +37,7 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period() -> Non
         "import signal, socket, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
         f"s = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(120)"
     )
-    server = _start("stubborn", [sys.executable, "-c", stubborn], "", _answers_tcp(port))
+    server = start_server("stubborn", [sys.executable, "-c", stubborn], "", _answers_tcp(port))
     started = time.monotonic()
     server.stop(grace_seconds=0.5)
     assert server.process.returncode == -9
