@@ -27,6 +27,7 @@ from assets_core.routes import (
     ARCHIVE_BUILDER,
     INGEST,
     JANITOR,
+    PURGE,
     READ_ONLY,
     READ_WRITE,
 )
@@ -239,6 +240,7 @@ class AssetsRegistryStack(Stack):
                 *((api.functions[group.name], group.database) for group in API_GROUPS),
                 (ingest.function, INGEST.database),
                 (ingest.janitor, JANITOR.database),
+                (ingest.purge, PURGE.database),
             ],
         )
         bucket = storage.bucket
@@ -269,6 +271,10 @@ class AssetsRegistryStack(Stack):
         for prefix in (ASSETS_PREFIX, ASSETDB_PREFIX):
             bucket.grant_read_write(janitor, f"{prefix}*")
             bucket.grant_delete(janitor, f"{prefix}*")
+        # Purge (and an admin's ?purge=true): deletes the content no version holds any more.
+        bucket.grant_read(ingest.purge, f"{ASSETS_PREFIX}*")
+        bucket.grant_delete(ingest.purge, f"{ASSETS_PREFIX}*")
+        bucket.grant_delete(api.functions["registry_write"], f"{ASSETS_PREFIX}*")
         # Queries: presign GETs of an asset's files and HEAD them (the files routes).
         bucket.grant_read(api.functions["registry_query"], f"{ASSETS_PREFIX}*")
         # Download: reads its manifests and the stored members they list, nothing else.
@@ -289,7 +295,9 @@ class AssetsRegistryStack(Stack):
             assetdb.add_environment("PUBLIC_BASE_URL", edge.url)
             self._behind_edge(edge, api.functions.values())
 
-        self._keep_credentials(api.functions["registry_write"], ingest.function, ingest.janitor)
+        self._keep_credentials(
+            api.functions["registry_write"], ingest.function, ingest.janitor, ingest.purge
+        )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
         if edge is not None:
@@ -321,12 +329,16 @@ class AssetsRegistryStack(Stack):
         )
 
     def _keep_credentials(
-        self, write: lambda_.Function, ingest: lambda_.Function, janitor: lambda_.Function
+        self,
+        write: lambda_.Function,
+        ingest: lambda_.Function,
+        janitor: lambda_.Function,
+        purge: lambda_.Function,
     ) -> None:
         """Container registry credentials: a secret per value, written by the asset routes
         and by ingest (a bundle's asset.json), read back by the owner's route, deleted when
-        replaced; the janitor deletes the secret of an asset it undoes. Nothing else may
-        touch them."""
+        replaced; the janitor deletes the secret of an asset it undoes, the purge those of
+        the versions it removes. Nothing else may touch them."""
         credentials = self.format_arn(
             service="secretsmanager",
             resource="secret",
@@ -338,6 +350,7 @@ class AssetsRegistryStack(Stack):
             # ingest deletes only the secret of an insert that failed or an asset it undoes
             (ingest, tuple(a for a in CREDENTIAL_ACTIONS if "Get" not in a)),
             (janitor, ("secretsmanager:DeleteSecret",)),
+            (purge, ("secretsmanager:DeleteSecret",)),
         ):
             function.add_environment("CREDENTIALS_SECRET_PREFIX", CREDENTIALS_SECRET_PREFIX)
             function.add_to_role_policy(

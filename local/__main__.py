@@ -52,7 +52,7 @@ def admin_token(server: GatewayServer) -> str:
 
 def _serve(host: str, port: int, backends: Backends) -> int:
     from assets_core.config import get_settings
-    from assets_core.routes import API_GROUPS, ARCHIVE_BUILDER, INGEST, JANITOR
+    from assets_core.routes import API_GROUPS, ARCHIVE_BUILDER, INGEST, JANITOR, PURGE
     from local.gateway import serve
     from local.poller import (
         ARCHIVE_QUEUE,
@@ -82,7 +82,9 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     )
     sweep_seconds = float(os.environ.get("LOCAL_SWEEP_SECONDS", "3600"))
     sweeper = Schedule(sweep_seconds, janitor_handler)
-    workers: list[QueuePoller | Schedule] = [poller, dead_letters, builder, sweeper]
+    purge_seconds = float(os.environ.get("LOCAL_PURGE_SECONDS", "3600"))
+    purger = Schedule(purge_seconds, importlib.import_module(PURGE.module).handler, PURGE)
+    workers: list[QueuePoller | Schedule] = [poller, dead_letters, builder, sweeper, purger]
     for worker in workers:
         worker.start()
     server = serve(host, port)
@@ -94,6 +96,7 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     lines += [
         f"  GraphQL: {base}/registry/graphql",
         f"  ZIP upload: {base}/registry/zip/upload (ingest queue {queue_url})",
+        f"  Purge now (admins): POST {base}/local/purge (hourly on its own)",
         f'  Tokens: POST {base}/local/token with {{"sub", "roles"}}; an admin\'s, for an hour:',
         f"    export TOKEN={admin_token(server)}",
         "Backends (the stack starts clean each time: nothing is kept across a restart):",

@@ -7,21 +7,34 @@ import importlib
 import json
 import logging
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from assets_core.api.http import loads_json
 from assets_core.errors import AppError, InvalidInput
-from assets_core.routes import API_GROUPS, DOWNLOAD, ApiGroup, Route, find_route, is_public
+from assets_core.routes import (
+    API_GROUPS,
+    DOWNLOAD,
+    PURGE,
+    ApiGroup,
+    Route,
+    find_route,
+    is_public,
+)
 from local.apigw import LocalContext, http_answer, http_api_event
 from local.authority import LocalAuthority, Refused, TokenRequest, event_authorizer
+from local.poller import function_context, scheduled_event
 
 log = logging.getLogger("local.gateway")
 # API Gateway's own limit on a request body (HTTP API: 10 MB).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 # Mints tokens of the local stack's issuer; never a route of the deployed stack.
 MINT_ROUTE = "/local/token"
+# Runs the purge now (an admin's token): what the hourly schedule does in AWS, with the
+# schedule's "time" given (to purge what would be past retention then) or a migration.
+PURGE_ROUTE = "/local/purge"
 
 
 class Gateway:
@@ -50,6 +63,12 @@ class Gateway:
         for group in API_GROUPS:
             self.handler_for(group)
         self.stream_handler()
+
+    def purge_handler(self) -> Any:
+        with self.lock:
+            if PURGE.name not in self.handlers:
+                self.handlers[PURGE.name] = importlib.import_module(PURGE.module).handler
+            return self.handlers[PURGE.name]
 
     def stream_handler(self) -> Any:
         with self.lock:
@@ -147,6 +166,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         if url.path == MINT_ROUTE and self.command == "POST":
             self._mint(body)
             return
+        if url.path == PURGE_ROUTE and self.command == "POST":
+            self._purge(body)
+            return
         found = find_route(self.command, url.path)
         if found is None:
             self._send(*_json_error(404, "ROUTE_NOT_FOUND", f"No route {self.command} {url.path}."))
@@ -164,6 +186,39 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         minted = self.gateway.authority.mint(request)
         self._send(200, [("Content-Type", "application/json")], json.dumps(minted).encode())
+
+    def _purge(self, body: bytes) -> None:
+        """``POST /local/purge`` with ``{"time": "<ISO-8601>"}`` (default now) or
+        ``{"action": "migrate"}``, for an admin: the purge function's answer."""
+        try:
+            authorizer = self._authorizer()
+        except Refused as refused:
+            self._refuse_token(refused)
+            return
+        claims = ((authorizer or {}).get("jwt") or {}).get("claims") or {}
+        if "assets-admin" not in str(claims.get("cognito:groups") or ""):
+            self._send(*_json_error(403, "FORBIDDEN", "The local purge needs an admin's token."))
+            return
+        try:
+            request = loads_json(body or b"{}")
+        except InvalidInput as exc:
+            self._send(*_json_error(400, exc.code, exc.message))
+            return
+        if not isinstance(request, dict) or set(request) - {"time", "action"}:
+            message = 'Send {"time": "<ISO-8601>"} or {"action": "migrate"}.'
+            self._send(*_json_error(400, "INVALID_INPUT", message))
+            return
+        if request.get("action") not in (None, "migrate"):
+            self._send(*_json_error(400, "INVALID_INPUT", "The only action is 'migrate'."))
+            return
+        event: dict[str, Any] = {"action": "migrate"} if request.get("action") else {}
+        if not event:
+            event = scheduled_event(datetime.now(UTC))
+            if isinstance(request.get("time"), str):
+                event["time"] = request["time"]
+        with self.gateway.invocation_lock(PURGE.name):
+            result = self.gateway.purge_handler()(event, function_context(PURGE))
+        self._send(200, [("Content-Type", "application/json")], json.dumps(result).encode())
 
     def _authorizer(self) -> dict[str, Any] | None:
         """The event's ``authorizer`` for the request's token, None without one; ``Refused``

@@ -44,6 +44,8 @@ _servers: list[Server] = []
 # builds it again on the fresh database, with its indexes.
 CACHED_STORES = (
     factory.assets_store,
+    factory.versions_store,
+    factory.blobs_store,
     factory.components_store,
     factory.components_graph_store,
     factory.assetdb_store,

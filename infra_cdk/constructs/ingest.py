@@ -1,5 +1,6 @@
-"""The ingest function, fed by the upload queue with partial batch failure reporting, and
-the janitor that settles what reaches the dead-letter queue and sweeps the bucket daily."""
+"""The ingest function, fed by the upload queue with partial batch failure reporting; the
+janitor that settles what reaches the dead-letter queue and sweeps the bucket daily; and the
+purge that removes deleted assets and versions past their retention, hourly."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from assets_core.routes import INGEST, JANITOR
+from assets_core.routes import INGEST, JANITOR, PURGE
 from infra_cdk.constructs.function import FunctionContext, consume, spec_function
 
 
@@ -37,4 +38,12 @@ class IngestConstruct(Construct):
             description="The janitor's daily sweep of objects no record references",
             schedule=events.Schedule.rate(Duration.days(1)),
             targets=[targets.LambdaFunction(self.janitor, retry_attempts=2)],
+        )
+        self.purge: lambda_.Function = spec_function(self, "Purge", PURGE, context=context)
+        self.purge_schedule = events.Rule(
+            self,
+            "HourlyPurge",
+            description="Purges deleted assets and versions whose retention has passed",
+            schedule=events.Schedule.rate(Duration.hours(1)),
+            targets=[targets.LambdaFunction(self.purge, retry_attempts=2)],
         )

@@ -277,17 +277,30 @@ def test_post_repeating_an_asset_file_id_is_400_naming_it() -> None:
     assert assets_store().count({}) == 0
 
 
-def test_put_repeating_an_asset_file_id_is_400_and_keeps_the_asset() -> None:
+def test_a_version_repeating_an_asset_file_id_is_400_and_keeps_the_asset() -> None:
     original = make_asset(files=[file_entry("weights", "a.bin")], asset_file_ids=["weights"])
     assert invoke(write_handler, event("apigw_registry_post_assets", body=original))[0] == 201
-    patch = {"files": [file_entry("weights", "a.bin"), file_entry("weights", "b.bin")]}
-    status, body = invoke(write_handler, event("apigw_registry_put_asset", body=patch))
+    repeated = make_asset(
+        asset_version="v2",
+        files=[file_entry("weights", "a.bin"), file_entry("weights", "b.bin")],
+        asset_file_ids=["weights"],
+    )
+    status, body = invoke(write_handler, event("apigw_registry_post_version", body=repeated))
     assert status == 400, body
     assert body["error"]["code"] == "INVALID_INPUT"
     assert "'weights'" in body["error"]["message"]
     stored = assets_store().get("asset-001")
     assert stored is not None
     assert [f["asset_file_metadata"]["path"] for f in stored["files"]] == ["a.bin"]
+
+
+def test_put_changing_files_is_400_naming_the_versions_route() -> None:
+    original = make_asset(files=[file_entry("weights", "a.bin")], asset_file_ids=["weights"])
+    assert invoke(write_handler, event("apigw_registry_post_assets", body=original))[0] == 201
+    patch = {"files": [file_entry("weights", "b.bin")]}
+    status, body = invoke(write_handler, event("apigw_registry_put_asset", body=patch))
+    assert (status, body["error"]["code"]) == (400, "VERSION_IMMUTABLE")
+    assert "/registry/assets/asset-001/versions" in body["error"]["message"]
 
 
 def test_distinct_asset_file_ids_are_still_accepted() -> None:

@@ -222,10 +222,22 @@ def test_a_refused_write_leaves_no_secret_behind() -> None:
     assert json.loads(secrets().get_secret_value(SecretId=kept)["SecretString"]) == CREDS
 
 
-def test_deleting_the_asset_deletes_its_secret() -> None:
+def purged(asset_id: str) -> int:
+    """An admin's DELETE ...?purge=true: the asset removed for good at once."""
+    request = event(
+        "apigw_registry_purge_asset",
+        path=f"/registry/assets/{asset_id}",
+        path_parameters={"asset_id": asset_id},
+    )
+    return invoke(write_handler, request)[0]
+
+
+def test_deleting_the_asset_keeps_its_secret_until_it_is_purged() -> None:
     created(by=ALICE)
     assert len(live_secrets()) == 1
     assert deleted("creds-1", ALICE) == 200
+    assert len(live_secrets()) == 1, "restorable, with its credentials"
+    assert purged("creds-1") == 200
     assert live_secrets() == []
 
 
@@ -332,24 +344,24 @@ def test_credentials_named_but_gone_from_the_vault_are_an_error_not_none() -> No
     assert arn not in json.dumps(body)
 
 
-def test_a_delete_removes_the_secret_of_the_revision_it_deleted(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """An update that lands between the delete's read and its write: the delete reads again,
-    and the secret the deleted document named goes with it."""
+def test_a_purge_removes_the_secret_of_every_version() -> None:
+    """Each version keeps the secret it was written with; replaced credentials' secret goes
+    at once, the others when the asset is purged."""
     created(by=ALICE)
-    store = assets_store()
-    inner = store.unscoped
-    real_delete = inner.delete
-    raced: list[bool] = []
-
-    def delete_after_an_update(key: str, *, revision: int | None = None) -> bool:
-        if not raced:
-            raced.append(True)
-            body = {"asset_container_registry_creds_config": {"token": "newer"}}
-            assert put("creds-1", body, ALICE)[0] == 200
-        return real_delete(key, revision=revision)
-
-    monkeypatch.setattr(inner, "delete", delete_after_an_update)
-    assert deleted("creds-1", ALICE) == 200
+    body = {"asset_container_registry_creds_config": {"token": "newer"}}
+    assert put("creds-1", body, ALICE)[0] == 200
+    assert len(live_secrets()) == 1, "the replaced secret is deleted"
+    second = make_asset(
+        "creds-1", asset_version="v2", asset_container_registry_creds_config={"token": "v2"}
+    )
+    request = event(
+        "apigw_registry_post_version",
+        path="/registry/assets/creds-1/versions",
+        path_parameters={"asset_id": "creds-1"},
+        body=second,
+        caller=ALICE,
+    )
+    assert invoke(write_handler, request)[0] == 201
+    assert len(live_secrets()) == 2
+    assert purged("creds-1") == 200
     assert live_secrets() == []

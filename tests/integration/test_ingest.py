@@ -19,7 +19,7 @@ from assets_core.config import get_settings
 from assets_core.keys import upload_key
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
-from assets_core.stores.factory import assets_store
+from assets_core.stores.factory import assets_store, versions_store
 from assets_core.stores.objects import Part, S3ObjectStore, crc32_header
 from functions.ingest import handler as ingest_module
 from local.apigw import LocalContext
@@ -97,6 +97,7 @@ def test_bundle_is_stored_and_registered(s3: Any) -> None:
         "upload_id": upload_id,
         "status": "success",
         "asset_id": "bundle-001",
+        "asset_version": "v1",
     }
     document = assets.get("bundle-001", store=assets_store())
     assert document["asset_file_ids"] == ["weights", "config.json", "docs/a/b/readme.md"]
@@ -348,20 +349,24 @@ def test_object_larger_than_the_presigned_limit(s3: Any, monkeypatch: pytest.Mon
     assert_nothing_stored(s3)
 
 
-def test_existing_asset_id_fails_and_the_existing_asset_is_untouched(s3: Any) -> None:
+def test_an_existing_version_fails_and_the_existing_asset_is_untouched(s3: Any) -> None:
     first = upload(zip_bytes({"a.txt": b"original"}, asset=bundle_asset()))
     run(first)
     before = assets.get("bundle-001", store=assets_store())
     keys_before = stored_keys(s3)
     second = upload(zip_bytes({"a.txt": b"impostor"}, asset=bundle_asset()))
     run(second)
-    assert "already exists" in failed(second)
+    assert "already has the version 'v1'" in failed(second)
     assert assets.get("bundle-001", store=assets_store()) == before
     assert stored_keys(s3) == keys_before
 
 
 def test_asset_registered_by_rest_blocks_the_bundle(s3: Any) -> None:
-    assets.create(Asset.model_validate(make_asset("bundle-001")), store=assets_store())
+    assets.create(
+        Asset.model_validate(make_asset("bundle-001")),
+        store=assets_store(),
+        versions=versions_store(),
+    )
     upload_id = upload(zip_bytes({"a.txt": b"x"}, asset=bundle_asset()))
     run(upload_id)
     assert "already exists" in failed(upload_id)
@@ -400,7 +405,10 @@ def test_one_bad_message_does_not_retry_the_others(
     monkeypatch.setattr(MongoDocumentStore, "insert", insert)
     assert run(flaky) == {"batchItemFailures": []}
     assert status_of(flaky)["status"] == "success"
-    assert stored_keys(s3) == [f"assets/flaky-1/{flaky}/a.txt", f"assets/good-1/{good}/a.txt"]
+    # (its a.txt holds what good-1's does: content stored once, its own copy removed)
+    assert stored_keys(s3) == [f"assets/good-1/{good}/a.txt"]
+    flaky_file = assets.get("flaky-1", store=assets_store())["files"][0]
+    assert flaky_file["asset_file_url"].endswith(f"assets/good-1/{good}/a.txt")
 
 
 def test_transient_failure_is_retried_and_leaves_nothing(
@@ -455,7 +463,12 @@ def test_ingest_leaves_the_status_record_it_read_as_it_was(
     # Then the record it read is unchanged, and the last it wrote names the asset
     assert record == read
     expected = "queued" if insert_fails else "success"
-    assert status_of(upload_id) == {**read, "status": expected, "asset_id": "unchanged-1"}
+    assert status_of(upload_id) == {
+        **read,
+        "status": expected,
+        "asset_id": "unchanged-1",
+        "asset_version": "v1",
+    }
 
 
 def test_message_being_processed_elsewhere_is_retried_later(s3: Any) -> None:

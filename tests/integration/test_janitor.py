@@ -22,7 +22,13 @@ from assets_core.logic.ingest import ingest_upload
 from assets_core.logic.janitor import settle_dead_letter, sweep
 from assets_core.ports import Stores
 from assets_core.routes import JANITOR
-from assets_core.stores.factory import assetdb_store, assets_store, upload_stores
+from assets_core.stores.factory import (
+    assetdb_store,
+    assets_store,
+    blobs_store,
+    upload_stores,
+    versions_store,
+)
 from assets_core.stores.objects import object_store
 from assets_core.stores.status import status_store
 from functions.ingest.handler import ingest
@@ -101,7 +107,13 @@ def test_the_lock_is_renewed_while_a_long_run_works() -> None:
         time.sleep(2.5)  # longer than the lock's own lifetime
         real_insert(document)
 
-    chosen = Stores(objects=object_store(), status=status_store(), documents=slow)
+    chosen = Stores(
+        objects=object_store(),
+        status=status_store(),
+        documents=slow,
+        versions=versions_store(),
+        blobs=blobs_store(),
+    )
     limits = Limits(max_object_bytes=10**9, lock_seconds=1)
     held_during: list[bool] = []
 
@@ -156,7 +168,13 @@ def test_settling_an_ingest_that_finished_but_could_not_say_so_is_success() -> N
                 raise StoreUnavailable("The upload status store did not answer; try again.")
             real.put(upload, record)
 
-    chosen = Stores(objects=object_store(), status=StallsOnSuccess(), documents=assets_store())
+    chosen = Stores(
+        objects=object_store(),
+        status=StallsOnSuccess(),
+        documents=assets_store(),
+        versions=versions_store(),
+        blobs=blobs_store(),
+    )
     with pytest.raises(StoreUnavailable):
         ingest_upload(upload_id, key, chosen, Limits(max_object_bytes=10**9))
     # The run registered the asset, then could not record it: the upload says "processing"
@@ -194,7 +212,13 @@ def test_an_upload_that_fails_three_runs_is_settled_from_the_dead_letter_queue(
     pipeline: tuple[str, str, str],
 ) -> None:
     endpoint, queue_url, dlq_url = pipeline
-    failing = Stores(objects=object_store(), status=status_store(), documents=FailingInserts())
+    failing = Stores(
+        objects=object_store(),
+        status=status_store(),
+        documents=FailingInserts(),
+        versions=versions_store(),
+        blobs=blobs_store(),
+    )
     runs = QueuePoller(endpoint, queue_url, lambda e, c: ingest(e, c, stores=failing))
     dead = QueuePoller(endpoint, dlq_url, janitor_handler, JANITOR)
     upload_id, key = uploaded("never-stored")

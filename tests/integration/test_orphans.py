@@ -1,5 +1,5 @@
-"""Nothing stored outlives its record: deleting a registry asset removes the objects its
-files point to, and a file sent to the ticket of a deleted Assets DB record is removed."""
+"""Nothing stored outlives its record: purging a registry asset removes the objects no other
+version holds, and a file sent to the ticket of a deleted Assets DB record is removed."""
 
 from __future__ import annotations
 
@@ -50,62 +50,52 @@ def delete_asset(asset_id: str) -> tuple[int, Any]:
     )
 
 
-def test_deleting_an_asset_removes_its_stored_files(s3: Any) -> None:
+def purge_asset(asset_id: str) -> tuple[int, Any]:
+    return invoke(
+        write_handler,
+        event(
+            "apigw_registry_purge_asset",
+            path=f"/registry/assets/{asset_id}",
+            path_parameters={"asset_id": asset_id},
+        ),
+    )
+
+
+def test_purging_an_asset_removes_its_stored_files(s3: Any) -> None:
     # Given an ingested asset with two stored files
     ingested(bundle_asset("orphan-1"), {"a.bin": b"a" * 100, "dir/b.txt": b"b"})
     stored = keys_under(s3, "assets/orphan-1/")
     assert len(stored) == 2
 
-    # When it is deleted
+    # When it is deleted, its objects stay (it can be restored)
     status, answer = delete_asset("orphan-1")
-
-    # Then its document and its objects are gone
     assert (status, answer["deleted"]) == (200, True)
+    assert keys_under(s3, "assets/orphan-1/") == stored
+
+    # Then once it is purged, its document and its objects are gone
+    status, answer = purge_asset("orphan-1")
+    assert (status, answer["purged"]) == (200, True)
     assert keys_under(s3, "assets/orphan-1/") == []
+    assert assets_store().unscoped.get("orphan-1") is None
 
 
-def lend_to_borrower(borrowed: list[dict[str, Any]]) -> None:
-    """Asset "borrower" with a stored file of its own, and entries naming the objects of
-    others: no client can write those any more (a bundle or a PUT naming an object in the
-    bucket is refused), so they are written to the stored document, as a record kept from
-    before that rule would hold them."""
-    ingested(bundle_asset("borrower"), {"own.bin": b"o"})
-    current = assets_store().read("borrower")
-    assert current is not None
-    document = {**current.document, "files": [*current.document["files"], *borrowed]}
-    assert assets_store().replace("borrower", document, revision=current.revision)
-
-
-def test_deleting_an_asset_keeps_objects_it_does_not_own(s3: Any) -> None:
-    # Given asset "keeper" with a stored file, "borrower" naming keeper's object as an
-    # external reference, and "sharer" whose own object "borrower" also names
-    ingested(bundle_asset("keeper"), {"k.bin": b"k"})
-    ingested(bundle_asset("sharer"), {"s.bin": b"s"})
+def test_purging_an_asset_keeps_content_another_asset_holds(s3: Any) -> None:
+    # Given two assets whose files hold the same bytes: stored once, under the first
+    ingested(bundle_asset("keeper"), {"k.bin": b"shared bytes"})
+    ingested(bundle_asset("sharer"), {"s.bin": b"shared bytes", "own.bin": b"own"})
     (keeper_key,) = keys_under(s3, "assets/keeper/")
-    (sharer_key,) = keys_under(s3, "assets/sharer/")
-    borrowed = [
-        {
-            "asset_file_id": name,
-            "asset_file_type": "file",
-            "asset_file_mime_type": "application/octet-stream",
-            "asset_file_url": f"s3://{BUCKET}/{key}",
-        }
-        for name, key in (("k.bin", keeper_key), ("s.bin", sharer_key))
-    ]
-    lend_to_borrower(borrowed)
-    own = keys_under(s3, "assets/borrower/")
-    assert len(own) == 1
+    (sharer_own,) = keys_under(s3, "assets/sharer/")
+    assert sharer_own.endswith("/own.bin")
 
-    # When the borrower is deleted, then only the object under its own prefix goes
-    assert delete_asset("borrower")[0] == 200
-    assert keys_under(s3, "assets/borrower/") == []
+    # When the first is purged, the content the other holds stays
+    assert purge_asset("keeper")[0] == 200
     assert keys_under(s3, "assets/keeper/") == [keeper_key]
+    assert s3.get_object(Bucket=BUCKET, Key=keeper_key)["Body"].read() == b"shared bytes"
 
-    # And when sharer is deleted while another document still names its object... (borrower
-    # is gone now, so re-ingest it) that object stays
-    lend_to_borrower(borrowed)
-    assert delete_asset("sharer")[0] == 200
-    assert keys_under(s3, "assets/sharer/") == [sharer_key]
+    # And when the other is purged too, nothing is left
+    assert purge_asset("sharer")[0] == 200
+    assert keys_under(s3, "assets/keeper/") == []
+    assert keys_under(s3, "assets/sharer/") == []
 
 
 def test_a_file_sent_for_a_deleted_assetdb_record_is_removed(s3: Any) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
-from assets_core.stores.factory import assets_store
+from assets_core.stores.factory import assets_store, versions_store
 from functions.registry_graphql.handler import handler
 from local.apigw import LocalContext
 from tests.support import event, invoke, make_asset
@@ -18,7 +18,7 @@ from tests.support import event, invoke, make_asset
 def catalogue() -> None:
     for n in range(3):
         asset = make_asset(f"asset-00{n + 1}", asset_brief_description=f"number {n + 1}")
-        assets.create(Asset.model_validate(asset), store=assets_store())
+        assets.create(Asset.model_validate(asset), store=assets_store(), versions=versions_store())
 
 
 def gql(query: str, variables: dict[str, Any] | None = None) -> tuple[int, Any]:

@@ -8,7 +8,7 @@ import pytest
 
 from assets_core.logic import assets
 from assets_core.models.asset import Asset
-from assets_core.stores.factory import assets_store
+from assets_core.stores.factory import assets_store, versions_store
 from functions.registry_query.handler import handler
 from local.apigw import LocalContext
 from tests.support import event, invoke, make_asset
@@ -16,7 +16,7 @@ from tests.support import event, invoke, make_asset
 
 def seed(*items: dict[str, Any]) -> None:
     for item in items:
-        assets.create(Asset.model_validate(item), store=assets_store())
+        assets.create(Asset.model_validate(item), store=assets_store(), versions=versions_store())
 
 
 def profile(asset_id: str, asset_type: str, sub_type: str, tags: list[str]) -> dict[str, Any]:

@@ -19,7 +19,12 @@ from assets_core.logic.revisions import Precondition
 from assets_core.models.asset import AssetUpdate
 from assets_core.models.assetdb import AssetObjectUpdate
 from assets_core.stores.documents import REVISION, Versioned
-from assets_core.stores.factory import assetdb_store, assets_store, components_store
+from assets_core.stores.factory import (
+    assetdb_store,
+    assets_store,
+    components_store,
+    versions_store,
+)
 from functions.assetdb.handler import handler as assetdb_handler
 from functions.components.handler import handler as components_handler
 from functions.dbregistry.handler import handler as dbregistry_handler
@@ -169,14 +174,18 @@ def test_concurrent_updates_without_if_match_both_survive() -> None:
     create_asset()
     store = Slow(assets_store())
     first = AssetUpdate.model_validate({"asset_brief_description": "from the first writer"})
-    second = AssetUpdate.model_validate({"asset_version": "v2"})
+    second = AssetUpdate.model_validate({"asset_workflow_id": "wf-2"})
     together(
-        lambda: assets.update("asset-001", first, store=store, bucket_url=BUCKET_URL),
-        lambda: assets.update("asset-001", second, store=store, bucket_url=BUCKET_URL),
+        lambda: assets.update(
+            "asset-001", first, store=store, versions=versions_store(), bucket_url=BUCKET_URL
+        ),
+        lambda: assets.update(
+            "asset-001", second, store=store, versions=versions_store(), bucket_url=BUCKET_URL
+        ),
     )
     _, body, headers = get_asset()
     assert body["asset_brief_description"] == "from the first writer"
-    assert body["asset_version"] == "v2"
+    assert body["asset_workflow_id"] == "wf-2"
     assert headers["etag"] == '"3"'
 
 
@@ -192,6 +201,7 @@ def test_concurrent_updates_with_the_same_if_match_one_wins_one_gets_409() -> No
                 "asset-001",
                 patch,
                 store=store,
+                versions=versions_store(),
                 bucket_url=BUCKET_URL,
                 precondition=Precondition.parse('"1"'),
             )

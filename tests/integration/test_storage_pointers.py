@@ -85,13 +85,12 @@ def test_an_update_cannot_repoint_or_drop_the_files_an_upload_stored() -> None:
     attempts: list[list[dict[str, Any]]] = [moved, []]
     for attempt in attempts:
         status, body = put("victim-1", {"files": attempt})
-        # Then the update is refused
-        assert (status, body["error"]["code"]) == (400, "STORED_FILE_REFUSED"), attempt
-    # And the stored entries sent back unchanged, beside a new external one, are accepted
-    external = {**stored_entry(), "asset_file_id": "card", "asset_file_url": "https://x/card"}
-    status, body = put("victim-1", {"files": [*files, external]})
+        # Then the update is refused: a version's files never change
+        assert (status, body["error"]["code"]) == (400, "VERSION_IMMUTABLE"), attempt
+    # And the stored entries sent back unchanged are accepted (nothing changes)
+    status, body = put("victim-1", {"files": files, "asset_brief_description": "same files"})
     assert status == 200
-    assert body["files"][: len(files)] == files
+    assert body["files"] == files
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def test_every_operation_documents_a_typed_answer_and_its_errors() -> None:
                 for code in success:
                     body = responses[code]["content"]["application/json"]["schema"]
                     assert "$ref" in body or "anyOf" in body, where  # a model, not an open object
-                if method in ("post", "put"):
+                if method in ("post", "put") and not path.endswith("/restore"):
                     assert "415" in responses, where
                     assert "requestBody" in operation, where
                 if "{" in path:

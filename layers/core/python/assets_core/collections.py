@@ -26,6 +26,19 @@ ASSETS = Collection(
     "asset_id",
     (TYPE_PATH, SUB_TYPE_PATH, TAG_PATH, API_ROUTE_PATH, "asset_uri", "asset_version"),
 )
+# Every version of every asset (the current one too), keyed "<asset_id>/<asset_version>"
+# (an asset_id holds no "/"), for reads of an earlier version and all_versions queries.
+VERSION_KEY = "version_key"
+ASSET_VERSIONS = Collection(
+    "asset_versions",
+    VERSION_KEY,
+    (TYPE_PATH, SUB_TYPE_PATH, TAG_PATH, API_ROUTE_PATH, "asset_id", "asset_version"),
+)
+# The server's bookkeeping inside an asset's and a version's document: the versions index,
+# aliases and deletion marks (``logic/versions.py``). Never shown, never sent by a client.
+REGISTRY_FIELD = "_registry"
+# Content stored once: one record per distinct sha256, naming its object and who holds it.
+BLOBS = Collection("blobs", "sha256", ("key", "refs"))
 # Spec 002's components, keyed by their unique URI.
 COMPONENTS = Collection(
     "components",

@@ -38,6 +38,8 @@ class Settings(BaseModel):
     # Upload status: empty means in-process fakeredis.
     redis_url: str = ""
     upload_status_ttl_days: int = Field(default=7, ge=1, le=365)
+    # How long a deleted asset or version stays restorable before the purge removes it.
+    retention_days: float = Field(default=7, ge=0, le=3650)
     # ZIP bundles.
     upload_max_bytes: int = Field(default=5 * 1024 * MIB, ge=1)
     direct_upload_max_bytes: int = Field(default=5 * MIB, ge=1)

@@ -59,6 +59,14 @@ class AlreadyExists(AppError):
     code = "ALREADY_EXISTS"
 
 
+class Conflict(AppError):
+    """The request cannot be applied to the record as it stands (a version that exists, a
+    restore of something not deleted)."""
+
+    status = HTTPStatus.CONFLICT
+    code = "CONFLICT"
+
+
 class RevisionConflict(AppError):
     """A conditional write found the record at another revision than the caller read: an
     ``If-Match`` that is no longer current, or a concurrent writer that came first."""

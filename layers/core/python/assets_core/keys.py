@@ -33,9 +33,10 @@ def manifest_key(name: str) -> str:
     return f"{MANIFEST_PREFIX}{name}.json"
 
 
-def archive_key(asset_id: str, revision: int, suffix: str = ".zip") -> str:
-    """The assembled ZIP of one revision of an asset (or, by ``suffix``, its build request
-    or failure)."""
+def archive_key(asset_id: str, revision: int | str, suffix: str = ".zip") -> str:
+    """The assembled ZIP of one revision of an asset (its current version's revision, or an
+    earlier version's label: ``VersionRead.label``), or, by ``suffix``, its build request or
+    failure."""
     return f"{ARCHIVE_PREFIX}{asset_id}/{revision}{suffix}"
 
 

@@ -137,12 +137,19 @@ API_GROUPS: tuple[ApiGroup, ...] = (
     ApiGroup(
         name="registry_write",
         prefix=REGISTRY,
-        description="Assets Registry: create, update and delete assets; read credentials",
+        description="Assets Registry: create, update, delete and restore assets; versions and "
+        "aliases; read credentials",
         routes=_routes(
             REGISTRY,
             ("POST", "/assets"),
             ("PUT", "/assets/{asset_id}"),
             ("DELETE", "/assets/{asset_id}"),
+            ("POST", "/assets/{asset_id}/restore"),
+            ("POST", "/assets/{asset_id}/versions"),
+            ("DELETE", "/assets/{asset_id}/versions/{version}"),
+            ("POST", "/assets/{asset_id}/versions/{version}/restore"),
+            ("PUT", "/assets/{asset_id}/aliases/{alias}"),
+            ("DELETE", "/assets/{asset_id}/aliases/{alias}"),
             ("GET", "/assets/{asset_id}/credentials"),
         ),
     ),
@@ -156,6 +163,8 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             REGISTRY,
             ("GET", "/assets"),
             ("GET", "/assets/{asset_id}"),
+            ("GET", "/assets/{asset_id}/versions"),
+            ("GET", "/assets/{asset_id}/versions/{version}"),
             ("GET", "/assets/{asset_id}/files"),
             ("GET", "/assets/{asset_id}/files/{path+}"),
             ("HEAD", "/assets/{asset_id}/files/{path+}"),
@@ -286,6 +295,14 @@ JANITOR = FunctionSpec(
     timeout_s=900,
     reserved_concurrency=3,  # two dead-letter settles and the daily sweep
 )
+PURGE = FunctionSpec(
+    name="purge",
+    description="Purges deleted assets and versions past RETENTION_DAYS and the content no "
+    "version holds (hourly); runs the one-off migration when invoked with action migrate",
+    memory_mb=512,
+    timeout_s=900,
+    reserved_concurrency=1,  # one run at a time: each purge step is idempotent, not parallel
+)
 # Outside the VPC: a function URL streams only from a function that is not VPC-attached.
 # It reads the manifest its signed link names and the files listed there, nothing else.
 DOWNLOAD = FunctionSpec(
@@ -322,7 +339,7 @@ DATABASE_USERS = FunctionSpec(
 
 def reserved_concurrency() -> int:
     """The executions the stack's functions reserve, together."""
-    specs = (INGEST, JANITOR, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
+    specs = (INGEST, JANITOR, PURGE, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
     return sum(g.reserved_concurrency for g in API_GROUPS) + sum(
         f.reserved_concurrency for f in specs
     )

@@ -49,8 +49,11 @@ class CallerScopedStore[S: DocumentStore]:
         private_records: bool,
         default_visibility: Callable[[], str] = lambda: PRIVATE,
         what: str = "record",
+        live: Mapping[str, Any] | None = None,
     ) -> None:
         self.unscoped = store
+        # What a record must match to be in any read or change at all (not soft-deleted).
+        self.live = dict(live or {})
         self.key_field = store.key_field
         self.private_records = private_records
         self.default_visibility = default_visibility
@@ -60,12 +63,15 @@ class CallerScopedStore[S: DocumentStore]:
 
     def where(self, query: Mapping[str, Any]) -> dict[str, Any]:
         """``query`` narrowed to the records the caller may see."""
-        condition = visible_to(current_caller()) if self.private_records else None
-        if condition is None:
-            return dict(query)
-        if not query:
-            return condition
-        return {"$and": [dict(query), condition]}
+        conditions = [dict(query)] if query else []
+        visible = visible_to(current_caller()) if self.private_records else None
+        if visible is not None:
+            conditions.append(visible)
+        if self.live:
+            conditions.append(dict(self.live))
+        if not conditions:
+            return {}
+        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.unscoped.find_one(self.where({self.key_field: key}))
@@ -161,7 +167,7 @@ class CallerScopedStore[S: DocumentStore]:
         them (so the write answers 'not found'); ``Forbidden`` when they see it but may not
         change it. Ownership never changes, so checking it before the write is safe."""
         caller = current_caller()
-        found = self.unscoped.get(key)
+        found = self.unscoped.find_one({self.key_field: key, **self.live})
         if found is None or (self.private_records and not sees(caller, found)):
             return None
         if not caller.may_change(found.get("created_by")):

@@ -45,6 +45,28 @@ from assets_core.stores.documents import read_only_calls
 # The paging query parameters every list route takes.
 Limit = Annotated[int | None, Query(description="Items per page (1-1000, default 100)")]
 Cursor = Annotated[str | None, Query(description="The next_cursor of the previous page")]
+VersionQuery = Annotated[
+    str | None,
+    Query(
+        max_length=1024,
+        description="A version of the asset, an alias, or latest (default: the current version)",
+    ),
+]
+AllVersions = Annotated[
+    str | None,
+    Query(description="true: match every live version of every asset, not only current ones"),
+]
+
+
+def all_versions(value: str | None) -> bool:
+    """The ``all_versions`` query parameter: true or false (absent: false)."""
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise InvalidInput("all_versions must be true or false.", code="INVALID_QUERY_PARAMETER")
+
+
 API_VERSION = "1.0.0"
 # How deeply arrays and objects may nest in any JSON the API reads: far beyond any document of
 # the specs (filters stop at 12), far below where a recursive parser overflows the stack.

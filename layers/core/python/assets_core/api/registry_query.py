@@ -12,17 +12,28 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.api.http import (
     ETAG,
+    AllVersions,
     Cursor,
     Limit,
+    VersionQuery,
+    all_versions,
     answers,
     head_answers,
+    json_response,
     redirect,
     versioned_response,
 )
-from assets_core.logic import assets, files
-from assets_core.models.responses import AssetPage, AssetRecord, FilePage, Redirect
+from assets_core.logic import assets, files, versions
+from assets_core.models.responses import (
+    AssetPage,
+    AssetRecord,
+    FilePage,
+    Redirect,
+    VersionPage,
+)
 from assets_core.pagination import PageRequest
-from assets_core.stores.factory import assets_store, objects
+from assets_core.ports import DocumentStore, Versioned
+from assets_core.stores.factory import assets_store, objects, versions_store
 
 router = Router()
 
@@ -30,28 +41,69 @@ router = Router()
 @router.get(
     "/assets", summary="List every asset", tags=["query"], responses=answers(200, AssetPage)
 )
-def list_assets(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
-    return assets.list_all(PageRequest.parse(limit, cursor), store=assets_store()).body()
+def list_assets(
+    limit: Limit = None, cursor: Cursor = None, all_versions: AllVersions = None
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return assets.list_all(page, store=_matched(all_versions)).body()
+
+
+def _matched(every_version: str | None) -> DocumentStore:
+    """Where a query looks: the assets' current versions, or (``all_versions=true``) every
+    live version of every asset."""
+    return versions_store() if all_versions(every_version) else assets_store()
+
+
+def _version_response(asset_id: str, version: str | None) -> Response[Any]:
+    """The asset (current version, with its ETag for a later If-Match) or the version that
+    ``version`` names."""
+    chosen = versions.read(asset_id, version, store=assets_store(), versions=versions_store())
+    if chosen.current:
+        return versioned_response(Versioned(chosen.document, chosen.revision))
+    return json_response(HTTPStatus.OK, chosen.document)
 
 
 @router.get(
     "/assets/<asset_id>",
-    summary="Get an asset by id",
+    summary="Get an asset by id (?version=: a version or alias)",
     tags=["query"],
     responses=answers(200, AssetRecord, headers=ETAG),
 )
-def get_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
-    return versioned_response(assets.read(asset_id, store=assets_store()))
+def get_asset(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
+    return _version_response(asset_id, version)
 
 
 @router.get(
     "/query/by-id/<asset_id>",
-    summary="Get an asset by id",
+    summary="Get an asset by id (?version=: a version or alias)",
     tags=["query"],
     responses=answers(200, AssetRecord, headers=ETAG),
 )
-def get_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
-    return versioned_response(assets.read(asset_id, store=assets_store()))
+def get_by_id(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
+    return _version_response(asset_id, version)
+
+
+@router.get(
+    "/assets/<asset_id>/versions",
+    summary="An asset's versions, newest first, with their aliases",
+    tags=["versions"],
+    responses=answers(200, VersionPage),
+)
+def list_versions(
+    asset_id: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    return versions.listing(asset_id, page, store=assets_store())
+
+
+@router.get(
+    "/assets/<asset_id>/versions/<version>",
+    summary="One version of an asset, by version or alias",
+    tags=["versions"],
+    responses=answers(200, AssetRecord),
+)
+def get_version(asset_id: Annotated[str, Path()], version: Annotated[str, Path()]) -> Response[Any]:
+    return _version_response(asset_id, version)
 
 
 @router.get(
@@ -61,10 +113,13 @@ def get_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
     responses=answers(200, AssetPage),
 )
 def get_by_type(
-    asset_type: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+    asset_type: Annotated[str, Path()],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    all_versions: AllVersions = None,
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
-    return assets.by_type(asset_type, page, store=assets_store()).body()
+    return assets.by_type(asset_type, page, store=_matched(all_versions)).body()
 
 
 @router.get(
@@ -74,10 +129,13 @@ def get_by_type(
     responses=answers(200, AssetPage),
 )
 def get_by_sub_type(
-    sub_type: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+    sub_type: Annotated[str, Path()],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    all_versions: AllVersions = None,
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
-    return assets.by_sub_type(sub_type, page, store=assets_store()).body()
+    return assets.by_sub_type(sub_type, page, store=_matched(all_versions)).body()
 
 
 @router.get(
@@ -87,10 +145,13 @@ def get_by_sub_type(
     responses=answers(200, AssetPage),
 )
 def get_by_tag(
-    tag: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+    tag: Annotated[str, Path()],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    all_versions: AllVersions = None,
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
-    return assets.by_tag(tag, page, store=assets_store()).body()
+    return assets.by_tag(tag, page, store=_matched(all_versions)).body()
 
 
 @router.get(
@@ -100,10 +161,17 @@ def get_by_tag(
     responses=answers(200, FilePage),
 )
 def list_files(
-    asset_id: Annotated[str, Path()], limit: Limit = None, cursor: Cursor = None
+    asset_id: Annotated[str, Path()],
+    limit: Limit = None,
+    cursor: Cursor = None,
+    version: VersionQuery = None,
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
-    return files.listing(asset_id, page, store=assets_store(), objects=objects())
+    return files.listing(asset_id, page, version, catalog=_catalog(), objects=objects())
+
+
+def _catalog() -> files.Catalog:
+    return files.Catalog(assets_store(), versions_store())
 
 
 FILES = "/files/"
@@ -132,11 +200,12 @@ FILE_HEADERS = {
     tags=["files"],
     responses=answers(307, Redirect, description="To a presigned, short-lived GET of the file"),
 )
-def get_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
+def get_file(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
     location = files.location(
         asset_id,
         _file_path(asset_id),
-        store=assets_store(),
+        version,
+        catalog=_catalog(),
         objects=objects(),
         expires_in=FILE_LINK_SECONDS,
     )
@@ -150,9 +219,9 @@ def get_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
     tags=["files"],
     responses=head_answers(FILE_HEADERS, "Never answered: every listed file is stored here"),
 )
-def head_file(asset_id: Annotated[str, Path()]) -> Response[Any]:
+def head_file(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
     described = files.descriptor(
-        asset_id, _file_path(asset_id), store=assets_store(), objects=objects()
+        asset_id, _file_path(asset_id), version, catalog=_catalog(), objects=objects()
     )
     return Response(status_code=HTTPStatus.OK, body="", headers=described)
 
@@ -167,12 +236,14 @@ BY_API_ROUTE = "/query/by-api-route/"
     tags=["query"],
     responses=answers(200, AssetPage),
 )
-def get_by_api_route(limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
+def get_by_api_route(
+    limit: Limit = None, cursor: Cursor = None, all_versions: AllVersions = None
+) -> dict[str, Any]:
     event = router.current_event
     params = event.raw_event.get("pathParameters") or {}
     route = params.get("route") or event.path.split(BY_API_ROUTE, 1)[1]
     page = PageRequest.parse(limit, cursor)
-    return assets.by_api_route(route, page, store=assets_store()).body()
+    return assets.by_api_route(route, page, store=_matched(all_versions)).body()
 
 
 @router.post(
@@ -185,6 +256,7 @@ def search(
     query: Annotated[dict[str, Any], Body(description="A filter of allowed operators")],
     limit: Limit = None,
     cursor: Cursor = None,
+    all_versions: AllVersions = None,
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
-    return assets.search(query, page, store=assets_store()).body()
+    return assets.search(query, page, store=_matched(all_versions)).body()

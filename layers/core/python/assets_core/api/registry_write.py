@@ -1,5 +1,6 @@
-"""The Assets Registry's write routes (spec 000), under /registry: create, update, delete;
-and the one read of an asset's write-only credentials, for its owner or an admin."""
+"""The Assets Registry's write routes (spec 000), under /registry: create, update, delete and
+restore; versions and aliases; and the one read of an asset's write-only credentials, for
+its owner or an admin."""
 
 from __future__ import annotations
 
@@ -7,17 +8,32 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
+from pydantic import BaseModel, ConfigDict, Field
 
 from assets_core.api.http import ETAG, answers, if_match, json_response, versioned_response
 from assets_core.config import get_settings
+from assets_core.errors import InvalidInput
 from assets_core.keys import stored_url
-from assets_core.logic import assets, credentials
+from assets_core.logic import assets, credentials, retention, versions
 from assets_core.models.asset import Asset, AssetUpdate
-from assets_core.models.responses import AssetCredentials, AssetDeleted, AssetRecord
+from assets_core.models.responses import (
+    AliasDeleted,
+    AliasSet,
+    AssetCredentials,
+    AssetDeleted,
+    AssetRecord,
+    VersionDeleted,
+)
 from assets_core.ports import etag_of
-from assets_core.stores.factory import assets_store, credentials_vault, objects
+from assets_core.stores.factory import (
+    assets_store,
+    blobs_store,
+    credentials_vault,
+    objects,
+    versions_store,
+)
 
 router = Router()
 
@@ -35,7 +51,11 @@ def bucket_url() -> str:
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     created = assets.create_for_client(
-        asset, store=assets_store(), bucket_url=bucket_url(), vault=credentials_vault()
+        asset,
+        store=assets_store(),
+        versions=versions_store(),
+        bucket_url=bucket_url(),
+        vault=credentials_vault(),
     )
     return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
 
@@ -53,6 +73,7 @@ def update_asset(
         asset_id,
         patch,
         store=assets_store(),
+        versions=versions_store(),
         bucket_url=bucket_url(),
         precondition=if_match(router),
         vault=credentials_vault(),
@@ -60,20 +81,127 @@ def update_asset(
     return versioned_response(updated)
 
 
+Purge = Annotated[
+    str | None,
+    Query(description="true (admins): remove the asset for good at once, not after retention"),
+]
+
+
 @router.delete(
     "/assets/<asset_id>",
-    summary="Delete an asset",
+    summary="Delete an asset (restorable for RETENTION_DAYS; ?purge=true: for good, admins)",
     tags=["assets"],
     responses=answers(200, AssetDeleted, 409),
 )
-def delete_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
+def delete_asset(asset_id: Annotated[str, Path()], purge: Purge = None) -> dict[str, Any]:
+    if purge not in (None, "true", "false"):
+        raise InvalidInput("purge must be true or false.", code="INVALID_QUERY_PARAMETER")
+    if purge == "true":
+        return retention.purge_now(asset_id, purge_catalog())
     return assets.delete(
         asset_id,
         store=assets_store(),
-        files=objects(),
+        versions=versions_store(),
+        retention_days=get_settings().retention_days,
         precondition=if_match(router),
+    )
+
+
+def purge_catalog() -> retention.Catalog:
+    return retention.Catalog(
+        assets_store(), versions_store(), blobs_store(), objects(), credentials_vault()
+    )
+
+
+@router.post(
+    "/assets/<asset_id>/restore",
+    summary="Restore a deleted asset with its versions and aliases (within RETENTION_DAYS)",
+    tags=["assets"],
+    responses=answers(200, AssetRecord, 409),
+)
+def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
+    return versions.restore_asset(asset_id, store=assets_store(), versions=versions_store())
+
+
+@router.post(
+    "/assets/<asset_id>/versions",
+    summary="Add a version (a complete asset document): it becomes the current one",
+    tags=["versions"],
+    responses=answers(201, AssetRecord, 409),
+)
+def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()]) -> Response[Any]:
+    added = assets.add_version(
+        asset_id,
+        asset,
+        store=assets_store(),
+        versions=versions_store(),
+        bucket_url=bucket_url(),
         vault=credentials_vault(),
     )
+    return json_response(HTTPStatus.CREATED, added)
+
+
+@router.delete(
+    "/assets/<asset_id>/versions/<version>",
+    summary="Delete one version (restorable for RETENTION_DAYS)",
+    tags=["versions"],
+    responses=answers(200, VersionDeleted, 409),
+)
+def delete_version(
+    asset_id: Annotated[str, Path()], version: Annotated[str, Path()]
+) -> dict[str, Any]:
+    return versions.delete_version(
+        asset_id,
+        version,
+        store=assets_store(),
+        versions=versions_store(),
+        retention_days=get_settings().retention_days,
+    )
+
+
+@router.post(
+    "/assets/<asset_id>/versions/<version>/restore",
+    summary="Restore a deleted version with its aliases (within RETENTION_DAYS)",
+    tags=["versions"],
+    responses=answers(200, VersionDeleted, 409),
+)
+def restore_version(
+    asset_id: Annotated[str, Path()], version: Annotated[str, Path()]
+) -> dict[str, Any]:
+    return versions.restore_version(
+        asset_id, version, store=assets_store(), versions=versions_store()
+    )
+
+
+class AliasTarget(BaseModel):
+    """The version an alias points at."""
+
+    model_config = ConfigDict(extra="forbid")
+    asset_version: str = Field(min_length=1, max_length=1024)
+
+
+@router.put(
+    "/assets/<asset_id>/aliases/<alias>",
+    summary="Set or move an alias to a version",
+    tags=["versions"],
+    responses=answers(200, AliasSet),
+)
+def set_alias(
+    asset_id: Annotated[str, Path()],
+    alias: Annotated[str, Path()],
+    target: Annotated[AliasTarget, Body()],
+) -> dict[str, Any]:
+    return versions.set_alias(asset_id, alias, target.asset_version, store=assets_store())
+
+
+@router.delete(
+    "/assets/<asset_id>/aliases/<alias>",
+    summary="Delete an alias",
+    tags=["versions"],
+    responses=answers(200, AliasDeleted),
+)
+def delete_alias(asset_id: Annotated[str, Path()], alias: Annotated[str, Path()]) -> dict[str, Any]:
+    return versions.delete_alias(asset_id, alias, store=assets_store())
 
 
 @router.get(

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from assets_core.api.http import (
+    VersionQuery,
     answers,
     form_or_json_body,
     json_response,
@@ -24,10 +25,16 @@ from assets_core.api.multipart import upload_body
 from assets_core.config import get_settings
 from assets_core.identity import current_caller
 from assets_core.logic import delivery, uploads
+from assets_core.logic.files import Catalog
 from assets_core.models.responses import DownloadStatus, Redirect, UploadStarted, UploadStatus
 from assets_core.routes import DOWNLOAD
 from assets_core.signing import signing_key
-from assets_core.stores.factory import assets_store, objects, upload_status_store
+from assets_core.stores.factory import (
+    assets_store,
+    objects,
+    upload_status_store,
+    versions_store,
+)
 
 UPLOAD = "/zip/upload"  # the route that also takes a small bundle as a form
 
@@ -132,9 +139,13 @@ def delivery_options() -> delivery.Options:
         **answers(202, DownloadStatus, description="A large ZIP is being assembled: poll"),
     },
 )
-def download_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
+def download_asset(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
     answer = delivery.deliver(
-        asset_id, store=assets_store(), objects=objects(), options=delivery_options()
+        asset_id,
+        version,
+        catalog=Catalog(assets_store(), versions_store()),
+        objects=objects(),
+        options=delivery_options(),
     )
     if answer.location is None:
         return json_response(HTTPStatus.ACCEPTED, answer.body, {"Cache-Control": "no-store"})
@@ -147,8 +158,14 @@ def download_asset(asset_id: Annotated[str, Path()]) -> Response[Any]:
     tags=["zip"],
     responses=answers(200, DownloadStatus),
 )
-def download_status(asset_id: Annotated[str, Path()]) -> Response[Any]:
+def download_status(
+    asset_id: Annotated[str, Path()], version: VersionQuery = None
+) -> Response[Any]:
     body = delivery.status(
-        asset_id, store=assets_store(), objects=objects(), options=delivery_options()
+        asset_id,
+        version,
+        catalog=Catalog(assets_store(), versions_store()),
+        objects=objects(),
+        options=delivery_options(),
     )
     return json_response(HTTPStatus.OK, body, {"Cache-Control": "no-store"})

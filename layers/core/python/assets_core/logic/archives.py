@@ -64,9 +64,9 @@ class ArchiveState:
 
 
 def state(
-    objects: ObjectStore, asset_id: str, revision: int, now: datetime | None = None
+    objects: ObjectStore, asset_id: str, revision: int | str, now: datetime | None = None
 ) -> ArchiveState:
-    """Where the archive of this revision stands."""
+    """Where the archive of this revision (or version label, ``Manifest.label``) stands."""
     built = objects.head(archive_key(asset_id, revision))
     if built is not None:
         return ArchiveState(READY, built.size)
@@ -86,14 +86,12 @@ def request(objects: ObjectStore, manifest: Manifest, now: datetime | None = Non
     """The archive's state, queueing its build when there is none (or the last one failed).
     Of requests racing to queue it, one writes the build request (a conditional write) and
     the others find it building."""
-    current = state(objects, manifest.asset_id, manifest.revision, now)
+    current = state(objects, manifest.asset_id, manifest.label, now)
     if current.status == READY or current.status == BUILDING:
         return current
-    request_key = archive_key(manifest.asset_id, manifest.revision, ARCHIVE_REQUEST_SUFFIX)
+    request_key = archive_key(manifest.asset_id, manifest.label, ARCHIVE_REQUEST_SUFFIX)
     if current.failed:  # a retry: clear what the failure left
-        objects.delete(
-            [request_key, archive_key(manifest.asset_id, manifest.revision, FAILED_SUFFIX)]
-        )
+        objects.delete([request_key, archive_key(manifest.asset_id, manifest.label, FAILED_SUFFIX)])
     objects.put_new(request_key, manifest.to_json(), "application/json")
     return ArchiveState(BUILDING)
 
@@ -181,7 +179,7 @@ def build(objects: ObjectStore, manifest: Manifest, *, threads: int = THREADS) -
     """Assemble the manifest's ZIP at its archive key; its size. ``BuildFailed`` when a
     stored object is missing or its bytes do not match the CRC-32 recorded for them (nothing
     is left behind)."""
-    key = archive_key(manifest.asset_id, manifest.revision)
+    key = archive_key(manifest.asset_id, manifest.label)
     parts = plan_parts(layout(manifest.entries, manifest.modified))
     if len(parts) > MAX_PARTS:
         raise BuildFailed(
@@ -262,17 +260,17 @@ def run(objects: ObjectStore, request_key: str, *, build_with: Callable[..., int
         log.error("Dropped the build request %s: it is not a manifest", request_key)
         objects.delete([request_key])
         return f"failed: {exc}"
-    if archive_key(manifest.asset_id, manifest.revision, ARCHIVE_REQUEST_SUFFIX) != request_key:
+    if archive_key(manifest.asset_id, manifest.label, ARCHIVE_REQUEST_SUFFIX) != request_key:
         objects.delete([request_key])
         return "failed: the request's key does not name its manifest"
-    if objects.head(archive_key(manifest.asset_id, manifest.revision)) is None:
+    if objects.head(archive_key(manifest.asset_id, manifest.label)) is None:
         try:
             size = build_with(objects, manifest)
         except BuildFailed as exc:
             reason = str(exc)
             log.warning("The archive of %s failed: %s", request_key, reason)
             objects.put(
-                archive_key(manifest.asset_id, manifest.revision, FAILED_SUFFIX),
+                archive_key(manifest.asset_id, manifest.label, FAILED_SUFFIX),
                 reason.encode(),
                 "text/plain; charset=utf-8",
             )

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from assets_core.collections import API_ROUTE_PATH, SUB_TYPE_PATH, TAG_PATH, TYPE_PATH
+from assets_core.collections import (
+    API_ROUTE_PATH,
+    REGISTRY_FIELD,
+    SUB_TYPE_PATH,
+    TAG_PATH,
+    TYPE_PATH,
+    VERSION_KEY,
+)
 from assets_core.errors import (
     AlreadyExists,
     InvalidFilter,
@@ -17,8 +23,8 @@ from assets_core.errors import (
     where_and_why,
 )
 from assets_core.filters import validate_filter
-from assets_core.identity import without_server_fields
-from assets_core.keys import ASSETS_PREFIX, points_into
+from assets_core.identity import current_caller, now_iso, stamp_of, without_server_fields
+from assets_core.keys import points_into
 from assets_core.logic.credentials import (
     CREDENTIALS,
     REDACTED,
@@ -30,6 +36,21 @@ from assets_core.logic.credentials import (
     shown,
 )
 from assets_core.logic.revisions import Precondition, insert_new, modify
+from assets_core.logic.versions import (
+    VERSIONS_ROUTE,
+    current_entry,
+    delete_asset,
+    entry_of,
+    index_of,
+    mirror_current,
+    new_ref,
+    raw,
+    resolve,
+)
+from assets_core.logic.versions import (
+    add as add_to,
+)
+from assets_core.logic.versions import read as read_version
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import DocumentStore, Vault, Versioned
 from assets_core.scoping import unscoped
@@ -53,13 +74,68 @@ def _not_found(asset_id: str) -> NotFound:
 
 
 def create_for_client(
-    asset: Asset, *, store: DocumentStore, bucket_url: str, vault: Vault | None = None
+    asset: Asset,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore,
+    bucket_url: str,
+    vault: Vault | None = None,
 ) -> dict[str, Any]:
     """A client's new asset: as ``create``, once no file entry points into the deployment's
     bucket (``bucket_url``, ``s3://<bucket>/``), where only ingest writes."""
     document = asset.document()
     check_file_pointers(document["files"], bucket_url=bucket_url, stored=[])
-    return _insert(document, store, vault)
+    return _insert(document, store, versions, vault)
+
+
+def add_version(
+    asset_id: str,
+    asset: Asset,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore,
+    bucket_url: str,
+    vault: Vault | None = None,
+) -> dict[str, Any]:
+    """A client's new version of an asset (``versions.add``): its document names the same
+    asset_id, points no file into the bucket, and becomes the current version."""
+    document = asset.document()
+    if document["asset_id"] != asset_id:
+        raise InvalidInput(
+            f"The body's asset_id '{document['asset_id']}' is not the path's '{asset_id}'.",
+            code="FIELD_READ_ONLY",
+        )
+    check_file_pointers(document["files"], bucket_url=bucket_url, stored=[])
+    changeable = getattr(store, "changeable", None)
+    if changeable is not None and changeable(asset_id) is None:
+        raise _not_found(asset_id)  # before a secret is written for a write that cannot be
+    written = seal(document, vault)
+    with discarded_unless_kept(written, vault):
+        return add_to(asset_id, document, store=store, versions=versions)
+
+
+def add_uploaded(
+    asset: Asset,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore,
+    ref: str,
+    upload_id: str,
+    vault: Vault | None = None,
+) -> dict[str, Any]:
+    """An uploaded bundle's new version of an existing asset (ingest has stored its files
+    and holds their content by ``ref``)."""
+    document = asset.document()
+    written = seal(document, vault)
+    with discarded_unless_kept(written, vault):
+        return add_to(
+            str(document["asset_id"]),
+            document,
+            store=store,
+            versions=versions,
+            ref=ref,
+            upload_id=upload_id,
+        )
 
 
 def check_file_pointers(
@@ -95,46 +171,113 @@ def _canonical(entry: dict[str, Any]) -> str:
     return json.dumps(entry, sort_keys=True, separators=(",", ":"))
 
 
-def create(asset: Asset, *, store: DocumentStore, vault: Vault | None = None) -> dict[str, Any]:
-    """Register a new asset; ``AssetExists`` when its id is taken. With a vault, its
-    credentials go into a secret of their own (``credentials.seal``)."""
-    return _insert(asset.document(), store, vault)
+def create(
+    asset: Asset,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore,
+    vault: Vault | None = None,
+    ref: str | None = None,
+    upload_id: str | None = None,
+) -> dict[str, Any]:
+    """Register a new asset with its first version; ``AssetExists`` when its id is taken
+    (``AssetDeleted`` while a deleted asset holds it). With a vault, its credentials go into
+    a secret of their own (``credentials.seal``). ``ref`` holds its stored content."""
+    return _insert(asset.document(), store, versions, vault, ref=ref, upload_id=upload_id)
 
 
-def _insert(document: dict[str, Any], store: DocumentStore, vault: Vault | None) -> dict[str, Any]:
+class AssetDeleted(AlreadyExists):
+    code = "ASSET_DELETED"
+
+
+def _insert(
+    document: dict[str, Any],
+    store: DocumentStore,
+    versions: DocumentStore,
+    vault: Vault | None,
+    *,
+    ref: str | None = None,
+    upload_id: str | None = None,
+) -> dict[str, Any]:
+    asset_id = str(document["asset_id"])
+    entry = entry_of(
+        document,
+        ref=ref or new_ref(asset_id, str(document["asset_version"])),
+        by=stamp_of(current_caller()),
+        at=now_iso(),
+        upload_id=upload_id,
+    )
+    document[REGISTRY_FIELD] = {"versions": [entry], "aliases": {}}
     written = seal(document, vault)
     with discarded_unless_kept(written, vault):
-        stored = insert_new(
-            store,
-            document,
-            lambda: AssetExists(
-                f"An asset with asset_id '{document['asset_id']}' already exists; "
-                "update it with PUT or choose another id."
-            ),
-        )
+        stored = insert_new(store, document, lambda: _taken(asset_id, store))
+    mirror_current(versions, stored)
     return shown(stored)
 
 
-def get(asset_id: str, *, store: DocumentStore) -> dict[str, Any]:
-    """The stored asset with this id."""
-    found = store.get(asset_id)
-    if found is None:
-        raise _not_found(asset_id)
-    return shown(found)
+def _taken(asset_id: str, store: DocumentStore) -> AlreadyExists:
+    found = unscoped(store).get(asset_id)
+    if found is not None and index_of(found).get("deleted_at"):
+        return AssetDeleted(
+            f"The asset_id '{asset_id}' belongs to a deleted asset, kept until "
+            f"{index_of(found).get('purge_after')}: restore it with POST /registry/assets/"
+            f"{asset_id}/restore, or choose another id."
+        )
+    return AssetExists(
+        f"An asset with asset_id '{asset_id}' already exists; add a version with "
+        f"{VERSIONS_ROUTE.format(asset_id=asset_id)}, update its metadata with PUT, or choose "
+        "another id."
+    )
 
 
-def find_by_id(asset_id: str, *, store: DocumentStore) -> dict[str, Any] | None:
-    """The stored asset with this id, or None."""
-    found = store.get(asset_id)
-    return None if found is None else shown(found)
+def get(
+    asset_id: str,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore | None = None,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """The stored asset with this id: its current version, or the one ``version`` names."""
+    return read(asset_id, store=store, versions=versions, version=version).document
 
 
-def read(asset_id: str, *, store: DocumentStore) -> Versioned:
-    """The stored asset with this id, and its revision (the ETag)."""
-    found = store.read(asset_id)
-    if found is None:
-        raise _not_found(asset_id)
-    return Versioned(shown(found.document), found.revision)
+def find_by_id(
+    asset_id: str,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore | None = None,
+    version: str | None = None,
+) -> dict[str, Any] | None:
+    """As ``get``, or None when there is no such asset or version."""
+    try:
+        return get(asset_id, store=store, versions=versions, version=version)
+    except NotFound:
+        return None
+
+
+def read(
+    asset_id: str,
+    *,
+    store: DocumentStore,
+    versions: DocumentStore | None = None,
+    version: str | None = None,
+) -> Versioned:
+    """The stored asset with this id (its current version, or the one ``version`` names: a
+    version, an alias or ``latest``), and its revision (the ETag)."""
+    if version is None or versions is None:
+        found = store.read(asset_id)
+        if found is None:
+            raise _not_found(asset_id)
+        if version is not None:
+            index = index_of(found.document)
+            if resolve(asset_id, index, version) is not current_entry(index):
+                raise NotFound(
+                    f"The version '{version[:200]}' of '{asset_id}' is not readable here.",
+                    code="VERSION_NOT_FOUND",
+                )
+        return Versioned(shown(found.document), found.revision)
+    chosen = read_version(asset_id, version, store=store, versions=versions)
+    return Versioned(chosen.document, chosen.revision)
 
 
 def exists(asset_id: str, *, store: DocumentStore) -> bool:
@@ -146,15 +289,17 @@ def update(
     patch: AssetUpdate,
     *,
     store: DocumentStore,
+    versions: DocumentStore,
     bucket_url: str,
     precondition: Precondition | None = None,
     vault: Vault | None = None,
 ) -> Versioned:
-    """Change the fields sent; the result must still be a valid asset, and the id stays, and
-    so do the file entries of its stored files (``check_file_pointers``).
-    Written over the revision read (``If-Match`` when given), so no concurrent change is
-    lost; the stored document and its new revision. New credentials go into a new secret of
-    the vault, and the one they replace is deleted once the document no longer names it."""
+    """Change the fields sent of the asset's current version; the result must still be a
+    valid asset, and the id, the version and its files stay (a new version is added through
+    the versions route). Written over the revision read (``If-Match`` when given), so no
+    concurrent change is lost; the stored document and its new revision. New credentials go
+    into a new secret of the vault, and the one they replace is deleted once the document no
+    longer names it."""
     changes = patch.changes()
     if changes.get(CREDENTIALS) == REDACTED:
         del changes[CREDENTIALS]  # what a read showed, sent back: the stored ones stay
@@ -171,11 +316,14 @@ def update(
     replaced: list[dict[str, Any]] = []  # the document each write replaced (the last stays)
 
     def write(current: Versioned) -> dict[str, Any]:
+        _check_version_kept(asset_id, changes, current.document)
         if "files" in changes:
             stored = current.document.get("files") or []
             check_file_pointers(changes["files"] or [], bucket_url=bucket_url, stored=stored)
         before = {
-            k: v for k, v in without_server_fields(current.document).items() if k != SECRET_REF
+            k: v
+            for k, v in without_server_fields(current.document).items()
+            if k not in (SECRET_REF, REGISTRY_FIELD)
         }
         try:
             merged = Asset.model_validate({**before, **changes})
@@ -185,6 +333,7 @@ def update(
             ) from exc
         document = merged.document()
         carry(document, current.document, sealed)
+        document[REGISTRY_FIELD] = index_of(current.document)
         if not store.replace(asset_id, document, revision=current.revision):
             raise _not_found(asset_id)
         replaced[:] = [current.document]
@@ -202,7 +351,29 @@ def update(
         )
     if CREDENTIALS in changes and replaced:
         forget(replaced[0], vault)
+    mirror_current(versions, document)
+    if replaced and replaced[0].get("visibility") != document.get("visibility"):
+        # A version's visibility is its asset's: the earlier versions' copies follow.
+        raw(versions).update_many(
+            {"asset_id": asset_id}, {"$set": {"visibility": document.get("visibility")}}
+        )
     return Versioned(shown(document), revision)
+
+
+# What a version fixes: a new value of one of these is a new version.
+VERSION_FIELDS = ("asset_version", "asset_file_ids", "files")
+
+
+def _check_version_kept(asset_id: str, changes: dict[str, Any], stored: dict[str, Any]) -> None:
+    """An update edits the current version's metadata; its version and files stay."""
+    for name in VERSION_FIELDS:
+        if name in changes and changes[name] != stored.get(name):
+            raise InvalidInput(
+                f"{name} cannot change by PUT: a version's files are immutable. Add a new "
+                f"version with {VERSIONS_ROUTE.format(asset_id=asset_id)} (or upload a bundle "
+                "with a new asset_version).",
+                code="VERSION_IMMUTABLE",
+            )
 
 
 def _seal_for_update(
@@ -222,75 +393,23 @@ def _seal_for_update(
     return sealed, seal(sealed, vault)
 
 
-class StoredFiles(Protocol):
-    def key_of(self, url: str) -> str | None: ...
-    def delete(self, keys: Iterable[str]) -> None: ...
-
-
 def delete(
     asset_id: str,
     *,
     store: DocumentStore,
-    files: StoredFiles | None = None,
+    versions: DocumentStore,
+    retention_days: float,
     precondition: Precondition | None = None,
-    vault: Vault | None = None,
 ) -> dict[str, Any]:
-    """Remove the asset, its embedded metadata, its credentials' secret and, given the object
-    store, the stored objects its files point to (see ``owned_keys``); with ``If-Match``,
-    only while the asset is at a revision it names."""
-
-    def remove(current: Versioned) -> dict[str, Any]:
-        # At the revision read, always: the document deleted is the one whose secret and
-        # files are removed after it (a change in between makes this read again).
-        if not store.delete(asset_id, revision=current.revision):
-            raise _not_found(asset_id)
-        return current.document
-
-    document, _ = modify(
-        store,
+    """Soft-delete the asset (``versions.delete_asset``): hidden from every read at once,
+    restorable for ``retention_days``; with ``If-Match``, only at a revision it names."""
+    return delete_asset(
         asset_id,
-        remove,
+        store=store,
+        versions=versions,
+        retention_days=retention_days,
         precondition=precondition,
-        missing=lambda: _not_found(asset_id),
-        what=f"The asset '{asset_id}'",
     )
-    forget(document, vault)
-    if files is not None:
-        keys = owned_keys(document, files=files, store=store)
-        if keys:
-            files.delete(keys)
-    return {"success": True, "asset_id": asset_id, "deleted": True}
-
-
-def owned_keys(document: dict[str, Any], *, files: StoredFiles, store: DocumentStore) -> list[str]:
-    """The keys of this bucket that the document's files point to under the asset's own
-    prefix (``assets/<asset_id>/``, where ingest stores them), less any that another stored
-    document still names: a bundle may keep an ``s3://`` URL as an external reference."""
-    prefix = f"{ASSETS_PREFIX}{document['asset_id']}/"
-    by_url: dict[str, str] = {}
-    for url in _file_urls(document):
-        key = files.key_of(url)
-        if key and key.startswith(prefix) and ".." not in key.split("/"):
-            by_url[url] = key
-    left = set(by_url)
-    while left:  # each answer names at least one URL still left, so this ends
-        others = unscoped(store).find(  # any other record, whoever may see it
-            {
-                "asset_id": {"$ne": document["asset_id"]},
-                "files.asset_file_url": {"$in": sorted(left)},
-            }
-        )
-        named = {url for other in others for url in _file_urls(other)} & left
-        if not named:
-            break
-        left -= named
-    return sorted(by_url[url] for url in left)
-
-
-def _file_urls(document: dict[str, Any]) -> list[str]:
-    entries = document.get("files") or []
-    urls = [entry.get("asset_file_url") for entry in entries if isinstance(entry, dict)]
-    return [url for url in urls if isinstance(url, str)]
 
 
 def by_type(asset_type: str, page: PageRequest, *, store: DocumentStore) -> Page:
@@ -322,6 +441,10 @@ def search(query: Any, page: PageRequest, *, store: DocumentStore) -> Page:
     return _shown_page(store.find_page(checked, page))
 
 
+# Paths no filter may name: the credentials and the server's bookkeeping.
+HIDDEN_PATHS = (CREDENTIALS, SECRET_REF, REGISTRY_FIELD, VERSION_KEY)
+
+
 def _refuse_secret_paths(query: Any) -> None:
     """A filter may not name the write-only credentials (or a field in them): matching on
     them would read them back one guess at a time."""
@@ -330,9 +453,10 @@ def _refuse_secret_paths(query: Any) -> None:
             _refuse_secret_paths(item)
     elif isinstance(query, dict):
         for key, value in query.items():
-            if isinstance(key, str) and key.split(".", 1)[0] in (CREDENTIALS, SECRET_REF):
+            if isinstance(key, str) and key.split(".", 1)[0] in HIDDEN_PATHS:
                 raise InvalidFilter(
-                    f"{CREDENTIALS} is write-only: a filter cannot name it or its fields.",
+                    f"'{key.split('.', 1)[0]}' is not searchable: {CREDENTIALS} is write-only, "
+                    "and the others are the server's own.",
                     code="FIELD_NOT_SEARCHABLE",
                 )
             _refuse_secret_paths(value)

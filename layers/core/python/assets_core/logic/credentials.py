@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from assets_core.collections import REGISTRY_FIELD, VERSION_KEY
 from assets_core.errors import AppError, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from assets_core.identity import current_caller
 from assets_core.ports import DocumentStore, Vault
@@ -24,12 +25,16 @@ REDACTED = {"redacted": True}
 MAX_BYTES = 65_536
 
 
+# What a stored asset holds for the server alone: never in a read.
+HIDDEN = (SECRET_REF, REGISTRY_FIELD, VERSION_KEY)
+
+
 def shown(document: dict[str, Any]) -> dict[str, Any]:
     """A stored asset as every read answers it: credentials, when set, as ``REDACTED``, and
-    never the vault's reference."""
-    if document.get(CREDENTIALS) is None and SECRET_REF not in document:
+    never the vault's reference or the server's bookkeeping (versions index, version key)."""
+    if document.get(CREDENTIALS) is None and not any(name in document for name in HIDDEN):
         return document
-    answer = {name: value for name, value in document.items() if name != SECRET_REF}
+    answer = {name: value for name, value in document.items() if name not in HIDDEN}
     if answer.get(CREDENTIALS) is not None:
         answer[CREDENTIALS] = dict(REDACTED)
     return answer

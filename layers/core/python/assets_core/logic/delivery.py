@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import quote
 
 from assets_core.keys import archive_key, manifest_key
-from assets_core.logic import archives, assets
+from assets_core.logic import archives
 from assets_core.logic.downloads import Manifest, manifest_of, new_manifest_name
-from assets_core.ports import DocumentStore, ObjectStore
+from assets_core.logic.files import Catalog
+from assets_core.ports import ObjectStore
 from assets_core.routes import REGISTRY
 from assets_core.signing import signed_link
 
@@ -35,24 +36,40 @@ class Options:
     stream_max_bytes: int
 
 
-def status_url(asset_id: str) -> str:
-    return f"{download_path(asset_id)}/status"
+def status_url(asset_id: str, version: str | None = None) -> str:
+    return _with_version(f"{download_path(asset_id)}/status", version)
 
 
-def download_path(asset_id: str) -> str:
-    return f"{REGISTRY}/zip/download/{quote(asset_id, safe='')}"
+def download_path(asset_id: str, version: str | None = None) -> str:
+    return _with_version(f"{REGISTRY}/zip/download/{quote(asset_id, safe='')}", version)
 
 
-def _manifest(asset_id: str, store: DocumentStore, objects: ObjectStore) -> Manifest:
-    current = assets.read(asset_id, store=store)  # 404 for an asset the caller cannot see
-    return manifest_of(current.document, current.revision, objects)
+def _with_version(path: str, version: str | None) -> str:
+    return path if version is None else f"{path}?version={quote(version, safe='')}"
+
+
+def _manifest(
+    asset_id: str, version: str | None, catalog: Catalog, objects: ObjectStore
+) -> tuple[Manifest, str | None]:
+    """The manifest of the version asked for (404 for an asset or version the caller cannot
+    see), and the version to name in links (None for the current one)."""
+    chosen = catalog.read(asset_id, version)
+    label = chosen.label
+    manifest = manifest_of(chosen.document, chosen.revision, objects, label=label)
+    return manifest, None if chosen.current else chosen.version
 
 
 def deliver(
-    asset_id: str, *, store: DocumentStore, objects: ObjectStore, options: Options
+    asset_id: str,
+    version: str | None = None,
+    *,
+    catalog: Catalog,
+    objects: ObjectStore,
+    options: Options,
 ) -> Delivery:
-    """Where the caller fetches the ZIP of the asset's current revision."""
-    manifest = _manifest(asset_id, store, objects)
+    """Where the caller fetches the ZIP of the asset's current version (or of the one
+    ``version`` names)."""
+    manifest, named = _manifest(asset_id, version, catalog, objects)
     if manifest.zip_size <= options.stream_max_bytes:
         key = manifest_key(new_manifest_name())
         objects.put(key, manifest.to_json(), "application/json")
@@ -67,29 +84,36 @@ def deliver(
     archive = archives.request(objects, manifest)
     if archive.status == archives.READY:
         location = objects.presigned_get(
-            archive_key(asset_id, manifest.revision),
+            archive_key(asset_id, manifest.label),
             expires_in=options.ttl_seconds,
             filename=f"{asset_id}.zip",
             content_type="application/zip",
         )
         return Delivery(location, {})
-    return Delivery(None, _status_body(manifest, archive.status))
+    return Delivery(None, _status_body(manifest, named, archive.status))
 
 
 def status(
-    asset_id: str, *, store: DocumentStore, objects: ObjectStore, options: Options
+    asset_id: str,
+    version: str | None = None,
+    *,
+    catalog: Catalog,
+    objects: ObjectStore,
+    options: Options,
 ) -> dict[str, Any]:
     """Whether the asset's ZIP can be fetched now: ``ready`` (a stream is always ready),
     ``building``, ``failed: <reason>`` (the next download request retries) or ``absent``
     (no download was requested yet)."""
-    manifest = _manifest(asset_id, store, objects)
+    manifest, named = _manifest(asset_id, version, catalog, objects)
     if manifest.zip_size <= options.stream_max_bytes:
-        return _status_body(manifest, archives.READY, STREAM)
-    archive = archives.state(objects, asset_id, manifest.revision)
-    return _status_body(manifest, archive.status)
+        return _status_body(manifest, named, archives.READY, STREAM)
+    archive = archives.state(objects, asset_id, manifest.label)
+    return _status_body(manifest, named, archive.status)
 
 
-def _status_body(manifest: Manifest, state: str, delivery: str = ARCHIVE) -> dict[str, Any]:
+def _status_body(
+    manifest: Manifest, version: str | None, state: str, delivery: str = ARCHIVE
+) -> dict[str, Any]:
     return {
         "success": True,
         "asset_id": manifest.asset_id,
@@ -97,6 +121,6 @@ def _status_body(manifest: Manifest, state: str, delivery: str = ARCHIVE) -> dic
         "status": state,
         "delivery": delivery,
         "size": manifest.zip_size,
-        "status_url": status_url(manifest.asset_id),
-        "download_url": download_path(manifest.asset_id),
+        "status_url": status_url(manifest.asset_id, version),
+        "download_url": download_path(manifest.asset_id, version),
     }

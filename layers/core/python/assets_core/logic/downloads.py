@@ -74,6 +74,13 @@ class Manifest:
     modified: datetime  # naive UTC: every member's time, in the stream and the archive
     files: tuple[Entry, ...]
     document: bytes
+    # Names this state of the version among the asset's archives: the revision for the
+    # current version, else ``VersionRead.label``.
+    version_label: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.version_label or str(self.revision)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -98,6 +105,7 @@ class Manifest:
                     for f in self.files
                 ],
                 "document": self.document.decode(),
+                "label": self.label,
             },
             separators=(",", ":"),
         ).encode()
@@ -116,6 +124,7 @@ class Manifest:
                 modified=datetime.fromisoformat(str(raw["modified"])),
                 files=files,
                 document=str(raw["document"]).encode(),
+                version_label=str(raw.get("label") or ""),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ManifestInvalid(f"not a download manifest: {exc}") from None
@@ -132,7 +141,11 @@ def new_manifest_name() -> str:
 
 
 def manifest_of(
-    asset: dict[str, Any], revision: int, objects: ReadableObjects, now: datetime | None = None
+    asset: dict[str, Any],
+    revision: int,
+    objects: ReadableObjects,
+    now: datetime | None = None,
+    label: str = "",
 ) -> Manifest:
     """The manifest of the asset as read (the shown document, at ``revision``). A file whose
     entry lacks its size or CRC-32 (none that ingest wrote) is measured from the store."""
@@ -144,7 +157,7 @@ def manifest_of(
         files.append(Entry(item["path"], size, crc, key=item["key"]))
     modified = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     document = json.dumps(asset, indent=2).encode()
-    return Manifest(str(asset["asset_id"]), revision, modified, tuple(files), document)
+    return Manifest(str(asset["asset_id"]), revision, modified, tuple(files), document, label)
 
 
 def _measure(objects: ReadableObjects, key: str) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from assets_core.errors import InvalidInput, NotFound
 from assets_core.keys import content_disposition
-from assets_core.logic import assets
+from assets_core.logic import versions as versioning
 from assets_core.logic.downloads import stored_files
 from assets_core.logic.names import unsafe_name
 from assets_core.pagination import Page, PageRequest, take_page
@@ -32,11 +32,28 @@ def _described(item: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]
     }
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """Where an asset's versions are read: the assets (current versions) and every version."""
+
+    assets: DocumentStore
+    versions: DocumentStore
+
+    def read(self, asset_id: str, version: str | None) -> versioning.VersionRead:
+        return versioning.read(asset_id, version, store=self.assets, versions=self.versions)
+
+
 def listing(
-    asset_id: str, page: PageRequest, *, store: DocumentStore, objects: ObjectStore
+    asset_id: str,
+    page: PageRequest,
+    version: str | None = None,
+    *,
+    catalog: Catalog,
+    objects: ObjectStore,
 ) -> dict[str, Any]:
-    """The stored files of the asset's current version, by path, a page at a time."""
-    current = assets.read(asset_id, store=store)
+    """The stored files of the asset's current version (or the one ``version`` names), by
+    path, a page at a time."""
+    current = catalog.read(asset_id, version)
     items = sorted(stored_files(current.document, objects), key=lambda item: item["path"])
 
     def after_cursor() -> Iterator[dict[str, Any]]:
@@ -45,7 +62,12 @@ def listing(
                 yield _described(item, current.document)
 
     found: Page = take_page(after_cursor(), page.limit, "path")
-    return {"asset_id": asset_id, "revision": current.revision, **found.body()}
+    return {
+        "asset_id": asset_id,
+        "asset_version": current.version,
+        "revision": current.revision,
+        **found.body(),
+    }
 
 
 @dataclass(frozen=True)
@@ -60,13 +82,15 @@ class StoredFile:
         return self.path.rsplit("/", 1)[-1]
 
 
-def find(asset_id: str, path: str, *, store: DocumentStore, objects: ObjectStore) -> StoredFile:
-    """One stored file of the asset by its path: 400 for a path that could escape a folder,
-    404 for an unknown asset or path."""
+def find(
+    asset_id: str, path: str, version: str | None, *, catalog: Catalog, objects: ObjectStore
+) -> StoredFile:
+    """One stored file of the asset's version by its path: 400 for a path that could escape a
+    folder, 404 for an unknown asset, version or path."""
     reason = unsafe_name(path)
     if reason is not None:
         raise InvalidInput(f"Not a file path: {reason}.", code="INVALID_FILE_PATH")
-    current = assets.read(asset_id, store=store)
+    current = catalog.read(asset_id, version)
     for item in stored_files(current.document, objects):
         if item["path"] == path:
             return StoredFile(
@@ -79,21 +103,32 @@ def find(asset_id: str, path: str, *, store: DocumentStore, objects: ObjectStore
 
 
 def location(
-    asset_id: str, path: str, *, store: DocumentStore, objects: ObjectStore, expires_in: int
+    asset_id: str,
+    path: str,
+    version: str | None = None,
+    *,
+    catalog: Catalog,
+    objects: ObjectStore,
+    expires_in: int,
 ) -> str:
     """A short-lived presigned GET of exactly that file, answered with its name."""
-    stored = find(asset_id, path, store=store, objects=objects)
+    stored = find(asset_id, path, version, catalog=catalog, objects=objects)
     return objects.presigned_get(
         stored.key, expires_in=expires_in, filename=stored.filename, content_type=stored.mime_type
     )
 
 
 def descriptor(
-    asset_id: str, path: str, *, store: DocumentStore, objects: ObjectStore
+    asset_id: str,
+    path: str,
+    version: str | None = None,
+    *,
+    catalog: Catalog,
+    objects: ObjectStore,
 ) -> dict[str, str]:
     """What ``HEAD`` answers of the file: size and time as the object store holds it, its
     type, name and SHA-256 as the registry recorded them."""
-    stored = find(asset_id, path, store=store, objects=objects)
+    stored = find(asset_id, path, version, catalog=catalog, objects=objects)
     head = objects.head(stored.key)
     if head is None:
         raise NotFound(f"The file '{path}' is no longer stored.", code="FILE_NOT_FOUND")

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from threading import Event, Thread
 from typing import Any
 
-from assets_core.errors import AlreadyExists, AppError, ObjectRefused
+from assets_core.errors import (
+    AlreadyExists,
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ObjectRefused,
+)
 from assets_core.identity import current_caller
 from assets_core.keys import ASSETS_PREFIX
 from assets_core.logic import assets
@@ -29,9 +36,11 @@ from assets_core.logic.bundles import (
     plan_files,
     validate_document,
 )
-from assets_core.logic.credentials import forget
+from assets_core.logic.content import discard, hold, let_go
+from assets_core.logic.versions import entry_named, index_of, version_exists, version_key
 from assets_core.logic.zipreader import BadArchive, Member, MemberData, read_directory, read_members
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore, Stores
+from assets_core.scoping import unscoped
 
 log = logging.getLogger(__name__)
 
@@ -220,29 +229,48 @@ def _register(
     validate_document(plan.document)
     # Said as soon as known: whoever settles this upload later (the dead-letter consumer)
     # finds the folder this run writes, even if the run dies without another word.
-    upload_status.put(asset_id=asset_id, status="processing")
-    if not _registered_already(stores, asset_id, prefix):
-        _store_and_insert(plan, asset_id, prefix, bundle_key, stores, limits, reads)
+    version = str(plan.document["asset_version"])
+    upload_status.put(asset_id=asset_id, asset_version=version, status="processing")
+    existing = _target(stores, asset_id, version, prefix)
+    if existing is not _REGISTERED:
+        _store_and_commit(plan, asset_id, prefix, bundle_key, stores, limits, reads, existing)
     return asset_id
 
 
-def _registered_already(stores: Stores, asset_id: str, prefix: str) -> bool:
-    """Whether an earlier run of this upload registered the asset with all its files (and
-    stopped before saying so). One that left files missing is undone, to start again."""
-    existing = stores.documents.get(asset_id)
+_REGISTERED: dict[str, Any] = {}  # what ``_target`` answers for an upload registered before
+
+
+def _target(stores: Stores, asset_id: str, version: str, prefix: str) -> dict[str, Any] | None:
+    """The asset this upload adds a version to (None: it creates the asset), checked before
+    any byte is stored; ``_REGISTERED`` when an earlier run of this upload registered it (and
+    stopped before saying so)."""
+    existing = stores.documents.get(asset_id)  # as the uploader sees it: live, visible
     if existing is None:
-        return False
-    if not registered_by(existing, prefix):
-        raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
-    if files_stored(existing, stores.objects):
-        return True
-    if stores.documents.delete(asset_id):
-        forget(existing, stores.vault)
-    stores.objects.delete_prefix(prefix)
-    return False
+        hidden = unscoped(stores.documents).get(asset_id)
+        if hidden is not None and index_of(hidden).get("deleted_at"):
+            raise BundleRejected(
+                f"the asset_id '{asset_id}' belongs to a deleted asset; restore it "
+                f"(POST /registry/assets/{asset_id}/restore) or choose another id"
+            )
+        if hidden is not None:
+            raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists")
+        return None
+    if registered_by(existing, prefix):
+        # Committed by an earlier run; one whose files were lost since stores them again
+        # (the commit then finds its version there and changes nothing).
+        return _REGISTERED if files_stored(existing, stores.objects) else existing
+    entry = entry_named(index_of(existing), version)
+    if entry is not None:
+        raise BundleRejected(str(version_exists(asset_id, entry)).rstrip("."))
+    if not current_caller().may_change(existing.get("created_by")):
+        raise BundleRejected(
+            f"the asset '{asset_id}' exists and belongs to another owner; only its owner or "
+            "an assets-admin may add a version to it"
+        )
+    return existing
 
 
-def _store_and_insert(
+def _store_and_commit(
     plan: FilePlan,
     asset_id: str,
     prefix: str,
@@ -250,46 +278,74 @@ def _store_and_insert(
     stores: Stores,
     limits: Limits,
     reads: list[Generator[MemberData]],
+    existing: dict[str, Any] | None,
 ) -> None:
-    """Store the planned members and insert the asset. A failure removes what this run
-    stored, unless the insert was applied after all."""
+    """Store the planned members, hold their content (a content stored before is kept once:
+    the bytes just written are removed), and commit the asset or its new version. A failure
+    releases and removes what this run stored, unless the commit was applied after all."""
     objects = stores.objects
     writer = MemberWriter(objects, bundle_key, limits)
+    version = str(plan.document["asset_version"])
+    upload_id = prefix.rstrip("/").rsplit("/", 1)[1]
+    ref = upload_ref(asset_id, version, upload_id)
     try:
         sha256 = store_members(plan, reads, writer)
         writer.flush()
-        assets.create(
-            validate_document(plan.with_digests(sha256)),
-            store=stores.documents,
-            vault=stores.vault,
-        )
-    except BadArchive as exc:
-        _clean_up(writer, objects, prefix)
+        stored = validate_document(plan.with_digests(sha256)).document()
+        held = hold(stored, ref, blobs=stores.blobs, objects=objects)
+        discard(held.duplicates, objects)
+        _commit(validate_document(held.document), existing, stores, ref, upload_id)
+    except (BadArchive, OutOfTime) as exc:
+        _clean_up(writer, stores, prefix, ref)
         raise BundleRejected(str(exc)) from exc
     except AlreadyExists as exc:
         if _inserted_by_this_run(stores.documents, asset_id, prefix):
             return  # an insert the driver retried had been applied
-        _clean_up(writer, objects, prefix)
+        _clean_up(writer, stores, prefix, ref)
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
-    except OutOfTime as exc:
-        _clean_up(writer, objects, prefix)
-        raise BundleRejected(str(exc)) from exc
+    except (Conflict, Forbidden, NotFound) as exc:
+        # Another upload added this version first, or the asset went (or its owner changed
+        # who may write it) while the bytes were stored.
+        _clean_up(writer, stores, prefix, ref)
+        raise BundleRejected(exc.message.rstrip(".")) from exc
     except ObjectRefused as exc:
-        _clean_up(writer, objects, prefix)
+        _clean_up(writer, stores, prefix, ref)
         raise _refusal(plan, exc) from exc
     except Exception:
-        # The insert may have been applied although the driver reported an error: cleaning
+        # The commit may have been applied although the driver reported an error: cleaning
         # up then would leave a registered asset without its files. Look before cleaning; if
         # even looking fails, leave everything for the redelivery to find.
         if _inserted_by_this_run(stores.documents, asset_id, prefix):
             return
-        _clean_up(writer, objects, prefix)
+        _clean_up(writer, stores, prefix, ref)
         raise
     except BaseException:
-        _clean_up(writer, objects, prefix)
+        _clean_up(writer, stores, prefix, ref)
         raise
     finally:
         writer.close()
+
+
+def upload_ref(asset_id: str, version: str, upload_id: str) -> str:
+    """What an upload's version holds its content by: one per upload, so a run delivered
+    again holds the same content by the same reference, and the janitor settling the upload
+    knows what to release."""
+    return f"{version_key(asset_id, version)}#{upload_id}"
+
+
+def _commit(
+    asset: Any, existing: dict[str, Any] | None, stores: Stores, ref: str, upload_id: str
+) -> None:
+    """Register the new asset, or add its new version to ``existing``."""
+    register = assets.create if existing is None else assets.add_uploaded
+    register(
+        asset,
+        store=stores.documents,
+        versions=stores.versions,
+        vault=stores.vault,
+        ref=ref,
+        upload_id=upload_id,
+    )
 
 
 def _refusal(plan: FilePlan, refused: ObjectRefused) -> BundleRejected:
@@ -321,13 +377,24 @@ def files_stored(document: dict[str, Any], objects: ObjectStore) -> bool:
 
 
 def registered_by(document: dict[str, Any], prefix: str) -> bool:
-    """Whether this upload stored the asset's files (its keys carry the upload's id)."""
+    """Whether the upload whose folder is ``prefix`` (``assets/<asset_id>/<upload_id>/``)
+    added a version of this asset: its entry names the upload (or, for an asset stored
+    before versions, its files' keys carry the upload's folder)."""
+    upload_id = prefix.rstrip("/").rsplit("/", 1)[-1]
+    if any(entry.get("upload_id") == upload_id for entry in index_of(document)["versions"]):
+        return True
     urls = [f.get("asset_file_url", "") for f in document.get("files") or [] if isinstance(f, dict)]
     return any(isinstance(url, str) and f"/{prefix}" in url for url in urls)
 
 
-def _clean_up(writer: MemberWriter, objects: ObjectStore, prefix: str) -> None:
-    """Remove everything this run wrote: open multipart uploads and stored members."""
+def _clean_up(writer: MemberWriter, stores: Stores, prefix: str, ref: str) -> None:
+    """Remove everything this run wrote: open multipart uploads, the content it held, and
+    its stored members (less any that another version came to hold meanwhile). A version
+    this upload committed before (a run delivered again) keeps what it holds."""
     writer.close()
     writer.abort_open()
-    objects.delete_prefix(prefix)
+    asset_id = prefix[len(ASSETS_PREFIX) :].split("/", 1)[0]
+    if _inserted_by_this_run(unscoped(stores.documents), asset_id, prefix):
+        return
+    let_go(ref, blobs=stores.blobs, objects=stores.objects)
+    stores.objects.delete_prefix(prefix, keep=stores.blobs.keys_in_use)

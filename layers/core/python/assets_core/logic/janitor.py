@@ -21,10 +21,11 @@ from typing import Any
 
 from assets_core.errors import AppError
 from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX
-from assets_core.logic.credentials import forget
-from assets_core.logic.ingest import UploadBusy, files_stored, registered_by
+from assets_core.logic.content import let_go
+from assets_core.logic.ingest import UploadBusy, registered_by, upload_ref
 from assets_core.ports import DocumentStore, ObjectStore, Stores
 from assets_core.routes import JANITOR
+from assets_core.scoping import unscoped
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +60,22 @@ def settle_dead_letter(
         asset_id = current.get("asset_id") or _asset_of_upload(stores, upload_id)
         if isinstance(asset_id, str) and asset_id:
             prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
-            existing = stores.documents.get(asset_id)
+            existing = unscoped(stores.documents).get(asset_id)
             if existing is not None and registered_by(existing, prefix):
-                if files_stored(existing, stores.objects):
-                    record = {**current, "status": "success", "asset_id": asset_id}
-                    stores.status.put(upload_id, record)
-                    _discard(stores.objects, bundle_key)
-                    return record
-                # Registered, but its files are not all there: not an asset anyone can use.
-                if stores.documents.delete(asset_id):
-                    forget(existing, stores.vault)
+                # A version is committed only once all its files are stored and held.
+                record = {**current, "status": "success", "asset_id": asset_id}
+                stores.status.put(upload_id, record)
+                _discard(stores.objects, bundle_key)
+                return record
             stores.objects.abort_uploads_under(prefix)
-            stores.objects.delete_prefix(prefix)
+            version = current.get("asset_version")
+            if isinstance(version, str) and version:
+                let_go(
+                    upload_ref(asset_id, version, upload_id),
+                    blobs=stores.blobs,
+                    objects=stores.objects,
+                )
+            stores.objects.delete_prefix(prefix, keep=stores.blobs.keys_in_use)
         record = {**current, "status": f"failed: {reason}"}
         stores.status.put(upload_id, record)
         _discard(stores.objects, bundle_key)
@@ -116,7 +121,7 @@ def sweep(
     cutoff = now - min_age
     for asset_prefix in objects.child_prefixes(ASSETS_PREFIX):
         asset_id = asset_prefix[len(ASSETS_PREFIX) : -1]
-        document = stores.documents.get(asset_id)
+        document = unscoped(stores.documents).get(asset_id)
         for upload_prefix in objects.child_prefixes(asset_prefix):
             upload_id = upload_prefix[len(asset_prefix) : -1]
             if _referenced(stores, document, upload_prefix):
@@ -142,12 +147,16 @@ def sweep(
 
 def _referenced(stores: Stores, document: dict[str, Any] | None, prefix: str) -> bool:
     """Whether the folder's own asset, or any other (a bundle may keep an ``s3://`` URL to
-    another asset's file), names a file in it."""
+    another asset's file), or any version of one (deleted ones too, until purged), names a
+    file in it, or content held once is stored there."""
     if document is not None and registered_by(document, prefix):
         return True
     url = stores.objects.url_of(prefix)
     pattern = {"$regex": "^" + re.escape(url)}
-    return bool(stores.documents.find({"files.asset_file_url": pattern}, limit=1))
+    for store in (stores.documents, stores.versions):
+        if unscoped(store).find({"files.asset_file_url": pattern}, limit=1):
+            return True
+    return stores.blobs.holds_under(prefix)
 
 
 def _in_progress(record: dict[str, Any]) -> bool:

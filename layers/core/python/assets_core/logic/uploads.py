@@ -144,8 +144,9 @@ def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dic
     if record is None:
         raise NotFound(f"No upload has upload_id '{upload_id}'.", code="UPLOAD_NOT_FOUND")
     answer = {"upload_id": upload_id, "status": record.get("status", "queued")}
-    if record.get("asset_id"):
-        answer["asset_id"] = record["asset_id"]
+    for name in ("asset_id", "asset_version"):
+        if record.get(name):
+            answer[name] = record[name]
     return answer
 
 

@@ -70,6 +70,42 @@ class AssetDeleted(_Answer):
     success: Literal[True]
     asset_id: str
     deleted: Literal[True]
+    restorable_until: str | None = Field(
+        default=None, description="Until when POST .../restore brings it back (ISO-8601)"
+    )
+    purged: bool | None = Field(default=None, description="True when removed for good")
+
+
+class VersionDeleted(AssetDeleted):
+    asset_version: str
+
+
+class VersionSummary(_Answer):
+    asset_version: str
+    created_at: str
+    created_by: str
+    file_count: int
+    total_bytes: int
+    aliases: list[str] = Field(description="Its aliases; the newest version has 'latest'")
+
+
+class VersionPage(_Answer):
+    asset_id: str
+    items: list[VersionSummary]
+    next_cursor: str | None = None
+
+
+class AliasSet(_Answer):
+    asset_id: str
+    alias: str
+    asset_version: str
+
+
+class AliasDeleted(_Answer):
+    success: Literal[True]
+    asset_id: str
+    alias: str
+    deleted: Literal[True]
 
 
 class AssetCredentials(_Answer):
@@ -113,6 +149,7 @@ class FileEntry(_Answer):
 
 class FilePage(_Answer):
     asset_id: str
+    asset_version: str
     revision: int
     items: list[FileEntry]
     next_cursor: str | None = None

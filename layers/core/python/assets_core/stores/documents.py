@@ -374,6 +374,33 @@ class MongoDocumentStore:
             return True
         return revision is not None and self._conflict_or_missing(key)
 
+    def put(self, key: str, document: Mapping[str, Any]) -> None:
+        """Write the whole document with this key, inserted or replacing what is there (one
+        atomic write; for records that mirror another, which is the one compared and
+        written conditionally)."""
+        self._writable()
+        check_storable(document)
+        replacement = {k: v for k, v in document.items() if k not in ("_id", REVISION)}
+        replacement[self.key_field] = key
+        self._run(
+            lambda: self.collection.replace_one({self.key_field: key}, replacement, upsert=True)
+        )
+
+    def update_many(self, query: Mapping[str, Any], update: Mapping[str, Any]) -> int:
+        """Apply update operators to every document matching a filter; how many changed."""
+        self._writable()
+        check_update_storable(update)
+        prepared = self._prepare(query)
+        result = self._run(lambda: self.collection.update_many(prepared, dict(update)))
+        return int(result.modified_count)
+
+    def delete_many(self, query: Mapping[str, Any]) -> int:
+        """Delete every document matching a filter; how many went."""
+        self._writable()
+        prepared = self._prepare(query)
+        result = self._run(lambda: self.collection.delete_many(prepared))
+        return int(result.deleted_count)
+
     def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page:
         """One page of documents matching a filter, in key order."""
         prepared = self._prepare(query)

@@ -3,20 +3,25 @@ spans of their own when tracing is on (``observability.traced``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from assets_core.collections import (
     ASSET_OBJECTS,
     ASSET_REGISTRIES,
+    ASSET_VERSIONS,
     ASSETS,
+    BLOBS,
     COMPONENTS,
+    REGISTRY_FIELD,
     Collection,
 )
 from assets_core.config import get_settings
 from assets_core.observability import traced
-from assets_core.ports import Stores, Vault
+from assets_core.ports import BlobStore, Stores, Vault
 from assets_core.scoping import CallerScopedStore
+from assets_core.stores.blobs import MongoBlobStore
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
@@ -32,7 +37,12 @@ def _store(collection: Collection, *, show_id: bool = False) -> MongoDocumentSto
 
 
 def _scoped(
-    collection: Collection, *, private_records: bool, what: str, show_id: bool = False
+    collection: Collection,
+    *,
+    private_records: bool,
+    what: str,
+    show_id: bool = False,
+    live: Mapping[str, object] | None = None,
 ) -> CallerScopedStore[MongoDocumentStore]:
     """The collection as the current caller sees it (``scoping``)."""
     return CallerScopedStore(
@@ -40,14 +50,33 @@ def _scoped(
         private_records=private_records,
         default_visibility=lambda: get_settings().default_visibility,
         what=what,
+        live=live,
     )
+
+
+# A soft-deleted asset, and a version deleted or of a deleted asset, is in no read.
+LIVE_ASSET = {f"{REGISTRY_FIELD}.deleted_at": None}
+LIVE_VERSION = {f"{REGISTRY_FIELD}.deleted_at": None, f"{REGISTRY_FIELD}.asset_deleted_at": None}
 
 
 @lru_cache(maxsize=1)
 def assets_store() -> CallerScopedStore[MongoDocumentStore]:
-    """Spec 000's assets, keyed by ``asset_id``, with their query indexes; private ones
-    only for their owner and admins."""
-    return _scoped(ASSETS, private_records=True, what="asset")
+    """Spec 000's assets, keyed by ``asset_id``, each as its current version, with their
+    query indexes; private ones only for their owner and admins, deleted ones for nobody."""
+    return _scoped(ASSETS, private_records=True, what="asset", live=LIVE_ASSET)
+
+
+@lru_cache(maxsize=1)
+def versions_store() -> CallerScopedStore[MongoDocumentStore]:
+    """Every version of every asset, keyed ``<asset_id>/<asset_version>``, as the caller
+    may see them (a version's visibility is its asset's)."""
+    return _scoped(ASSET_VERSIONS, private_records=True, what="asset", live=LIVE_VERSION)
+
+
+@lru_cache(maxsize=1)
+def blobs_store() -> BlobStore:
+    """Content stored once, keyed by sha256 (``stores/blobs.py``)."""
+    return traced(MongoBlobStore(_store(BLOBS)), "blobs")
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +125,8 @@ def upload_stores() -> Stores:
         objects=objects(),
         status=upload_status_store(),
         documents=assets_store(),
+        versions=versions_store(),
+        blobs=blobs_store(),
         vault=credentials_vault(),
     )
 

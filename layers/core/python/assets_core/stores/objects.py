@@ -6,7 +6,7 @@ import base64
 import contextlib
 import logging
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -338,11 +338,17 @@ class S3ObjectStore:
                 return
             token = {"ContinuationToken": page["NextContinuationToken"]}
 
-    def delete_prefix(self, prefix: str) -> int:
-        """Delete every object under a prefix; how many were deleted."""
+    def delete_prefix(
+        self, prefix: str, keep: Callable[[list[str]], set[str]] | None = None
+    ) -> int:
+        """Delete every object under a prefix, less those ``keep`` names of each page
+        (content another record still holds); how many were deleted."""
         deleted = 0
         for page in self._listing(prefix):
             keys = [item["Key"] for item in page.get("Contents", [])]
+            if keys and keep is not None:
+                kept = keep(keys)
+                keys = [key for key in keys if key not in kept]
             if keys:
                 self.delete(keys)
                 deleted += len(keys)
