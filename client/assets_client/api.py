@@ -129,12 +129,49 @@ class AssetsClient:
         result: dict[str, Any] = self._json("POST", "/registry/assets", json=asset)
         return result
 
-    def get(self, asset_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", f"/registry/assets/{asset_id}")
+    def get(self, asset_id: str, version: str | None = None) -> dict[str, Any]:
+        """The asset's current version, or the version (or alias) named."""
+        result: dict[str, Any] = self._json(
+            "GET", f"/registry/assets/{_quote(asset_id)}", params=_version(version)
+        )
         return result
 
     def delete(self, asset_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("DELETE", f"/registry/assets/{asset_id}")
+        """Delete the asset (restorable for the deployment's retention days)."""
+        result: dict[str, Any] = self._json("DELETE", f"/registry/assets/{_quote(asset_id)}")
+        return result
+
+    def restore(self, asset_id: str) -> dict[str, Any]:
+        """Bring back a deleted asset with its versions and aliases."""
+        result: dict[str, Any] = self._json("POST", f"/registry/assets/{_quote(asset_id)}/restore")
+        return result
+
+    def versions(self, asset_id: str) -> Iterator[dict[str, Any]]:
+        """The asset's versions, newest first, with their aliases."""
+        path = f"/registry/assets/{_quote(asset_id)}/versions"
+        cursor: str | None = None
+        while True:
+            page = self._json("GET", path, params={"cursor": cursor} if cursor else {})
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def add_version(self, asset: dict[str, Any]) -> dict[str, Any]:
+        """Add a version (a complete asset document, no files uploaded) as the current one."""
+        path = f"/registry/assets/{_quote(str(asset.get('asset_id', '')))}/versions"
+        result: dict[str, Any] = self._json("POST", path, json=asset)
+        return result
+
+    def set_alias(self, asset_id: str, alias: str, version: str) -> dict[str, Any]:
+        """Point an alias at a version (set or move it)."""
+        path = f"/registry/assets/{_quote(asset_id)}/aliases/{_quote(alias)}"
+        result: dict[str, Any] = self._json("PUT", path, json={"asset_version": version})
+        return result
+
+    def delete_alias(self, asset_id: str, alias: str) -> dict[str, Any]:
+        path = f"/registry/assets/{_quote(asset_id)}/aliases/{_quote(alias)}"
+        result: dict[str, Any] = self._json("DELETE", path)
         return result
 
     def search(
@@ -258,12 +295,14 @@ class AssetsClient:
         on_status: Callable[[str], None] = lambda _: None,
         timeout: float = 3600,
         interval: float = 1.0,
+        version: str | None = None,
     ) -> Path:
-        """Save an asset's ZIP to ``destination``: streamed (small ones), or, for a large one,
-        assembled by the service first (``on_status`` hears ``building`` while it waits),
-        then fetched straight from the object store."""
+        """Save an asset's ZIP (its current version, or ``version``) to ``destination``:
+        streamed (small ones), or, for a large one, assembled by the service first
+        (``on_status`` hears ``building`` while it waits), then fetched straight from the
+        object store."""
         location = self.download_location(
-            asset_id, on_status=on_status, timeout=timeout, interval=interval
+            asset_id, on_status=on_status, timeout=timeout, interval=interval, version=version
         )
         return self.save(location, destination, progress, on_total)
 
@@ -274,6 +313,7 @@ class AssetsClient:
         on_status: Callable[[str], None] = lambda _: None,
         timeout: float = 3600,
         interval: float = 1.0,
+        version: str | None = None,
     ) -> str:
         """Where the asset's ZIP can be fetched now (a short-lived URL), waiting while the
         service assembles a large one. ``UploadFailed`` when that fails twice in a row (the
@@ -282,7 +322,7 @@ class AssetsClient:
         deadline = time.monotonic() + timeout
         failures = 0
         while True:
-            response = self._send("GET", path, follow_redirects=False)
+            response = self._send("GET", path, follow_redirects=False, params=_version(version))
             if response.status_code in (301, 302, 303, 307, 308):
                 return str(response.headers["location"])
             _raise_for(response)
@@ -350,12 +390,13 @@ class AssetsClient:
 
     # -- files one by one ---------------------------------------------------------------------
 
-    def files(self, asset_id: str) -> Iterator[dict[str, Any]]:
-        """Every stored file of the asset: path, size, sha256, mime_type."""
+    def files(self, asset_id: str, version: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every stored file of the asset (or of ``version``): path, size, sha256, mime_type."""
         path = f"/registry/assets/{quote(asset_id, safe='')}/files"
         cursor: str | None = None
         while True:
-            page = self._json("GET", path, params={"cursor": cursor} if cursor else {})
+            params = {**_version(version), **({"cursor": cursor} if cursor else {})}
+            page = self._json("GET", path, params=params)
             yield from page["items"]
             cursor = page.get("next_cursor")
             if not cursor:
@@ -367,19 +408,25 @@ class AssetsClient:
             raise ValueError(f"not a file path in an asset ({reason}): {path!r}")
         return f"/registry/assets/{quote(asset_id, safe='')}/files/{quote(path, safe='/')}"
 
-    def file_head(self, asset_id: str, path: str) -> dict[str, str]:
+    def file_head(self, asset_id: str, path: str, version: str | None = None) -> dict[str, str]:
         """The stored file's descriptor: Content-Length, Content-Type, Last-Modified and
-        x-checksum-sha256 (``ApiError`` 404 for an unknown asset or path)."""
-        response = self._send("HEAD", self._file_path(asset_id, path))
+        x-checksum-sha256 (``ApiError`` 404 for an unknown asset, version or path)."""
+        params = _version(version)
+        response = self._send("HEAD", self._file_path(asset_id, path), params=params)
         if response.status_code >= 400:
             # A HEAD answer has no body to name the error: ask the same with GET for it.
-            _raise_for(self._send("GET", self._file_path(asset_id, path)))
+            _raise_for(self._send("GET", self._file_path(asset_id, path), params=params))
             _raise_for(response)
         return dict(response.headers)
 
-    def file_location(self, asset_id: str, path: str) -> str:
+    def file_location(self, asset_id: str, path: str, version: str | None = None) -> str:
         """A short-lived presigned URL of exactly that file."""
-        response = self._send("GET", self._file_path(asset_id, path), follow_redirects=False)
+        response = self._send(
+            "GET",
+            self._file_path(asset_id, path),
+            follow_redirects=False,
+            params=_version(version),
+        )
         _raise_for(response)
         if response.status_code not in (301, 302, 303, 307, 308):
             raise BadResponse(f"{response.request.url} answered HTTP {response.status_code}")
@@ -392,12 +439,13 @@ class AssetsClient:
         destination: Path,
         progress: Progress = _nothing,
         on_total: Callable[[int | None], None] = lambda _: None,
+        version: str | None = None,
     ) -> str | None:
-        """Save one file of the asset, straight from the object store, checked against the
-        sha256 the registry recorded (HEAD's ``x-checksum-sha256``); that sha256, or None
-        when none was recorded and so nothing could be checked."""
-        sha256 = self.file_head(asset_id, path).get("x-checksum-sha256")
-        location = self.file_location(asset_id, path)
+        """Save one file of the asset (or of ``version``), straight from the object store,
+        checked against the sha256 the registry recorded (HEAD's ``x-checksum-sha256``);
+        that sha256, or None when none was recorded and so nothing could be checked."""
+        sha256 = self.file_head(asset_id, path, version).get("x-checksum-sha256")
+        location = self.file_location(asset_id, path, version)
         self.save(location, destination, progress, on_total, sha256=sha256)
         return sha256
 
@@ -409,12 +457,13 @@ class AssetsClient:
         on_total: Callable[[int | None], None] = lambda _: None,
         *,
         workers: int = 4,
+        version: str | None = None,
     ) -> list[str]:
         """Save every stored file of the asset below ``folder``, ``workers`` at a time, each
         straight from the object store and checked against its recorded sha256; the paths
         that were checked (a file with no recorded sha256 is saved unchecked). A path that
         could escape ``folder`` is refused before anything is written."""
-        listed = list(self.files(asset_id))
+        listed = list(self.files(asset_id, version))
         for item in listed:
             reason = unsafe_member_name(str(item.get("path") or ""))
             if reason:
@@ -430,7 +479,7 @@ class AssetsClient:
             name = str(item["path"])
             destination = folder.joinpath(*name.split("/"))
             destination.parent.mkdir(parents=True, exist_ok=True)
-            location = self.file_location(asset_id, name)
+            location = self.file_location(asset_id, name, version)
             self.save(location, destination, counted, sha256=item.get("sha256"))
             return name if item.get("sha256") else None
 
@@ -536,6 +585,21 @@ class AssetsClient:
 
     def component_query(self, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return self.pages("/components/api/query", {"query": filters})
+
+
+def _version(version: str | None) -> dict[str, str]:
+    """The ``version`` query parameter, when one is named."""
+    return {} if version is None else {"version": version}
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """``ID@VERSION`` (a version or an alias) as (asset_id, version); a plain ``ID`` names
+    the current version. An asset_id may hold '@' itself: the version follows the last one
+    (name the current version of such an asset as ``ID@latest``)."""
+    asset_id, at, version = ref.rpartition("@")
+    if not at or not asset_id or not version:
+        return ref, None
+    return asset_id, version
 
 
 def _quote(value: str) -> str:

@@ -24,6 +24,7 @@ from assets_client.api import (
     NetworkError,
     UploadFailed,
     VerificationError,
+    split_ref,
 )
 
 EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_INVALID, EXIT_SERVER, EXIT_NETWORK, EXIT_VERIFY = (
@@ -155,11 +156,12 @@ def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
             return
         with options.spinner("ingest", "queued") as show:
             record = options.client.wait(upload_id, timeout=timeout, on_status=show)
-        options.emit(record, f"{record['asset_id']}")
+        version = record.get("asset_version")
+        options.emit(record, f"{record['asset_id']}" + (f"@{version}" if version else ""))
 
 
 @main.command()
-@click.argument("asset_id")
+@click.argument("asset_ref", metavar="ASSET_ID[@VERSION]")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to save the ZIP.")
 @click.option("--extract", type=click.Path(path_type=Path), help="Extract the files here instead.")
 @click.option("--file", "file_path", help="Save only this file of the asset (its path in it).")
@@ -171,14 +173,16 @@ def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
 @pass_options
 def download(
     options: Options,
-    asset_id: str,
+    asset_ref: str,
     output: Path | None,
     extract: Path | None,
     file_path: str | None,
     no_zip: bool,
 ) -> None:
     """Download an asset as a ZIP (or its files one by one) and check every file's sha256
-    against the stored metadata."""
+    against the stored metadata. ID@VERSION (a version or an alias: ID@v2, ID@stable)
+    downloads that version; ID alone, the current one."""
+    asset_id, version = split_ref(asset_ref)
     if output and extract:
         fail("use either -o or --extract", 2)
     if file_path is not None and (extract or no_zip):
@@ -187,23 +191,27 @@ def download(
         fail("--no-zip saves files into a folder: use --extract, not -o", 2)
     with reported():
         if file_path is not None:
-            _download_file(options, asset_id, file_path, output)
+            _download_file(options, asset_id, file_path, output, version)
         elif no_zip:
-            _download_files(options, asset_id, extract or Path(asset_id))
+            _download_files(options, asset_id, extract or Path(asset_id), version)
         else:
-            _download_zip(options, asset_id, output, extract)
+            _download_zip(options, asset_id, output, extract, version)
 
 
 def _download_zip(
-    options: Options, asset_id: str, output: Path | None, extract: Path | None
+    options: Options,
+    asset_id: str,
+    output: Path | None,
+    extract: Path | None,
+    version: str | None,
 ) -> None:
-    asset = options.client.get(asset_id)
+    asset = options.client.get(asset_id, version)
     with tempfile.TemporaryDirectory() as scratch:
         archive = output or (
             Path(scratch) / f"{asset_id}.zip" if extract else Path(f"{asset_id}.zip")
         )
         with options.spinner("zip") as show:
-            location = options.client.download_location(asset_id, on_status=show)
+            location = options.client.download_location(asset_id, on_status=show, version=version)
         with options.bar(f"download {asset_id}") as bar:
             options.client.save(
                 location,
@@ -216,16 +224,28 @@ def _download_zip(
         checked = options.client.verify(archive, asset, extract_to=extract)
     where = str(extract or archive)
     options.emit(
-        {"asset_id": asset_id, "path": where, "verified": checked},
+        {
+            "asset_id": asset_id,
+            "asset_version": asset["asset_version"],
+            "path": where,
+            "verified": checked,
+        },
         f"{where} ({len(checked)} files verified)",
     )
 
 
-def _download_file(options: Options, asset_id: str, path: str, output: Path | None) -> None:
+def _download_file(
+    options: Options, asset_id: str, path: str, output: Path | None, version: str | None
+) -> None:
     destination = output or Path(path.rsplit("/", 1)[-1])
     with options.bar(f"download {path}") as bar:
         sha256 = options.client.download_file(
-            asset_id, path, destination, bar.update, lambda n: setattr(bar, "total", n)
+            asset_id,
+            path,
+            destination,
+            bar.update,
+            lambda n: setattr(bar, "total", n),
+            version=version,
         )
     options.emit(
         {"asset_id": asset_id, "path": str(destination), "verified": [path] if sha256 else []},
@@ -233,11 +253,11 @@ def _download_file(options: Options, asset_id: str, path: str, output: Path | No
     )
 
 
-def _download_files(options: Options, asset_id: str, folder: Path) -> None:
+def _download_files(options: Options, asset_id: str, folder: Path, version: str | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with options.bar(f"download {asset_id}") as bar:
         checked = options.client.download_files(
-            asset_id, folder, bar.update, lambda n: setattr(bar, "total", n)
+            asset_id, folder, bar.update, lambda n: setattr(bar, "total", n), version=version
         )
     options.emit(
         {"asset_id": asset_id, "path": str(folder), "verified": checked},
@@ -246,12 +266,59 @@ def _download_files(options: Options, asset_id: str, folder: Path) -> None:
 
 
 @main.command()
+@click.argument("asset_ref", metavar="ASSET_ID[@VERSION]")
+@pass_options
+def get(options: Options, asset_ref: str) -> None:
+    """Print an asset's metadata (ID@VERSION: that version's, by version or alias)."""
+    with reported():
+        options.emit(options.client.get(*split_ref(asset_ref)))
+
+
+@main.command()
 @click.argument("asset_id")
 @pass_options
-def get(options: Options, asset_id: str) -> None:
-    """Print an asset's metadata."""
+def versions(options: Options, asset_id: str) -> None:
+    """List an asset's versions, newest first, with their aliases."""
     with reported():
-        options.emit(options.client.get(asset_id))
+        items = list(options.client.versions(asset_id))
+        text = "\n".join(
+            f"{v['asset_version']}\t{v['created_at']}\t{v['created_by']}\t"
+            f"{v['file_count']} files\t{v['total_bytes']} bytes\t{','.join(v['aliases'])}"
+            for v in items
+        )
+        options.emit(items, text)
+
+
+@main.command()
+@click.argument("asset_id")
+@click.argument("alias_name", metavar="ALIAS")
+@click.argument("version", required=False)
+@click.option("--delete", "remove", is_flag=True, help="Delete the alias instead.")
+@pass_options
+def alias(
+    options: Options, asset_id: str, alias_name: str, version: str | None, remove: bool
+) -> None:
+    """Point ALIAS at VERSION of an asset (set or move it), or --delete it."""
+    if remove == (version is not None):
+        fail("give a VERSION to point the alias at, or --delete (not both)", 2)
+    with reported():
+        if remove:
+            options.emit(
+                options.client.delete_alias(asset_id, alias_name), f"deleted alias {alias_name}"
+            )
+            return
+        answer = options.client.set_alias(asset_id, alias_name, str(version))
+        options.emit(answer, f"{asset_id}@{alias_name} -> {answer['asset_version']}")
+
+
+@main.command()
+@click.argument("asset_id")
+@pass_options
+def restore(options: Options, asset_id: str) -> None:
+    """Restore a deleted asset with its versions and aliases (within the retention)."""
+    with reported():
+        answer = options.client.restore(asset_id)
+        options.emit(answer, f"restored {asset_id} (current: {answer['asset_version']})")
 
 
 @main.command()
@@ -270,9 +337,13 @@ def search(options: Options, filter_json: str, page_size: int) -> None:
 @click.argument("asset_id")
 @pass_options
 def delete(options: Options, asset_id: str) -> None:
-    """Delete an asset."""
+    """Delete an asset (restorable with `assets restore` for the retention days)."""
     with reported():
-        options.emit(options.client.delete(asset_id), f"deleted {asset_id}")
+        answer = options.client.delete(asset_id)
+        until = answer.get("restorable_until")
+        options.emit(
+            answer, f"deleted {asset_id}" + (f" (restorable until {until})" if until else "")
+        )
 
 
 @main.command()

@@ -62,7 +62,7 @@ def test_folder_upload_then_verified_extract(assets: Any, tmp_path: Path) -> Non
     folder = make_folder(tmp_path, "cli-folder-1")
     uploaded = assets("upload", str(folder))
     assert uploaded.exit_code == 0, uploaded.output
-    assert uploaded.stdout.strip() == "cli-folder-1"
+    assert uploaded.stdout.strip() == "cli-folder-1@v1"
     out = tmp_path / "out"
     downloaded = assets("--json", "download", "cli-folder-1", "--extract", str(out))
     assert downloaded.exit_code == 0, downloaded.output
@@ -387,3 +387,48 @@ def test_login_keeps_a_local_token_for_the_next_commands(
     assert missing.exit_code == 3, missing.output  # reached the service: 404, not 401
     assert run("logout").exit_code == 0
     assert not token_file.exists()
+
+
+def test_versions_aliases_and_restore_from_the_cli(assets: Any, tmp_path: Path) -> None:
+    # Given a folder uploaded as v1, then again as v2 with its readme changed
+    folder = make_folder(tmp_path, "cli-versions-1")
+    assert assets("upload", str(folder)).stdout.strip() == "cli-versions-1@v1"
+    document = json.loads((folder / "asset.json").read_text())
+    (folder / "asset.json").write_text(json.dumps({**document, "asset_version": "v2"}))
+    (folder / "readme.md").write_text("# model, second version\n")
+    assert assets("upload", str(folder)).stdout.strip() == "cli-versions-1@v2"
+    # When v1 gets an alias
+    aliased = assets("alias", "cli-versions-1", "stable", "v1")
+    assert aliased.exit_code == 0, aliased.output
+    assert aliased.stdout.strip() == "cli-versions-1@stable -> v1"
+    # Then the versions list shows both, newest first, with their aliases
+    listed = assets("--json", "versions", "cli-versions-1")
+    items = json.loads(listed.stdout)
+    assert [(v["asset_version"], v["aliases"]) for v in items] == [
+        ("v2", ["latest"]),
+        ("v1", ["stable"]),
+    ]
+    # and each version downloads as it was, by version or by alias, verified
+    for ref, readme in (("cli-versions-1@stable", "# model\n"), ("cli-versions-1", "second")):
+        out = tmp_path / ref.replace("@", "-")
+        downloaded = assets("--json", "download", ref, "--extract", str(out))
+        assert downloaded.exit_code == 0, downloaded.output
+        assert readme in (out / "readme.md").read_text()
+    one = tmp_path / "one.md"
+    got = assets("download", "cli-versions-1@v1", "--file", "readme.md", "-o", str(one))
+    assert got.exit_code == 0, got.output
+    assert one.read_text() == "# model\n"
+    assert json.loads(assets("--json", "get", "cli-versions-1@v1").stdout)["asset_version"] == "v1"
+    # When the asset is deleted, it is gone, until restored
+    assert "restorable until" in assets("delete", "cli-versions-1").stdout
+    assert assets("get", "cli-versions-1").exit_code != 0
+    restored = assets("restore", "cli-versions-1")
+    assert restored.exit_code == 0, restored.output
+    assert restored.stdout.strip() == "restored cli-versions-1 (current: v2)"
+    assert assets("--json", "get", "cli-versions-1@stable").exit_code == 0
+    # An unknown version is a clear error
+    missing = assets("get", "cli-versions-1@v9")
+    assert missing.exit_code != 0
+    assert "no version or alias 'v9'" in missing.output
+    deleted_alias = assets("alias", "cli-versions-1", "stable", "--delete")
+    assert deleted_alias.stdout.strip() == "deleted alias stable"
