@@ -18,6 +18,7 @@ from assets_core.routes import (
     DOWNLOAD,
     INGEST,
     JANITOR,
+    PURGE,
     READ_ONLY,
     READ_WRITE,
     all_routes,
@@ -41,6 +42,7 @@ def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
     names[DOWNLOAD.description] = DOWNLOAD.name
     names[ARCHIVE_BUILDER.description] = ARCHIVE_BUILDER.name
     names[JANITOR.description] = JANITOR.name
+    names[PURGE.description] = PURGE.name
     names[DATABASE_USERS.description] = DATABASE_USERS.name
     return {names[d]: value for d, value in described.items() if d in names}
 
@@ -51,6 +53,7 @@ def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synth
     assert set(functions) == {g.name for g in API_GROUPS} | outside | {
         INGEST.name,
         JANITOR.name,
+        PURGE.name,
         DATABASE_USERS.name,
     }
     for name, (_, props) in functions.items():
@@ -89,7 +92,7 @@ def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
 def test_every_function_reserves_its_concurrency(synthesized: Synthesized) -> None:
     functions = app_functions(synthesized)
     expected = {g.name: g.reserved_concurrency for g in API_GROUPS}
-    specs = (INGEST, JANITOR, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
+    specs = (INGEST, JANITOR, PURGE, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
     expected.update({f.name: f.reserved_concurrency for f in specs})
     reserved = {
         name: props.get("ReservedConcurrentExecutions") for name, (_, props) in functions.items()
@@ -364,8 +367,11 @@ def test_least_privilege(synthesized: Synthesized) -> None:
     query = policy_statements(synthesized, "registry_query")
     assert not any(a.startswith(("s3:Put", "s3:Delete")) for a in actions(query))
     assert prefixes_of(s3_resources(query)) == {"assets"}
+    # The write routes only delete, under assets/: the content an admin's purge releases
+    write = policy_statements(synthesized, "registry_write")
+    assert {a for a in actions(write) if a.startswith("s3:")} == {"s3:DeleteObject*"}
+    assert prefixes_of(s3_resources(write)) == {"assets"}
     for name in (
-        "registry_write",
         "registry_graphql",
         "components",
         "dbregistry",
@@ -463,13 +469,36 @@ def test_the_janitor_consumes_the_dead_letter_queue_and_sweeps_daily(
     ]
     assert [m["EventSourceArn"] for m in fed] == [{"Fn::GetAtt": [dlq_id, "Arn"]}]
     assert fed[0]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    (rule,) = synthesized.resources("AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == "rate(1 day)"
-    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [janitor_id, "Arn"]}
+    rules = [
+        r["Properties"]
+        for r in synthesized.resources("AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [janitor_id, "Arn"]}
+    ]
+    assert [r["ScheduleExpression"] for r in rules] == ["rate(1 day)"]
     statements = policy_statements(synthesized, JANITOR.name)
     assert {"s3:DeleteObject*", "s3:Abort*"} <= actions(statements)
     for prefix in ("/incoming/*", "/assets/*", "/assetdb/*"):
         assert prefix in s3_resources(statements)
+
+
+def test_the_purge_runs_hourly_and_may_delete_stored_content(synthesized: Synthesized) -> None:
+    functions = app_functions(synthesized)
+    purge_id, purge = functions[PURGE.name]
+    assert (purge["Timeout"], purge["ReservedConcurrentExecutions"]) == (900, 1)
+    rules = [
+        r["Properties"]
+        for r in synthesized.resources("AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [purge_id, "Arn"]}
+    ]
+    assert [r["ScheduleExpression"] for r in rules] == ["rate(1 hour)"]
+    statements = policy_statements(synthesized, PURGE.name)
+    assert "s3:DeleteObject*" in actions(statements)
+    assert "/assets/*" in s3_resources(statements)
+    assert "/incoming/*" not in s3_resources(statements)
+    # an admin's ?purge=true removes content too, from the write routes
+    write = policy_statements(synthesized, "registry_write")
+    assert "s3:DeleteObject*" in actions(write)
+    assert "/assets/*" in s3_resources(write)
 
 
 def test_only_the_asset_routes_ingest_and_the_janitor_keep_credentials_secrets(
@@ -480,6 +509,7 @@ def test_only_the_asset_routes_ingest_and_the_janitor_keep_credentials_secrets(
         "registry_write": {"CreateSecret", "TagResource", "GetSecretValue", "DeleteSecret"},
         "ingest": {"CreateSecret", "TagResource", "DeleteSecret"},
         "janitor": {"DeleteSecret"},
+        "purge": {"DeleteSecret"},
     }
     for name, (_, props) in functions.items():
         env = props["Environment"]["Variables"]
@@ -506,7 +536,7 @@ def test_functions_connect_as_the_user_their_access_needs(synthesized: Synthesiz
     assert len(synthesized.resources("Custom::DatabaseUsers")) == 1
     attachments = synthesized.resources("AWS::SecretsManager::SecretTargetAttachment")
     access = {g.name: g.database for g in API_GROUPS}
-    access.update({f.name: f.database for f in (INGEST, JANITOR)})
+    access.update({f.name: f.database for f in (INGEST, JANITOR, PURGE)})
     connects_as: dict[str, set[str]] = {READ_ONLY: set(), READ_WRITE: set()}
     _, creator = functions[DATABASE_USERS.name]
     creator_env = creator["Environment"]["Variables"]
