@@ -300,6 +300,12 @@ class AssetsRegistryStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
+        CfnOutput(
+            self,
+            "PurgeFunction",
+            value=ingest.purge.function_name,
+            description='The purge function (invoke with {"action": "migrate"} after an upgrade)',
+        )
         if edge is not None:
             CfnOutput(
                 self,

@@ -195,8 +195,15 @@ class RequestHandler(BaseHTTPRequestHandler):
         except Refused as refused:
             self._refuse_token(refused)
             return
-        claims = ((authorizer or {}).get("jwt") or {}).get("claims") or {}
-        if "assets-admin" not in str(claims.get("cognito:groups") or ""):
+        from assets_core.identity import caller_of
+
+        if authorizer is None:
+            status, headers, answer = _json_error(
+                401, "UNAUTHENTICATED", "The local purge needs an admin's token."
+            )
+            self._send(status, [*headers, ("WWW-Authenticate", 'Bearer realm="assets"')], answer)
+            return
+        if not caller_of({"requestContext": {"authorizer": authorizer}}).is_admin:
             self._send(*_json_error(403, "FORBIDDEN", "The local purge needs an admin's token."))
             return
         try:

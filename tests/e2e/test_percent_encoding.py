@@ -23,13 +23,21 @@ def test_an_encoded_id_reaches_the_same_asset_on_every_route(stack_url: str) -> 
                 assert (answer.status_code, answer.json()["asset_id"]) == (200, ASSET_ID), path
             download = http.get(f"/registry/zip/download/{ENCODED}")
             assert download.status_code == 307
-            changed = http.put(f"/registry/assets/{ENCODED}", json={"asset_version": "v9"})
+            changed = http.put(f"/registry/assets/{ENCODED}", json={"asset_workflow_id": "w9"})
             assert changed.status_code == 200
+            second = make_asset(ASSET_ID, asset_version="v 2.b")
+            added = http.post(f"/registry/assets/{ENCODED}/versions", json=second)
+            assert added.status_code == 201, added.text
+            named = http.get(f"/registry/assets/{ENCODED}/versions/v%202.b")
+            assert (named.status_code, named.json().get("asset_version")) == (200, "v 2.b")
+            chosen = http.get(f"/registry/assets/{ENCODED}", params={"version": "v 2.b"})
+            assert chosen.json()["asset_version"] == "v 2.b"
             assert http.get("/registry/query/by-tag/gener%61tive").json()["items"]
             # Decoded once only: %2540 is the text "%40", not "@".
             assert http.get("/registry/assets/enc%25401%3Aa").status_code == 404
         finally:
-            assert http.delete(f"/registry/assets/{ENCODED}").status_code == 200
+            purged = http.delete(f"/registry/assets/{ENCODED}", params={"purge": "true"})
+            assert purged.status_code == 200
 
 
 def test_encoded_assetdb_uris_and_dbregistry_ids(stack_url: str) -> None:
