@@ -622,3 +622,29 @@ def call_raw(
 def invoke_location(result: dict[str, Any]) -> str:
     headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
     return str(headers["location"])
+
+
+def test_making_an_asset_public_shows_its_earlier_versions_too() -> None:
+    create(who=ALICE)
+    add_version("m-1", "v2", who=ALICE)
+    put = event(
+        "apigw_registry_put_asset",
+        path="/registry/assets/m-1",
+        path_parameters={"asset_id": "m-1"},
+        body={"visibility": "public"},
+        caller=ALICE,
+    )
+    assert invoke(write_handler, put)[0] == 200
+    status, body = call(
+        query_handler,
+        "apigw_registry_query_search",
+        "/registry/query/search",
+        who=READER_CAROL,
+        body={},
+        query={"all_versions": "true"},
+    )
+    assert [(i["asset_id"], i["asset_version"]) for i in body["items"]] == [
+        ("m-1", "v1"),
+        ("m-1", "v2"),
+    ]
+    assert get("m-1", "v1", who=READER_CAROL)[0] == 200

@@ -42,9 +42,9 @@ from assets_core.logic.versions import (
     delete_asset,
     entry_of,
     index_of,
+    mark_versions,
     mirror_current,
     new_ref,
-    raw,
     resolve,
 )
 from assets_core.logic.versions import (
@@ -354,9 +354,7 @@ def update(
     mirror_current(versions, document)
     if replaced and replaced[0].get("visibility") != document.get("visibility"):
         # A version's visibility is its asset's: the earlier versions' copies follow.
-        raw(versions).update_many(
-            {"asset_id": asset_id}, {"$set": {"visibility": document.get("visibility")}}
-        )
+        mark_versions(versions, asset_id, {"$set": {"visibility": document.get("visibility")}})
     return Versioned(shown(document), revision)
 
 

@@ -269,7 +269,9 @@ def mirror_current(versions: DocumentStore, head: dict[str, Any]) -> None:
         log.warning("Could not copy the current version of %s", head.get("asset_id"))
 
 
-def _mark_versions(versions: DocumentStore, asset_id: str, update: dict[str, Any]) -> None:
+def mark_versions(versions: DocumentStore, asset_id: str, update: dict[str, Any]) -> None:
+    """Apply ``update`` to the copies of every version of the asset; a failure is logged
+    (the asset's document, written before, is the truth; the next change rewrites them)."""
     try:
         raw(versions).update_many({"asset_id": asset_id}, update)
     except AppError:
@@ -550,7 +552,7 @@ def delete_asset(
 
     change(asset_id, build, store=store, what="the deletion")
     marked = {f"{REGISTRY_FIELD}.asset_deleted_at": marks["deleted_at"]}
-    _mark_versions(versions, asset_id, {"$set": marked})
+    mark_versions(versions, asset_id, {"$set": marked})
     return {
         "success": True,
         "asset_id": asset_id,
@@ -602,7 +604,7 @@ def restore_asset(
                 raise _not_found(asset_id)
         except RevisionConflict:
             continue
-        _mark_versions(versions, asset_id, {"$unset": {f"{REGISTRY_FIELD}.asset_deleted_at": ""}})
+        mark_versions(versions, asset_id, {"$unset": {f"{REGISTRY_FIELD}.asset_deleted_at": ""}})
         mirror_current(versions, document)
         return shown(document)
     raise Conflict(f"The asset '{asset_id}' kept changing; try again.", code="REVISION_CONFLICT")
