@@ -635,7 +635,7 @@ def test_making_an_asset_public_shows_its_earlier_versions_too() -> None:
         caller=ALICE,
     )
     assert invoke(write_handler, put)[0] == 200
-    status, body = call(
+    _, body = call(
         query_handler,
         "apigw_registry_query_search",
         "/registry/query/search",

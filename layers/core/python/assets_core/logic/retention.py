@@ -12,6 +12,7 @@ last, so a purge that is stopped halfway is finished by the next run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,10 +55,6 @@ class PurgeReport:
             "objects_deleted": self.objects_deleted,
             "failed": self.failed,
         }
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def purge_now(asset_id: str, catalog: Catalog) -> dict[str, Any]:
@@ -141,47 +138,23 @@ def purge_version(asset_id: str, version: str, catalog: Catalog, report: PurgeRe
 
 def purge_expired(catalog: Catalog, *, now: datetime | None = None) -> PurgeReport:
     """The scheduled purge: every deleted asset and version whose retention has passed."""
-    moment = iso(now or datetime.now(UTC))
+    moment = versions.iso(now or datetime.now(UTC))
     report = PurgeReport()
     heads = unscoped(catalog.assets)
-    tried: set[str] = set()
-    while True:
-        due = heads.find(
-            {
-                f"{REGISTRY_FIELD}.purge_after": {"$lte": moment},
-                "asset_id": {"$nin": sorted(tried)},
-            },
-            limit=BATCH,
-        )
-        if not due:
-            break
-        for head in due:
-            asset_id = str(head["asset_id"])
-            tried.add(asset_id)
-            _guarded(report, asset_id, lambda a=asset_id: purge_asset(a, catalog, report))
-    tried.clear()
-    while True:
-        due = heads.find(
-            {
-                f"{REGISTRY_FIELD}.versions.purge_after": {"$lte": moment},
-                "asset_id": {"$nin": sorted(tried)},
-            },
-            limit=BATCH,
-        )
-        if not due:
-            break
-        for head in due:
-            asset_id = str(head["asset_id"])
-            tried.add(asset_id)
-            for entry in versions.index_of(head)["versions"]:
-                until = entry.get("purge_after")
-                if isinstance(until, str) and until <= moment:
-                    version = str(entry["asset_version"])
-                    _guarded(
-                        report,
-                        f"{asset_id}/{version}",
-                        lambda a=asset_id, v=version: purge_version(a, v, catalog, report),
-                    )
+    for head in _due(heads, f"{REGISTRY_FIELD}.purge_after", moment):
+        asset_id = str(head["asset_id"])
+        _guarded(report, asset_id, lambda a=asset_id: purge_asset(a, catalog, report))
+    for head in _due(heads, f"{REGISTRY_FIELD}.versions.purge_after", moment):
+        asset_id = str(head["asset_id"])
+        for entry in versions.index_of(head)["versions"]:
+            until = entry.get("purge_after")
+            if isinstance(until, str) and until <= moment:
+                version = str(entry["asset_version"])
+                _guarded(
+                    report,
+                    f"{asset_id}/{version}",
+                    lambda a=asset_id, v=version: purge_version(a, v, catalog, report),
+                )
     summary = report.summary()
     log.info(
         "Purged",
@@ -192,6 +165,19 @@ def purge_expired(catalog: Catalog, *, now: datetime | None = None) -> PurgeRepo
         },
     )
     return report
+
+
+def _due(heads: DocumentStore, path: str, moment: str) -> Iterator[dict[str, Any]]:
+    """Each asset whose ``path`` (a purge_after) is at or before ``moment``, once, a batch at
+    a time (one that stays due, its purge having failed, is not read again this run)."""
+    tried: set[str] = set()
+    while True:
+        due = heads.find({path: {"$lte": moment}, "asset_id": {"$nin": sorted(tried)}}, limit=BATCH)
+        if not due:
+            return
+        for head in due:
+            tried.add(str(head["asset_id"]))
+            yield head
 
 
 def _guarded(report: PurgeReport, name: str, action: Any) -> None:

@@ -404,9 +404,14 @@ def delete_alias(asset_id: str, alias: str, *, store: DocumentStore) -> dict[str
     return {"success": True, "asset_id": asset_id, "alias": alias, "deleted": True}
 
 
-def purge_after(now: datetime, retention_days: float) -> str:
-    moment = now + timedelta(days=retention_days)
+def iso(moment: datetime) -> str:
+    """A moment as the server's timestamps write it (``identity.now_iso``): they compare as
+    strings."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def purge_after(now: datetime, retention_days: float) -> str:
+    return iso(now + timedelta(days=retention_days))
 
 
 def delete_version(
@@ -522,8 +527,7 @@ def restore_version(
 
 def _expired(marks: dict[str, Any], now: datetime | None = None) -> bool:
     until = marks.get("purge_after")
-    moment = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return isinstance(until, str) and until <= moment
+    return isinstance(until, str) and until <= iso(now or datetime.now(UTC))
 
 
 def delete_asset(
