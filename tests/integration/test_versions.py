@@ -648,3 +648,33 @@ def test_making_an_asset_public_shows_its_earlier_versions_too() -> None:
         ("m-1", "v2"),
     ]
     assert get("m-1", "v1", who=READER_CAROL)[0] == 200
+
+
+def test_concurrent_bundles_of_new_versions_all_land_and_of_one_version_one_wins(
+    s3: Any,
+) -> None:
+    run(upload(zip_bytes({"a.txt": b"v1"}, asset=bundle_asset("cc-1"))))
+
+    def bundle(version: str, text: bytes) -> str:
+        return upload(zip_bytes({"a.txt": text}, asset=bundle_asset("cc-1", asset_version=version)))
+
+    def together(upload_ids: list[str]) -> None:
+        threads = [threading.Thread(target=run, args=(u,)) for u in upload_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    distinct = [bundle("v2", b"two"), bundle("v3", b"three")]
+    together(distinct)
+    assert [status_of(u)["status"] for u in distinct] == ["success", "success"]
+    assert sorted(v["asset_version"] for v in listed("cc-1")[1]["items"]) == ["v1", "v2", "v3"]
+    same = [bundle("v4", b"four-a"), bundle("v4", b"four-b")]
+    together(same)
+    outcomes = sorted(status_of(u)["status"] for u in same)
+    assert outcomes[1] == "success"
+    assert "already has the version 'v4'" in outcomes[0]
+    winner = next(u for u in same if status_of(u)["status"] == "success")
+    loser = next(u for u in same if u != winner)
+    assert stored_keys(s3, f"assets/cc-1/{loser}/") == [], "the loser leaves nothing"
+    assert files_of("cc-1", "v4")["a.txt"]["size"] == 6
