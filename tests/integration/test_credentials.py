@@ -28,6 +28,7 @@ from local.apigw import LocalContext
 from tests.integration.test_ingest import sqs_event, status_of, upload
 from tests.integration.test_registry_zip import function_url_event, redirect_for
 from tests.integration.test_storage_pointers import put
+from tests.integration.test_versions import delete
 from tests.support import bundle_asset, caller, event, invoke, make_asset, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
@@ -224,12 +225,7 @@ def test_a_refused_write_leaves_no_secret_behind() -> None:
 
 def purged(asset_id: str) -> int:
     """An admin's DELETE ...?purge=true: the asset removed for good at once."""
-    request = event(
-        "apigw_registry_purge_asset",
-        path=f"/registry/assets/{asset_id}",
-        path_parameters={"asset_id": asset_id},
-    )
-    return invoke(write_handler, request)[0]
+    return delete(asset_id, purge="true")[0]
 
 
 def test_deleting_the_asset_keeps_its_secret_until_it_is_purged() -> None:

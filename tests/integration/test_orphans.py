@@ -18,6 +18,7 @@ from functions.assetdb.handler import handler as assetdb_handler
 from functions.ingest.handler import ingest
 from functions.registry_write.handler import handler as write_handler
 from local.apigw import LocalContext
+from tests.integration.test_versions import delete
 from tests.support import QUEUED, bundle_asset, event, invoke, object_created, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("s3", "status")
@@ -50,15 +51,9 @@ def delete_asset(asset_id: str) -> tuple[int, Any]:
     )
 
 
-def purge_asset(asset_id: str) -> tuple[int, Any]:
-    return invoke(
-        write_handler,
-        event(
-            "apigw_registry_purge_asset",
-            path=f"/registry/assets/{asset_id}",
-            path_parameters={"asset_id": asset_id},
-        ),
-    )
+def purged(asset_id: str) -> tuple[int, Any]:
+    """An admin's DELETE ...?purge=true (``test_versions.delete``)."""
+    return delete(asset_id, purge="true")
 
 
 def test_purging_an_asset_removes_its_stored_files(s3: Any) -> None:
@@ -73,7 +68,7 @@ def test_purging_an_asset_removes_its_stored_files(s3: Any) -> None:
     assert keys_under(s3, "assets/orphan-1/") == stored
 
     # Then once it is purged, its document and its objects are gone
-    status, answer = purge_asset("orphan-1")
+    status, answer = purged("orphan-1")
     assert (status, answer["purged"]) == (200, True)
     assert keys_under(s3, "assets/orphan-1/") == []
     assert assets_store().unscoped.get("orphan-1") is None
@@ -88,12 +83,12 @@ def test_purging_an_asset_keeps_content_another_asset_holds(s3: Any) -> None:
     assert sharer_own.endswith("/own.bin")
 
     # When the first is purged, the content the other holds stays
-    assert purge_asset("keeper")[0] == 200
+    assert purged("keeper")[0] == 200
     assert keys_under(s3, "assets/keeper/") == [keeper_key]
     assert s3.get_object(Bucket=BUCKET, Key=keeper_key)["Body"].read() == b"shared bytes"
 
     # And when the other is purged too, nothing is left
-    assert purge_asset("sharer")[0] == 200
+    assert purged("sharer")[0] == 200
     assert keys_under(s3, "assets/keeper/") == []
     assert keys_under(s3, "assets/sharer/") == []
 

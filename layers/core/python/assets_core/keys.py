@@ -28,6 +28,11 @@ def upload_key(upload_id: str) -> str:
     return f"{INCOMING_PREFIX}{upload_id}.zip"
 
 
+def members_prefix(asset_id: str, upload_id: str) -> str:
+    """Where an upload's ingest stores the bundle's members: ``assets/<asset_id>/<upload_id>/``."""
+    return f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
+
+
 def manifest_key(name: str) -> str:
     """Where a streamed download's manifest is written: ``downloads/<hex>.json``."""
     return f"{MANIFEST_PREFIX}{name}.json"

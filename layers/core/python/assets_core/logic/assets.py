@@ -38,14 +38,12 @@ from assets_core.logic.credentials import (
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.logic.versions import (
     VERSIONS_ROUTE,
-    current_entry,
     delete_asset,
     entry_of,
     index_of,
     mark_versions,
     mirror_current,
     new_ref,
-    resolve,
 )
 from assets_core.logic.versions import (
     add as add_to,
@@ -263,19 +261,14 @@ def read(
     version: str | None = None,
 ) -> Versioned:
     """The stored asset with this id (its current version, or the one ``version`` names: a
-    version, an alias or ``latest``), and its revision (the ETag)."""
-    if version is None or versions is None:
+    version, an alias or ``latest``, read with ``versions``), and its revision (the ETag)."""
+    if version is None:
         found = store.read(asset_id)
         if found is None:
             raise _not_found(asset_id)
-        if version is not None:
-            index = index_of(found.document)
-            if resolve(asset_id, index, version) is not current_entry(index):
-                raise NotFound(
-                    f"The version '{version[:200]}' of '{asset_id}' is not readable here.",
-                    code="VERSION_NOT_FOUND",
-                )
         return Versioned(shown(found.document), found.revision)
+    if versions is None:
+        raise TypeError("reading a version of an asset needs the versions store")
     chosen = read_version(asset_id, version, store=store, versions=versions)
     return Versioned(chosen.document, chosen.revision)
 

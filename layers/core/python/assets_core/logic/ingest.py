@@ -20,7 +20,7 @@ from assets_core.errors import (
     ObjectRefused,
 )
 from assets_core.identity import current_caller
-from assets_core.keys import ASSETS_PREFIX
+from assets_core.keys import members_prefix
 from assets_core.logic import assets
 from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
 from assets_core.logic.bundles import (
@@ -223,7 +223,7 @@ def _register(
 ) -> str:
     document = parse_asset_json(raw_json)
     asset_id = check_asset_id(document)
-    prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
+    prefix = members_prefix(asset_id, upload_id)
     plan = plan_files(document, files, lambda path: prefix + path, stores.objects.url_of)
     check_keys(plan, limits.max_key_bytes)
     validate_document(plan.document)
@@ -233,7 +233,7 @@ def _register(
     upload_status.put(asset_id=asset_id, asset_version=version, status="processing")
     existing = _target(stores, asset_id, version, prefix)
     if existing is not _REGISTERED:
-        _store_and_commit(plan, asset_id, prefix, bundle_key, stores, limits, reads, existing)
+        _store_and_commit(plan, asset_id, upload_id, bundle_key, stores, limits, reads, existing)
     return asset_id
 
 
@@ -273,7 +273,7 @@ def _target(stores: Stores, asset_id: str, version: str, prefix: str) -> dict[st
 def _store_and_commit(
     plan: FilePlan,
     asset_id: str,
-    prefix: str,
+    upload_id: str,
     bundle_key: str,
     stores: Stores,
     limits: Limits,
@@ -285,9 +285,8 @@ def _store_and_commit(
     releases and removes what this run stored, unless the commit was applied after all."""
     objects = stores.objects
     writer = MemberWriter(objects, bundle_key, limits)
-    version = str(plan.document["asset_version"])
-    upload_id = prefix.rstrip("/").rsplit("/", 1)[1]
-    ref = upload_ref(asset_id, version, upload_id)
+    ref = upload_ref(asset_id, str(plan.document["asset_version"]), upload_id)
+    run = _Run(writer, stores, members_prefix(asset_id, upload_id), asset_id, ref)
     try:
         sha256 = store_members(plan, reads, writer)
         writer.flush()
@@ -296,31 +295,29 @@ def _store_and_commit(
         discard(held.duplicates, objects)
         _commit(validate_document(held.document), existing, stores, ref, upload_id)
     except (BadArchive, OutOfTime) as exc:
-        _clean_up(writer, stores, prefix, ref)
+        run.clean_up()
         raise BundleRejected(str(exc)) from exc
     except AlreadyExists as exc:
-        if _inserted_by_this_run(stores.documents, asset_id, prefix):
+        if run.clean_up():
             return  # an insert the driver retried had been applied
-        _clean_up(writer, stores, prefix, ref)
         raise BundleRejected(f"an asset with asset_id '{asset_id}' already exists") from exc
     except (Conflict, Forbidden, NotFound) as exc:
         # Another upload added this version first, or the asset went (or its owner changed
         # who may write it) while the bytes were stored.
-        _clean_up(writer, stores, prefix, ref)
+        run.clean_up()
         raise BundleRejected(exc.message.rstrip(".")) from exc
     except ObjectRefused as exc:
-        _clean_up(writer, stores, prefix, ref)
+        run.clean_up()
         raise _refusal(plan, exc) from exc
     except Exception:
         # The commit may have been applied although the driver reported an error: cleaning
-        # up then would leave a registered asset without its files. Look before cleaning; if
-        # even looking fails, leave everything for the redelivery to find.
-        if _inserted_by_this_run(stores.documents, asset_id, prefix):
+        # up then would leave a registered asset without its files (``clean_up`` looks
+        # first; if even looking fails, everything stays for the redelivery to find).
+        if run.clean_up():
             return
-        _clean_up(writer, stores, prefix, ref)
         raise
     except BaseException:
-        _clean_up(writer, stores, prefix, ref)
+        run.clean_up()
         raise
     finally:
         writer.close()
@@ -387,14 +384,26 @@ def registered_by(document: dict[str, Any], prefix: str) -> bool:
     return any(isinstance(url, str) and f"/{prefix}" in url for url in urls)
 
 
-def _clean_up(writer: MemberWriter, stores: Stores, prefix: str, ref: str) -> None:
-    """Remove everything this run wrote: open multipart uploads, the content it held, and
-    its stored members (less any that another version came to hold meanwhile). A version
-    this upload committed before (a run delivered again) keeps what it holds."""
-    writer.close()
-    writer.abort_open()
-    asset_id = prefix[len(ASSETS_PREFIX) :].split("/", 1)[0]
-    if _inserted_by_this_run(unscoped(stores.documents), asset_id, prefix):
-        return
-    let_go(ref, blobs=stores.blobs, objects=stores.objects)
-    stores.objects.delete_prefix(prefix, keep=stores.blobs.keys_in_use)
+@dataclass
+class _Run:
+    """What one run of an upload wrote: its members under ``prefix``, the content it holds
+    by ``ref``, and the writer's open multipart uploads."""
+
+    writer: MemberWriter
+    stores: Stores
+    prefix: str
+    asset_id: str
+    ref: str
+
+    def clean_up(self) -> bool:
+        """Remove everything this run wrote: open multipart uploads, the content it held,
+        and its stored members (less any that another version came to hold meanwhile);
+        unless this upload's version is committed (the driver reported an error for a write
+        it applied, or a run delivered again), which keeps all it holds: True then."""
+        self.writer.close()
+        self.writer.abort_open()
+        if _inserted_by_this_run(unscoped(self.stores.documents), self.asset_id, self.prefix):
+            return True
+        let_go(self.ref, blobs=self.stores.blobs, objects=self.stores.objects)
+        self.stores.objects.delete_prefix(self.prefix, keep=self.stores.blobs.keys_in_use)
+        return False

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from assets_core.errors import AppError
-from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX
+from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX, members_prefix
 from assets_core.logic.content import let_go
 from assets_core.logic.ingest import UploadBusy, registered_by, upload_ref
 from assets_core.ports import DocumentStore, ObjectStore, Stores
@@ -59,7 +59,7 @@ def settle_dead_letter(
             return current
         asset_id = current.get("asset_id") or _asset_of_upload(stores, upload_id)
         if isinstance(asset_id, str) and asset_id:
-            prefix = f"{ASSETS_PREFIX}{asset_id}/{upload_id}/"
+            prefix = members_prefix(asset_id, upload_id)
             existing = unscoped(stores.documents).get(asset_id)
             if existing is not None and registered_by(existing, prefix):
                 # A version is committed only once all its files are stored and held.

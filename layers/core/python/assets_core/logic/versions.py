@@ -35,6 +35,7 @@ from assets_core.collections import REGISTRY_FIELD, VERSION_KEY
 from assets_core.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from assets_core.identity import current_caller, now_iso, sees, stamp_of, without_server_fields
 from assets_core.logic.credentials import shown
+from assets_core.logic.revisions import Precondition, modify
 from assets_core.pagination import Page, PageRequest, take_page
 from assets_core.ports import DocumentStore, Versioned
 from assets_core.scoping import unscoped
@@ -287,30 +288,27 @@ def change(
     build: HeadChange,
     *,
     store: DocumentStore,
-    what: str = "",
-    attempts: int = 8,
+    precondition: Precondition | None = None,
 ) -> dict[str, Any]:
     """Read the asset (as the caller may change it), build its next document from it and
-    its index, and write that over the revision read; again from a fresh read when another
-    write came first. The document written."""
-    from assets_core.errors import RevisionConflict
+    its index, and write that over the revision read (``revisions.modify``: again from a
+    fresh read when another write came first). The document written."""
 
-    for _ in range(attempts):
-        head = store.read(asset_id)
-        if head is None:
-            raise _not_found(asset_id)
+    def write(head: Versioned) -> dict[str, Any]:
         document = build(head, index_of(head.document))
-        try:
-            if not store.replace(asset_id, document, revision=head.revision):
-                raise _not_found(asset_id)
-        except RevisionConflict:
-            continue
+        if not store.replace(asset_id, document, revision=head.revision):
+            raise _not_found(asset_id)
         return document
-    raise Conflict(
-        f"The asset '{asset_id}' kept changing while {what or 'this change'} was written; "
-        "try again.",
-        code="REVISION_CONFLICT",
+
+    written, _ = modify(
+        store,
+        asset_id,
+        write,
+        precondition=precondition,
+        missing=lambda: _not_found(asset_id),
+        what=f"The asset '{asset_id}'",
     )
+    return written
 
 
 def version_exists(asset_id: str, entry: dict[str, Any]) -> Conflict:
@@ -363,7 +361,7 @@ def add(
         return {**without_server_fields(document), REGISTRY_FIELD: index}
 
     try:
-        written = change(asset_id, build, store=store, what="the new version")
+        written = change(asset_id, build, store=store)
     except _Done:
         return shown(already[0])
     mirror_current(versions, written)
@@ -383,7 +381,7 @@ def set_alias(asset_id: str, alias: str, version: str, *, store: DocumentStore) 
         index["aliases"][alias] = entry["asset_version"]
         return {**head.document, REGISTRY_FIELD: index}
 
-    written = change(asset_id, build, store=store, what="the alias")
+    written = change(asset_id, build, store=store)
     target = index_of(written)["aliases"][alias]
     return {"asset_id": asset_id, "alias": alias, "asset_version": target}
 
@@ -400,7 +398,7 @@ def delete_alias(asset_id: str, alias: str, *, store: DocumentStore) -> dict[str
         del index["aliases"][alias]
         return {**head.document, REGISTRY_FIELD: index}
 
-    change(asset_id, build, store=store, what="the alias")
+    change(asset_id, build, store=store)
     return {"success": True, "asset_id": asset_id, "alias": alias, "deleted": True}
 
 
@@ -452,7 +450,7 @@ def delete_version(
             return {**head.document, REGISTRY_FIELD: index}
         return {**_document_of(asset_id, live[-2], versions), REGISTRY_FIELD: index}
 
-    written = change(asset_id, build, store=store, what="the deletion")
+    written = change(asset_id, build, store=store)
     entry = deleted[0]
     key = version_key(asset_id, entry["asset_version"])
     _mark_version(versions, key, {"$set": {f"{REGISTRY_FIELD}.deleted_at": entry["deleted_at"]}})
@@ -513,7 +511,7 @@ def restore_version(
             return {**_document_of(asset_id, entry, versions), REGISTRY_FIELD: index}
         return {**head.document, REGISTRY_FIELD: index}
 
-    written = change(asset_id, build, store=store, what="the restore")
+    written = change(asset_id, build, store=store)
     key = version_key(asset_id, restored[0]["asset_version"])
     _mark_version(versions, key, {"$unset": {f"{REGISTRY_FIELD}.deleted_at": ""}})
     mirror_current(versions, written)
@@ -536,15 +534,13 @@ def delete_asset(
     store: DocumentStore,
     versions: DocumentStore,
     retention_days: float,
-    precondition: Any = None,
+    precondition: Precondition | None = None,
 ) -> dict[str, Any]:
     """Soft-delete the asset: it, its versions and aliases are hidden from every read at
     once, and its id stays reserved, restorable until ``purge_after``."""
     marks: dict[str, Any] = {}
 
     def build(head: Versioned, index: dict[str, Any]) -> dict[str, Any]:
-        if precondition is not None:
-            precondition.check(head, f"The asset '{asset_id}'")
         now = datetime.now(UTC)
         marks.update(
             deleted_at=now_iso(),
@@ -554,7 +550,7 @@ def delete_asset(
         index.update(marks)
         return {**head.document, REGISTRY_FIELD: index}
 
-    change(asset_id, build, store=store, what="the deletion")
+    change(asset_id, build, store=store, precondition=precondition)
     marked = {f"{REGISTRY_FIELD}.asset_deleted_at": marks["deleted_at"]}
     mark_versions(versions, asset_id, {"$set": marked})
     return {
@@ -581,12 +577,11 @@ def restore_asset(
     """Bring back a soft-deleted asset with its versions and aliases (its owner or an
     admin): 404 when it is unknown, hidden or past its retention; 409 when it is not
     deleted."""
-    from assets_core.errors import RevisionConflict
+    every = unscoped(store)  # a deleted asset is in no scoped read
 
-    for _ in range(8):
-        found = unscoped(store).read(asset_id)
+    def write(found: Versioned) -> dict[str, Any]:
         caller = current_caller()
-        if found is None or not sees(caller, found.document):
+        if not sees(caller, found.document):
             raise _not_found(asset_id)
         index = index_of(found.document)
         if not index.get("deleted_at"):
@@ -603,12 +598,18 @@ def restore_asset(
             index.pop(name, None)
         document = {**found.document, REGISTRY_FIELD: index}
         document.update(updated_by=stamp_of(caller), updated_at=now_iso())
-        try:
-            if not unscoped(store).replace(asset_id, document, revision=found.revision):
-                raise _not_found(asset_id)
-        except RevisionConflict:
-            continue
-        mark_versions(versions, asset_id, {"$unset": {f"{REGISTRY_FIELD}.asset_deleted_at": ""}})
-        mirror_current(versions, document)
-        return shown(document)
-    raise Conflict(f"The asset '{asset_id}' kept changing; try again.", code="REVISION_CONFLICT")
+        if not every.replace(asset_id, document, revision=found.revision):
+            raise _not_found(asset_id)
+        return document
+
+    document, _ = modify(
+        every,
+        asset_id,
+        write,
+        precondition=None,
+        missing=lambda: _not_found(asset_id),
+        what=f"The asset '{asset_id}'",
+    )
+    mark_versions(versions, asset_id, {"$unset": {f"{REGISTRY_FIELD}.asset_deleted_at": ""}})
+    mirror_current(versions, document)
+    return shown(document)
