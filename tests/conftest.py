@@ -50,6 +50,7 @@ CACHED_STORES = (
     factory.components_graph_store,
     factory.assetdb_store,
     factory.dbregistry_store,
+    factory.audit_trail,
 )
 
 

@@ -12,6 +12,7 @@ from assets_core.logic import retention
 from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.stores.factory import (
     assets_store,
+    audit_trail,
     blobs_store,
     credentials_vault,
     objects,
@@ -23,7 +24,12 @@ MIGRATE = "migrate"
 
 def catalog() -> retention.Catalog:
     return retention.Catalog(
-        assets_store(), versions_store(), blobs_store(), objects(), credentials_vault()
+        assets_store(),
+        versions_store(),
+        blobs_store(),
+        objects(),
+        credentials_vault(),
+        trail=audit_trail(),
     )
 
 

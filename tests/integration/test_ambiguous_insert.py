@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pymongo.errors import AutoReconnect
 
 from assets_core.config import get_settings
 from assets_core.errors import StoreUnavailable
+from assets_core.stores import documents
 from assets_core.stores.documents import MongoDocumentStore
 from assets_core.stores.factory import assets_store
 from tests.integration.test_ingest import run, status_of, stored_keys, upload
@@ -25,19 +27,19 @@ def bundle(asset_id: str) -> bytes:
 def test_an_applied_insert_reported_as_failed_keeps_the_files(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a database that applies the insert, then loses the answer
-    real_insert = MongoDocumentStore.insert
+    # Given a database that commits the insert's transaction, then loses the answer
+    real_commit = documents._commit
 
-    def applied_then_lost(self: MongoDocumentStore, document: Any) -> None:
-        real_insert(self, document)
-        raise StoreUnavailable("The metadata store did not answer; try again.")
+    def applied_then_lost(started: Any) -> None:
+        real_commit(started)
+        raise AutoReconnect("connection closed")
 
-    monkeypatch.setattr(MongoDocumentStore, "insert", applied_then_lost)
+    monkeypatch.setattr(documents, "_commit", applied_then_lost)
     upload_id = upload(bundle("lost-answer-1"))
 
     # When ingest runs (and, whatever it answers, is delivered again)
     first = run(upload_id)
-    monkeypatch.setattr(MongoDocumentStore, "insert", real_insert)
+    monkeypatch.setattr(documents, "_commit", real_commit)
     run(upload_id)
 
     # Then the asset is registered with every file it names in the bucket

@@ -55,3 +55,12 @@ ASSET_OBJECTS = Collection(
 ASSET_REGISTRIES = Collection(
     "asset_registries", "asset_registry_id", ("asset_registry_name", "asset_registry_tags")
 )
+# The audit trail: one record per successful write, append-only, keyed so that key order is
+# newest first (``logic/audit.py``); the outbox of records not yet published as events, one
+# per record, keyed "<stream>#<seq>"; and each stream's (resource's) sequence counter.
+AUDIT = Collection("audit", "audit_id", ("resource", "id", "actor", "at"))
+OUTBOX = Collection("outbox", "outbox_id", ("stream",))
+AUDIT_STREAMS = Collection("audit_streams", "stream")
+# Lineage: one edge per (version, relation, version), keyed "<from>|<relation>|<to>" where a
+# version is "<asset_id>/<asset_version>".
+LINEAGE = Collection("lineage", "edge_key", ("from_key", "to_key", "from_id", "to_id"))

@@ -83,6 +83,9 @@ class Settings(BaseModel):
     origin_verify_secret_arn: str = ""
     # Largest JSON request body a REST or GraphQL endpoint accepts.
     max_body_bytes: int = Field(default=1 * MIB, ge=1024)
+    # Change events: the EventBridge bus every audit record is published to (empty: none;
+    # the records stay in the outbox until one is set).
+    event_bus_name: str = ""
     # GraphQL limits.
     graphql_max_depth: int = Field(default=8, ge=2, le=32)
     graphql_max_cost: int = Field(default=5_000, ge=10)

@@ -161,6 +161,7 @@ class Stores:
     versions: DocumentStore  # every version of every asset
     blobs: BlobStore  # content stored once
     vault: Vault | None = None  # where new assets' credentials go (None: in the document)
+    trail: AuditTrail | None = None  # where each outcome's audit record goes
 
 
 # -- content stored once -----------------------------------------------------------------
@@ -178,6 +179,24 @@ class BlobStore(Protocol):
     def keys_in_use(self, keys: Iterable[str]) -> set[str]: ...
     def holding(self, ref: str) -> list[str]: ...
     def holds_under(self, prefix: str) -> bool: ...
+
+
+# -- audit trail and change events --------------------------------------------------------
+
+
+class AuditTrail(Protocol):
+    """Where every write's audit record goes, in the write's own transaction, and from where
+    it is published as an event (``logic/audit.py``)."""
+
+    def atomically[T](self, work: Callable[[], T]) -> T: ...
+    def append(self, service: str, change: Any) -> str: ...
+    def publish(self, streams: Iterable[str] | None = None) -> int: ...
+
+
+class EventPublisher(Protocol):
+    """An event bus (EventBridge): each entry's outcome, True when the bus took it."""
+
+    def put(self, entries: Sequence[Mapping[str, Any]]) -> list[bool]: ...
 
 
 # -- secrets -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from assets_core.api.http import (
     Cursor,
     Limit,
     answers,
+    audited_in,
     describe_validation_errors,
     form_or_json_body,
     head_answers,
@@ -30,6 +31,8 @@ from assets_core.api.multipart import FormPart, upload_body
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, PayloadTooLarge
 from assets_core.logic import assetdb
+from assets_core.logic.audit import ASSET_RECORD, Change
+from assets_core.logic.audit import ASSETDB as SERVICE
 from assets_core.models.assetdb import (
     SYSTEM_FIELDS,
     AssetObjectFields,
@@ -44,8 +47,9 @@ from assets_core.models.responses import (
     Redirect,
 )
 from assets_core.pagination import PageRequest
+from assets_core.ports import Versioned
 from assets_core.routes import ASSETDB
-from assets_core.stores.factory import assetdb_store, objects
+from assets_core.stores.factory import assetdb_store, audit_trail, objects
 
 OBJECT_LINK_SECONDS = 300
 UPLOAD = "/upload_asset"  # the route that also takes a small file as a form
@@ -95,6 +99,7 @@ def _upload_multipart(parts: dict[str, FormPart], headers: dict[str, str]) -> di
         public_base=public_base(headers),
         store=assetdb_store(),
         files=objects(),
+        trail=audit_trail(),
     )
 
 
@@ -111,21 +116,25 @@ def too_large() -> PayloadTooLarge:
 def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     settings = get_settings()
     request = validated_json(PresignedAssetRequest, body or b"{}")
-    return assetdb.start_presigned_upload(
-        request.asset_metadata,
-        filename=request.filename,
-        size=request.size,
-        content_type=request.content_type,
-        max_bytes=settings.assetdb_max_bytes,
-        expires_in=settings.upload_url_expiry_seconds,
-        assets_db_id=settings.assets_db_id,
-        public_base=public_base(headers),
-        store=assetdb_store(),
-        objects=objects(),
+    return audited(
+        lambda: assetdb.start_presigned_upload(
+            request.asset_metadata,
+            filename=request.filename,
+            size=request.size,
+            content_type=request.content_type,
+            max_bytes=settings.assetdb_max_bytes,
+            expires_in=settings.upload_url_expiry_seconds,
+            assets_db_id=settings.assets_db_id,
+            public_base=public_base(headers),
+            store=assetdb_store(),
+            objects=objects(),
+        ),
+        lambda started: Change("AssetRecordCreated", ASSET_RECORD, started["asset_id"]),
     )
 
 
 router = Router()
+audited = audited_in(SERVICE)
 TAGS = ["assetdb"]
 
 
@@ -168,8 +177,11 @@ def upload_asset() -> Response[Any]:
     responses=answers(201, AssetObjectRecord, 409),
 )
 def create_external(body: Annotated[dict[str, Any], Body()]) -> Response[Any]:
-    created = assetdb.create_external(
-        _fields(body), assets_db_id=get_settings().assets_db_id, store=assetdb_store()
+    created = audited(
+        lambda: assetdb.create_external(
+            _fields(body), assets_db_id=get_settings().assets_db_id, store=assetdb_store()
+        ),
+        lambda document: Change("AssetRecordCreated", ASSET_RECORD, document["asset_id"]),
     )
     return json_response(HTTPStatus.CREATED, created)
 
@@ -193,7 +205,12 @@ def get_asset(asset_uri: Annotated[str, Path()]) -> Response[Any]:
 def update_asset(
     asset_uri: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
 ) -> Response[Any]:
-    updated = assetdb.update(asset_uri, patch, store=assetdb_store(), precondition=if_match(router))
+    updated = audited(
+        lambda: assetdb.update(
+            asset_uri, patch, store=assetdb_store(), precondition=if_match(router)
+        ),
+        lambda done: record_updated(done, patch),
+    )
     return versioned_response(updated)
 
 
@@ -204,8 +221,11 @@ def update_asset(
     responses=answers(200, AssetObjectDeleted, 409),
 )
 def delete_asset(asset_uri: Annotated[str, Path()]) -> dict[str, Any]:
-    return assetdb.delete(
-        asset_uri, store=assetdb_store(), files=objects(), precondition=if_match(router)
+    return audited(
+        lambda: assetdb.delete(
+            asset_uri, store=assetdb_store(), files=objects(), precondition=if_match(router)
+        ),
+        lambda done: Change("AssetRecordDeleted", ASSET_RECORD, done["asset_id"]),
     )
 
 
@@ -230,8 +250,11 @@ def get_asset_by_id(asset_id: Annotated[str, Path()]) -> Response[Any]:
 def update_asset_by_id(
     asset_id: Annotated[str, Path()], patch: Annotated[AssetObjectUpdate, Body()]
 ) -> Response[Any]:
-    updated = assetdb.update_record(
-        asset_id, patch, store=assetdb_store(), precondition=if_match(router)
+    updated = audited(
+        lambda: assetdb.update_record(
+            asset_id, patch, store=assetdb_store(), precondition=if_match(router)
+        ),
+        lambda done: record_updated(done, patch),
     )
     return versioned_response(updated)
 
@@ -244,9 +267,23 @@ def update_asset_by_id(
 )
 def delete_asset_by_id(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     store = assetdb_store()
-    current = assetdb.read_by_id(asset_id, store=store)
-    return assetdb.delete_record(
-        current, store=store, files=objects(), precondition=if_match(router)
+
+    def delete() -> dict[str, Any]:
+        current = assetdb.read_by_id(asset_id, store=store)
+        return assetdb.delete_record(
+            current, store=store, files=objects(), precondition=if_match(router)
+        )
+
+    return audited(delete, Change("AssetRecordDeleted", ASSET_RECORD, asset_id))
+
+
+def record_updated(updated: Versioned, patch: AssetObjectUpdate) -> Change:
+    """An Assets DB record's update, naming the fields it set."""
+    return Change(
+        "AssetRecordUpdated",
+        ASSET_RECORD,
+        str(updated.document["asset_id"]),
+        changes=tuple(patch.model_dump(exclude_unset=True)),
     )
 
 

@@ -14,11 +14,13 @@ from assets_core.api.http import (
     Cursor,
     Limit,
     answers,
+    audited_in,
     if_match,
     json_response,
     versioned_response,
 )
 from assets_core.logic import components
+from assets_core.logic.audit import COMPONENT, COMPONENTS, Change
 from assets_core.models.component import (
     Component,
     QueryRequest,
@@ -32,7 +34,25 @@ from assets_core.pagination import PageRequest
 from assets_core.stores.factory import components_store
 
 router = Router()
+audited = audited_in(COMPONENTS)
 TAGS = ["components"]
+
+
+def operated_fields(operators: Any) -> tuple[str, ...]:
+    """The top-level fields update operators name."""
+    if not isinstance(operators, dict):
+        return ()
+    names = {
+        str(path).split(".")[0]
+        for fields in operators.values()
+        if isinstance(fields, dict)
+        for path in fields
+    }
+    return tuple(sorted(names))
+
+
+def updated_change(uri: str, changes: tuple[str, ...]) -> Change:
+    return Change("ComponentUpdated", COMPONENT, uri, changes=changes)
 
 
 @router.post(
@@ -42,7 +62,10 @@ TAGS = ["components"]
     responses=answers(201, ComponentRecord, 409),
 )
 def register_component(component: Annotated[Component, Body()]) -> Response[Any]:
-    created = components.register(component, store=components_store())
+    created = audited(
+        lambda: components.register(component, store=components_store()),
+        lambda document: Change("ComponentRegistered", COMPONENT, document["componentURI"]),
+    )
     return json_response(HTTPStatus.CREATED, created)
 
 
@@ -53,7 +76,10 @@ def register_component(component: Annotated[Component, Body()]) -> Response[Any]
     responses=answers(200, ComponentDeleted, 404),
 )
 def unregister_component(request: Annotated[UriRequest, Body()]) -> dict[str, Any]:
-    return components.unregister(request.uri, store=components_store())
+    return audited(
+        lambda: components.unregister(request.uri, store=components_store()),
+        Change("ComponentUnregistered", COMPONENT, request.uri),
+    )
 
 
 @router.post(
@@ -63,8 +89,11 @@ def unregister_component(request: Annotated[UriRequest, Body()]) -> dict[str, An
     responses=answers(200, ComponentRecord, 404, 409, headers=ETAG),
 )
 def update_component(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
-    updated = components.update(
-        request.uri, request.data, store=components_store(), precondition=if_match(router)
+    updated = audited(
+        lambda: components.update(
+            request.uri, request.data, store=components_store(), precondition=if_match(router)
+        ),
+        updated_change(request.uri, operated_fields(request.data)),
     )
     return versioned_response(updated)
 
@@ -76,8 +105,11 @@ def update_component(request: Annotated[UpdateRequest, Body()]) -> Response[Any]
     responses=answers(200, ComponentRecord, 404, 409, headers=ETAG),
 )
 def add_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
-    updated = components.add_metadata(
-        request.uri, request.data, store=components_store(), precondition=if_match(router)
+    updated = audited(
+        lambda: components.add_metadata(
+            request.uri, request.data, store=components_store(), precondition=if_match(router)
+        ),
+        updated_change(request.uri, ("componentMetadata",)),
     )
     return versioned_response(updated)
 
@@ -89,8 +121,11 @@ def add_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
     responses=answers(200, ComponentRecord, 404, 409, headers=ETAG),
 )
 def update_metadata(request: Annotated[UpdateRequest, Body()]) -> Response[Any]:
-    updated = components.update_metadata(
-        request.uri, request.data, store=components_store(), precondition=if_match(router)
+    updated = audited(
+        lambda: components.update_metadata(
+            request.uri, request.data, store=components_store(), precondition=if_match(router)
+        ),
+        updated_change(request.uri, ("componentMetadata",)),
     )
     return versioned_response(updated)
 

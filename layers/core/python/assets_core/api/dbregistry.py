@@ -15,12 +15,15 @@ from assets_core.api.http import (
     Cursor,
     Limit,
     answers,
+    audited_in,
     if_match,
     json_response,
     versioned_response,
 )
 from assets_core.config import get_settings
 from assets_core.logic import dbregistry
+from assets_core.logic.audit import DBREGISTRY, REGISTRATION, Change
+from assets_core.logic.dbregistry import KEY
 from assets_core.models.assetdb import AssetsDBRegistryFields, AssetsDBRegistryUpdate
 from assets_core.models.responses import (
     HealthCheck,
@@ -33,6 +36,7 @@ from assets_core.probe import probe
 from assets_core.stores.factory import dbregistry_store
 
 router = Router()
+audited = audited_in(DBREGISTRY)
 TAGS = ["dbregistry"]
 
 
@@ -43,7 +47,10 @@ TAGS = ["dbregistry"]
     responses=answers(201, RegistryEntry),
 )
 def create(fields: Annotated[AssetsDBRegistryFields, Body()]) -> Response[Any]:
-    created = dbregistry.create(fields, store=dbregistry_store())
+    created = audited(
+        lambda: dbregistry.create(fields, store=dbregistry_store()),
+        lambda document: Change("RegistryCreated", REGISTRATION, document[KEY]),
+    )
     return json_response(HTTPStatus.CREATED, created)
 
 
@@ -66,8 +73,16 @@ def get(registry_id: Annotated[str, Path()]) -> Response[Any]:
 def update(
     registry_id: Annotated[str, Path()], patch: Annotated[AssetsDBRegistryUpdate, Body()]
 ) -> Response[Any]:
-    updated = dbregistry.update(
-        registry_id, patch, store=dbregistry_store(), precondition=if_match(router)
+    updated = audited(
+        lambda: dbregistry.update(
+            registry_id, patch, store=dbregistry_store(), precondition=if_match(router)
+        ),
+        Change(
+            "RegistryUpdated",
+            REGISTRATION,
+            registry_id,
+            changes=tuple(patch.model_dump(exclude_unset=True)),
+        ),
     )
     return versioned_response(updated)
 
@@ -79,7 +94,12 @@ def update(
     responses=answers(200, RegistryDeleted, 409),
 )
 def delete(registry_id: Annotated[str, Path()]) -> dict[str, Any]:
-    return dbregistry.delete(registry_id, store=dbregistry_store(), precondition=if_match(router))
+    return audited(
+        lambda: dbregistry.delete(
+            registry_id, store=dbregistry_store(), precondition=if_match(router)
+        ),
+        Change("RegistryDeleted", REGISTRATION, registry_id),
+    )
 
 
 @router.post(

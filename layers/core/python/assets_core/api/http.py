@@ -35,6 +35,7 @@ from assets_core.errors import (
     UnsupportedMediaType,
 )
 from assets_core.identity import SERVER_FIELDS, acting_as
+from assets_core.logic.audit import Described, recorded
 from assets_core.logic.revisions import Precondition
 from assets_core.models.responses import ErrorBody, Health
 from assets_core.observability import count_error, lambda_handler, logger
@@ -120,6 +121,18 @@ def if_match(app: Router) -> Precondition | None:
     headers = app.current_event.headers or {}
     value = next((v for k, v in headers.items() if k.lower() == "if-match"), None)
     return Precondition.parse(value)
+
+
+def audited_in(service: str) -> Callable[[Callable[[], Any], Any], Any]:
+    """A service's way of making a write with its audit record (``logic.audit.recorded``):
+    ``audited(work, described)``."""
+
+    def audited[T](work: Callable[[], T], described: Described[T]) -> T:
+        from assets_core.stores.factory import audit_trail
+
+        return recorded(audit_trail(), service, work, described)
+
+    return audited
 
 
 def request_base(headers: Mapping[str, str]) -> str:

@@ -12,11 +12,27 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel, ConfigDict, Field
 
-from assets_core.api.http import ETAG, answers, if_match, json_response, versioned_response
+from assets_core.api.http import (
+    ETAG,
+    answers,
+    audited_in,
+    if_match,
+    json_response,
+    versioned_response,
+)
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput
 from assets_core.keys import stored_url
 from assets_core.logic import assets, credentials, retention, versions
+from assets_core.logic.audit import (
+    ASSET,
+    REGISTRY,
+    Change,
+    asset_change,
+    changed_fields,
+    version_created,
+)
+from assets_core.logic.credentials import shown
 from assets_core.models.asset import Asset, AssetUpdate
 from assets_core.models.responses import (
     AliasDeleted,
@@ -26,7 +42,7 @@ from assets_core.models.responses import (
     AssetRecord,
     VersionDeleted,
 )
-from assets_core.ports import etag_of
+from assets_core.ports import Versioned, etag_of
 from assets_core.stores.factory import (
     assets_store,
     blobs_store,
@@ -36,6 +52,7 @@ from assets_core.stores.factory import (
 )
 
 router = Router()
+audited = audited_in(REGISTRY)
 
 
 def bucket_url() -> str:
@@ -50,12 +67,15 @@ def bucket_url() -> str:
     responses=answers(201, AssetRecord, description="The stored asset", headers=ETAG),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
-    created = assets.create_for_client(
-        asset,
-        store=assets_store(),
-        versions=versions_store(),
-        bucket_url=bucket_url(),
-        vault=credentials_vault(),
+    created = audited(
+        lambda: assets.create_for_client(
+            asset,
+            store=assets_store(),
+            versions=versions_store(),
+            bucket_url=bucket_url(),
+            vault=credentials_vault(),
+        ),
+        version_created,
     )
     return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
 
@@ -69,16 +89,26 @@ def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
 def update_asset(
     asset_id: Annotated[str, Path()], patch: Annotated[AssetUpdate, Body()]
 ) -> Response[Any]:
-    updated = assets.update(
-        asset_id,
-        patch,
-        store=assets_store(),
-        versions=versions_store(),
-        bucket_url=bucket_url(),
-        precondition=if_match(router),
-        vault=credentials_vault(),
-    )
-    return versioned_response(updated)
+    before: dict[str, Any] = {}
+
+    def update() -> Versioned:
+        before.clear()
+        before.update(assets_store().get(asset_id) or {})
+        return assets.update(
+            asset_id,
+            patch,
+            store=assets_store(),
+            versions=versions_store(),
+            bucket_url=bucket_url(),
+            precondition=if_match(router),
+            vault=credentials_vault(),
+        )
+
+    def described(updated: Versioned) -> Change:
+        changes = changed_fields(shown(before), updated.document)
+        return asset_change("AssetUpdated", updated.document, changes=changes)
+
+    return versioned_response(audited(update, described))
 
 
 Purge = Annotated[
@@ -97,13 +127,19 @@ def delete_asset(asset_id: Annotated[str, Path()], purge: Purge = None) -> dict[
     if purge not in (None, "true", "false"):
         raise InvalidInput("purge must be true or false.", code="INVALID_QUERY_PARAMETER")
     if purge == "true":
-        return retention.purge_now(asset_id, purge_catalog())
-    return assets.delete(
-        asset_id,
-        store=assets_store(),
-        versions=versions_store(),
-        retention_days=get_settings().retention_days,
-        precondition=if_match(router),
+        return audited(
+            lambda: retention.purge_now(asset_id, purge_catalog()),
+            Change("AssetPurged", ASSET, asset_id),
+        )
+    return audited(
+        lambda: assets.delete(
+            asset_id,
+            store=assets_store(),
+            versions=versions_store(),
+            retention_days=get_settings().retention_days,
+            precondition=if_match(router),
+        ),
+        Change("AssetDeleted", ASSET, asset_id),
     )
 
 
@@ -120,7 +156,10 @@ def purge_catalog() -> retention.Catalog:
     responses=answers(200, AssetRecord, 409),
 )
 def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
-    return versions.restore_asset(asset_id, store=assets_store(), versions=versions_store())
+    return audited(
+        lambda: versions.restore_asset(asset_id, store=assets_store(), versions=versions_store()),
+        lambda restored: asset_change("AssetRestored", restored),
+    )
 
 
 @router.post(
@@ -130,13 +169,16 @@ def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     responses=answers(201, AssetRecord, 409),
 )
 def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()]) -> Response[Any]:
-    added = assets.add_version(
-        asset_id,
-        asset,
-        store=assets_store(),
-        versions=versions_store(),
-        bucket_url=bucket_url(),
-        vault=credentials_vault(),
+    added = audited(
+        lambda: assets.add_version(
+            asset_id,
+            asset,
+            store=assets_store(),
+            versions=versions_store(),
+            bucket_url=bucket_url(),
+            vault=credentials_vault(),
+        ),
+        version_created,
     )
     return json_response(HTTPStatus.CREATED, added)
 
@@ -150,12 +192,17 @@ def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()
 def delete_version(
     asset_id: Annotated[str, Path()], version: Annotated[str, Path()]
 ) -> dict[str, Any]:
-    return versions.delete_version(
-        asset_id,
-        version,
-        store=assets_store(),
-        versions=versions_store(),
-        retention_days=get_settings().retention_days,
+    return audited(
+        lambda: versions.delete_version(
+            asset_id,
+            version,
+            store=assets_store(),
+            versions=versions_store(),
+            retention_days=get_settings().retention_days,
+        ),
+        lambda deleted: Change(
+            "AssetVersionDeleted", ASSET, asset_id, version=deleted["asset_version"]
+        ),
     )
 
 
@@ -168,8 +215,13 @@ def delete_version(
 def restore_version(
     asset_id: Annotated[str, Path()], version: Annotated[str, Path()]
 ) -> dict[str, Any]:
-    return versions.restore_version(
-        asset_id, version, store=assets_store(), versions=versions_store()
+    return audited(
+        lambda: versions.restore_version(
+            asset_id, version, store=assets_store(), versions=versions_store()
+        ),
+        lambda restored: Change(
+            "AssetVersionRestored", ASSET, asset_id, version=restored["asset_version"]
+        ),
     )
 
 
@@ -191,7 +243,12 @@ def set_alias(
     alias: Annotated[str, Path()],
     target: Annotated[AliasTarget, Body()],
 ) -> dict[str, Any]:
-    return versions.set_alias(asset_id, alias, target.asset_version, store=assets_store())
+    return audited(
+        lambda: versions.set_alias(asset_id, alias, target.asset_version, store=assets_store()),
+        lambda done: Change(
+            "AliasSet", ASSET, asset_id, version=done["asset_version"], detail={"alias": alias}
+        ),
+    )
 
 
 @router.delete(
@@ -201,7 +258,10 @@ def set_alias(
     responses=answers(200, AliasDeleted),
 )
 def delete_alias(asset_id: Annotated[str, Path()], alias: Annotated[str, Path()]) -> dict[str, Any]:
-    return versions.delete_alias(asset_id, alias, store=assets_store())
+    return audited(
+        lambda: versions.delete_alias(asset_id, alias, store=assets_store()),
+        Change("AliasDeleted", ASSET, asset_id, detail={"alias": alias}),
+    )
 
 
 @router.get(

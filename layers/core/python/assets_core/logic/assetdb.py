@@ -14,10 +14,11 @@ from typing import Any, Protocol
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, PayloadTooLarge
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETDB_PREFIX, content_disposition
+from assets_core.logic import audit
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import DocumentStore, ObjectStore, Versioned
+from assets_core.ports import AuditTrail, DocumentStore, ObjectStore, Versioned
 from assets_core.scoping import unscoped
 
 KEY_PREFIX = ASSETDB_PREFIX
@@ -101,6 +102,7 @@ def create_uploaded(
     public_base: str,
     store: DocumentStore,
     files: FileStore,
+    trail: AuditTrail | None = None,
 ) -> dict[str, Any]:
     """Store a small file and its record together; nothing is left if either fails.
 
@@ -129,7 +131,16 @@ def create_uploaded(
         store.delete(document["asset_id"])
         raise
     document["asset_file_info"]["status"] = "available"
-    stored = store.update(document["asset_id"], {"$set": {"asset_file_info.status": "available"}})
+    # The record's creation is recorded with the write that makes it available (before it,
+    # the pending record is the upload's own bookkeeping).
+    stored = audit.recorded(
+        trail,
+        audit.ASSETDB,
+        lambda: store.update(
+            document["asset_id"], {"$set": {"asset_file_info.status": "available"}}
+        ),
+        audit.Change("AssetRecordCreated", audit.ASSET_RECORD, document["asset_id"]),
+    )
     return stored or document
 
 

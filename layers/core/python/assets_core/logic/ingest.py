@@ -21,7 +21,7 @@ from assets_core.errors import (
 )
 from assets_core.identity import current_caller
 from assets_core.keys import members_prefix
-from assets_core.logic import assets
+from assets_core.logic import assets, audit
 from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
 from assets_core.logic.bundles import (
     BundleRejected,
@@ -94,6 +94,11 @@ def ingest_upload(
             asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status, stats)
         except (BundleRejected, ObjectRefused) as exc:
             # A refusal names the bundle's fault: delivering it again would end the same way.
+            # Its record goes first: a run stopped between the two fails again, and records
+            # it again, rather than leaving no record of the failure.
+            audit.recorded(
+                stores.trail, audit.REGISTRY, lambda: None, audit.upload_failed(upload_id, str(exc))
+            )
             record = upload_status.put(status=f"failed: {exc}")
             _discard_bundle(stores.objects, bundle_key)
             return record
@@ -335,13 +340,18 @@ def _commit(
 ) -> None:
     """Register the new asset, or add its new version to ``existing``."""
     register = assets.create if existing is None else assets.add_uploaded
-    register(
-        asset,
-        store=stores.documents,
-        versions=stores.versions,
-        vault=stores.vault,
-        ref=ref,
-        upload_id=upload_id,
+    audit.recorded(
+        stores.trail,
+        audit.REGISTRY,
+        lambda: register(
+            asset,
+            store=stores.documents,
+            versions=stores.versions,
+            vault=stores.vault,
+            ref=ref,
+            upload_id=upload_id,
+        ),
+        lambda document: audit.uploaded(document, upload_id),
     )
 
 

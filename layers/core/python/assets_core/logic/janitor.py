@@ -21,6 +21,7 @@ from typing import Any
 
 from assets_core.errors import AppError
 from assets_core.keys import ASSETDB_PREFIX, ASSETS_PREFIX, members_prefix
+from assets_core.logic import audit
 from assets_core.logic.content import let_go
 from assets_core.logic.ingest import UploadBusy, registered_by, upload_ref
 from assets_core.ports import DocumentStore, ObjectStore, Stores
@@ -77,6 +78,9 @@ def settle_dead_letter(
                 )
             stores.objects.delete_prefix(prefix, keep=stores.blobs.keys_in_use)
         record = {**current, "status": f"failed: {reason}"}
+        audit.recorded(
+            stores.trail, audit.REGISTRY, lambda: None, audit.upload_failed(upload_id, reason)
+        )
         stores.status.put(upload_id, record)
         _discard(stores.objects, bundle_key)
         return record

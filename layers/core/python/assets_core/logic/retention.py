@@ -20,9 +20,9 @@ from typing import Any
 from assets_core.collections import REGISTRY_FIELD
 from assets_core.errors import AppError, Forbidden, RevisionConflict
 from assets_core.identity import current_caller, now_iso
-from assets_core.logic import content, versions
+from assets_core.logic import audit, content, versions
 from assets_core.logic.credentials import SECRET_REF, forget
-from assets_core.ports import BlobStore, DocumentStore, ObjectStore, Vault
+from assets_core.ports import AuditTrail, BlobStore, DocumentStore, ObjectStore, Vault
 from assets_core.scoping import unscoped
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Catalog:
     blobs: BlobStore
     objects: ObjectStore
     vault: Vault | None = None
+    trail: AuditTrail | None = None  # where the scheduled purge records what it removed
 
 
 @dataclass
@@ -143,7 +144,16 @@ def purge_expired(catalog: Catalog, *, now: datetime | None = None) -> PurgeRepo
     heads = unscoped(catalog.assets)
     for head in _due(heads, f"{REGISTRY_FIELD}.purge_after", moment):
         asset_id = str(head["asset_id"])
-        _guarded(report, asset_id, lambda a=asset_id: purge_asset(a, catalog, report))
+        _guarded(
+            report,
+            asset_id,
+            lambda a=asset_id: _recorded(
+                catalog,
+                report,
+                lambda: purge_asset(a, catalog, report),
+                audit.Change("AssetPurged", audit.ASSET, a),
+            ),
+        )
     for head in _due(heads, f"{REGISTRY_FIELD}.versions.purge_after", moment):
         asset_id = str(head["asset_id"])
         for entry in versions.index_of(head)["versions"]:
@@ -153,7 +163,12 @@ def purge_expired(catalog: Catalog, *, now: datetime | None = None) -> PurgeRepo
                 _guarded(
                     report,
                     f"{asset_id}/{version}",
-                    lambda a=asset_id, v=version: purge_version(a, v, catalog, report),
+                    lambda a=asset_id, v=version: _recorded(
+                        catalog,
+                        report,
+                        lambda: purge_version(a, v, catalog, report),
+                        audit.Change("AssetVersionPurged", audit.ASSET, a, version=v),
+                    ),
                 )
     summary = report.summary()
     log.info(
@@ -165,6 +180,16 @@ def purge_expired(catalog: Catalog, *, now: datetime | None = None) -> PurgeRepo
         },
     )
     return report
+
+
+def _recorded(catalog: Catalog, report: PurgeReport, purge: Any, change: audit.Change) -> None:
+    """A purge, then its audit record when it removed something (the purge deletes
+    objects, which no transaction covers; a run stopped between the two purges nothing
+    more the next time, and records nothing)."""
+    before = len(report.assets) + len(report.versions)
+    purge()
+    if len(report.assets) + len(report.versions) > before:
+        audit.recorded(catalog.trail, audit.REGISTRY, lambda: None, change)
 
 
 def _due(heads: DocumentStore, path: str, moment: str) -> Iterator[dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from assets_core.stores.documents import MongoDocumentStore
+from assets_core.stores.documents import MongoDocumentStore, session
 
 MAX_KEYS_PER_QUERY = 500
 
@@ -40,6 +40,7 @@ class MongoBlobStore:
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
                 projection={"_id": 0, "key": 1},
+                session=session(),
             )
         )
         return str(found["key"])
@@ -48,7 +49,9 @@ class MongoBlobStore:
         """``ref`` no longer holds this content (nothing when it did not)."""
         self.documents._writable()
         self.documents._run(
-            lambda: self.collection.update_one({"sha256": sha256}, {"$pull": {"refs": ref}})
+            lambda: self.collection.update_one(
+                {"sha256": sha256}, {"$pull": {"refs": ref}}, session=session()
+            )
         )
 
     def collect(self, sha256: str) -> str | None:
@@ -57,7 +60,9 @@ class MongoBlobStore:
         self.documents._writable()
         removed: dict[str, Any] | None = self.documents._run(
             lambda: self.collection.find_one_and_delete(
-                {"sha256": sha256, "refs": {"$size": 0}}, projection={"_id": 0, "key": 1}
+                {"sha256": sha256, "refs": {"$size": 0}},
+                projection={"_id": 0, "key": 1},
+                session=session(),
             )
         )
         return None if removed is None else str(removed["key"])

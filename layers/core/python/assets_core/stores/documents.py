@@ -8,6 +8,7 @@ Driver errors become domain errors here.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import uuid
@@ -20,7 +21,8 @@ from typing import Any
 from bson.errors import BSONError
 from bson.objectid import ObjectId
 from bson.regex import Regex
-from pymongo import ASCENDING, MongoClient
+from pymongo import ASCENDING, MongoClient, ReadPreference
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.errors import (
     DuplicateKeyError,
@@ -73,6 +75,108 @@ def read_only_calls(read_only: bool) -> Iterator[None]:
         yield
     finally:
         _READ_ONLY_CALL.reset(token)
+
+
+class _Transaction:
+    """The transaction in progress: its session, until a store call fails in it. The server
+    then has aborted it, so the calls that follow (an error path's reads) run outside it,
+    and it never commits."""
+
+    def __init__(self, session: ClientSession) -> None:
+        self.session = session
+        self.failed = False
+
+
+# The transaction in progress (``in_transaction``): every store call made within joins it.
+_TRANSACTION: ContextVar[_Transaction | None] = ContextVar("mongo_transaction", default=None)
+# What pymongo labels an error that running the whole transaction again may cure.
+_TRANSIENT = ("TransientTransactionError", "UnknownTransactionCommitResult")
+# A transaction that keeps meeting concurrent writers, or a failed store call, is run again
+# this many times before the write gives up.
+TRANSACTION_ATTEMPTS = 10
+
+
+def session() -> ClientSession | None:
+    """The session of the transaction in progress, for each driver call (None: outside)."""
+    current = _TRANSACTION.get()
+    return None if current is None or current.failed else current.session
+
+
+def _is_transient(exc: PyMongoError) -> bool:
+    return any(exc.has_error_label(label) for label in _TRANSIENT)
+
+
+def _in_live_transaction() -> bool:
+    return session() is not None
+
+
+def _fail_transaction() -> None:
+    current = _TRANSACTION.get()
+    if current is not None:
+        current.failed = True
+
+
+class _RunAgain(Exception):
+    """The transaction must run again: a write conflict, or a store call failed in it."""
+
+
+def in_transaction[T](work: Callable[[], T]) -> T:
+    """Run ``work`` with every store call in one MongoDB transaction: its writes land
+    together or none does. A write conflict with a concurrent transaction (the same
+    document, or the same resource's sequence) runs ``work`` again on fresh reads; so does a
+    store call that failed within it when ``work`` carried on regardless (its earlier writes
+    were aborted with the transaction). ``work`` must therefore act only on the documents,
+    or idempotently. An error ``work`` raises aborts the transaction and is raised. Within a
+    transaction already, ``work`` joins it; on mongomock, which has none, it runs as it is."""
+    if _TRANSACTION.get() is not None or is_emulated():
+        return work()
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            return _attempt(work)
+        except _RunAgain:
+            # Writers of one record that keep colliding spread out (full jitter).
+            time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311
+    raise RevisionConflict("The record kept changing while this write was made; try again.")
+
+
+def _attempt[T](work: Callable[[], T]) -> T:
+    try:
+        with mongo_client().start_session() as started:
+            # DocumentDB's address reads from secondaries; a transaction reads the primary.
+            started.start_transaction(read_preference=ReadPreference.PRIMARY)
+            current = _Transaction(started)
+            token = _TRANSACTION.set(current)
+            try:
+                result = work()
+            except PyMongoError as exc:
+                if _is_transient(exc):
+                    raise _RunAgain from exc
+                raise
+            finally:
+                _TRANSACTION.reset(token)
+            if current.failed:  # its writes went with the aborted transaction
+                raise _RunAgain
+            _commit(started)
+            return result
+    except _RunAgain:
+        raise
+    except PyMongoError as exc:
+        if _is_transient(exc):
+            raise _RunAgain from exc
+        logger.error("The metadata store failed in a transaction", exc_info=exc)
+        raise StoreUnavailable("The metadata store did not answer; try again.") from exc
+
+
+def _commit(started: ClientSession) -> None:
+    """Commit; a commit whose outcome is unknown is sent again (it is idempotent)."""
+    for _ in range(3):
+        try:
+            started.commit_transaction()
+            return
+        except PyMongoError as exc:
+            if not exc.has_error_label("UnknownTransactionCommitResult"):
+                raise
+    raise _RunAgain
 
 
 class _Deadline:
@@ -219,29 +323,39 @@ class MongoDocumentStore:
     def _run(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
-        except DuplicateKeyError as exc:
-            raise AlreadyExists(f"A document with this {self.key_field} already exists.") from exc
-        except (ExecutionTimeout, TimeoutError) as exc:
-            raise QueryTimeout(
+        except PyMongoError as exc:
+            if _in_live_transaction():
+                if _is_transient(exc):  # the transaction runs again (``in_transaction``)
+                    raise
+                _fail_transaction()
+            raise self._refused(exc) from exc
+        except (TimeoutError, BSONError) as exc:
+            raise self._refused(exc) from exc
+
+    def _refused(self, exc: Exception) -> Exception:
+        """The domain error of a driver error."""
+        if isinstance(exc, DuplicateKeyError):
+            return AlreadyExists(f"A document with this {self.key_field} already exists.")
+        if isinstance(exc, (ExecutionTimeout, TimeoutError)):
+            return QueryTimeout(
                 f"The query ran longer than {self.max_time_ms} ms and was stopped; "
                 "narrow the filter or simplify its regular expressions."
-            ) from exc
-        except OperationFailure as exc:
-            raise InvalidFilter(f"The database refused the query: {exc.details or exc}.") from exc
-        except BSONError as exc:
+            )
+        if isinstance(exc, OperationFailure):
+            return InvalidFilter(f"The database refused the query: {exc.details or exc}.")
+        if isinstance(exc, BSONError):
             # Something the driver cannot encode (checked before every write and query; this
             # is the net under those checks).
-            raise InvalidFilter(f"The database cannot encode this request: {exc}.") from exc
-        except PyMongoError as exc:
-            # The driver's text names the servers' addresses: it goes to the log, not the client.
-            logger.exception("The metadata store failed")
-            raise StoreUnavailable("The metadata store did not answer; try again.") from exc
+            return InvalidFilter(f"The database cannot encode this request: {exc}.")
+        # The driver's text names the servers' addresses: it goes to the log, not the client.
+        logger.error("The metadata store failed", exc_info=exc)
+        return StoreUnavailable("The metadata store did not answer; try again.")
 
     def insert(self, document: Mapping[str, Any]) -> None:
         """Insert a document at revision 1; ``AlreadyExists`` when its key is taken."""
         self._writable()
         check_storable(document)
-        self._run(lambda: self.collection.insert_one({**document, REVISION: 1}))
+        self._run(lambda: self.collection.insert_one({**document, REVISION: 1}, session=session()))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The document with this key, without MongoDB's ``_id``."""
@@ -255,7 +369,9 @@ class MongoDocumentStore:
         """The first document matching a (validated) filter, and its revision."""
         prepared = self._prepare(query)
         found: dict[str, Any] | None = self._run(
-            lambda: self.collection.find_one(prepared, max_time_ms=self.max_time_ms)
+            lambda: self.collection.find_one(
+                prepared, max_time_ms=self.max_time_ms, session=session()
+            )
         )
         return self._versioned(found)
 
@@ -264,7 +380,7 @@ class MongoDocumentStore:
         prepared = self._prepare(query)
         found: dict[str, Any] | None = self._run(
             lambda: self.collection.find_one(
-                prepared, self.projection, max_time_ms=self.max_time_ms
+                prepared, self.projection, max_time_ms=self.max_time_ms, session=session()
             )
         )
         return self._out(found)
@@ -281,7 +397,9 @@ class MongoDocumentStore:
         replacement = {k: v for k, v in document.items() if k != "_id"}
         replacement[REVISION] = revision + 1
         result = self._run(
-            lambda: self.collection.replace_one(self._at_revision(key, revision), replacement)
+            lambda: self.collection.replace_one(
+                self._at_revision(key, revision), replacement, session=session()
+            )
         )
         if result.matched_count:
             return True
@@ -318,6 +436,7 @@ class MongoDocumentStore:
                 operators,
                 projection=self.projection,
                 return_document=ReturnDocument.AFTER,
+                session=session(),
             )
         )
         if updated is None and revision is not None:
@@ -340,15 +459,18 @@ class MongoDocumentStore:
         copy = {k: v for k, v in document.items() if k != "_id"}
         copy.update({"_id": marker, "_preview_at": datetime.now(UTC)})
         self._ensure_preview_expiry(scratch)
-        self._run(lambda: scratch.insert_one(copy))
+        self._run(lambda: scratch.insert_one(copy, session=session()))
         try:
             previewed: dict[str, Any] | None = self._run(
                 lambda: scratch.find_one_and_update(
-                    {"_id": marker}, dict(update), return_document=ReturnDocument.AFTER
+                    {"_id": marker},
+                    dict(update),
+                    return_document=ReturnDocument.AFTER,
+                    session=session(),
                 )
             )
         finally:
-            self._run(lambda: scratch.delete_one({"_id": marker}))
+            self._run(lambda: scratch.delete_one({"_id": marker}, session=session()))
         result = dict(previewed or copy)
         result.pop("_preview_at", None)
         result.pop("_id", None)
@@ -369,7 +491,7 @@ class MongoDocumentStore:
         ``RevisionConflict``); False when there is none."""
         self._writable()
         where = {self.key_field: key} if revision is None else self._at_revision(key, revision)
-        result = self._run(lambda: self.collection.delete_one(where))
+        result = self._run(lambda: self.collection.delete_one(where, session=session()))
         if result.deleted_count:
             return True
         return revision is not None and self._conflict_or_missing(key)
@@ -383,7 +505,9 @@ class MongoDocumentStore:
         replacement = {k: v for k, v in document.items() if k not in ("_id", REVISION)}
         replacement[self.key_field] = key
         self._run(
-            lambda: self.collection.replace_one({self.key_field: key}, replacement, upsert=True)
+            lambda: self.collection.replace_one(
+                {self.key_field: key}, replacement, upsert=True, session=session()
+            )
         )
 
     def update_many(self, query: Mapping[str, Any], update: Mapping[str, Any]) -> int:
@@ -391,14 +515,16 @@ class MongoDocumentStore:
         self._writable()
         check_update_storable(update)
         prepared = self._prepare(query)
-        result = self._run(lambda: self.collection.update_many(prepared, dict(update)))
+        result = self._run(
+            lambda: self.collection.update_many(prepared, dict(update), session=session())
+        )
         return int(result.modified_count)
 
     def delete_many(self, query: Mapping[str, Any]) -> int:
         """Delete every document matching a filter; how many went."""
         self._writable()
         prepared = self._prepare(query)
-        result = self._run(lambda: self.collection.delete_many(prepared))
+        result = self._run(lambda: self.collection.delete_many(prepared, session=session()))
         return int(result.deleted_count)
 
     def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page:
@@ -409,7 +535,7 @@ class MongoDocumentStore:
 
         def fetch() -> Page:
             cursor = (
-                self.collection.find(prepared, self.projection)
+                self.collection.find(prepared, self.projection, session=session())
                 .sort(self.key_field, ASCENDING)
                 .limit(page.limit + 1)
                 .max_time_ms(self.max_time_ms)
@@ -441,7 +567,8 @@ class MongoDocumentStore:
             order.append((self.key_field, ASCENDING))
 
         def fetch() -> list[dict[str, Any]]:
-            cursor = self.collection.find(prepared, self.projection).sort(order).skip(skip)
+            cursor = self.collection.find(prepared, self.projection, session=session())
+            cursor = cursor.sort(order).skip(skip)
             cursor = cursor.limit(limit).max_time_ms(self.max_time_ms)
             return [document for document in cursor if self._out(document) is not None]
 
@@ -452,7 +579,9 @@ class MongoDocumentStore:
         """How many documents match a filter."""
         prepared = self._prepare(query)
         counted: int = self._run(
-            lambda: self.collection.count_documents(prepared, maxTimeMS=self.max_time_ms)
+            lambda: self.collection.count_documents(
+                prepared, maxTimeMS=self.max_time_ms, session=session()
+            )
         )
         return counted
 

@@ -25,6 +25,7 @@ from assets_core.stores.blobs import MongoBlobStore
 from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
+    from assets_core.stores.audit import MongoAuditTrail
     from assets_core.stores.objects import S3ObjectStore
     from assets_core.stores.status import RedisStatusStore
 
@@ -119,6 +120,14 @@ def upload_status_store() -> RedisStatusStore:
     return traced(status_store(), "status")
 
 
+@lru_cache(maxsize=1)
+def audit_trail() -> MongoAuditTrail:
+    """Where every write's audit record goes, and its events from there (``stores/audit``)."""
+    from assets_core.stores.audit import audit_trail as trail
+
+    return trail()
+
+
 def upload_stores() -> Stores:
     """Ingest's and the janitor's stores: bundles, upload status, assets."""
     return Stores(
@@ -128,6 +137,7 @@ def upload_stores() -> Stores:
         versions=versions_store(),
         blobs=blobs_store(),
         vault=credentials_vault(),
+        trail=audit_trail(),
     )
 
 

@@ -1,0 +1,259 @@
+"""The audit trail on MongoDB and its outbox's publisher on EventBridge (``logic/audit.py``).
+
+Three collections: ``audit`` (the records, append-only), ``outbox`` (one entry per record
+until the bus has taken it) and ``audit_streams`` (each resource's sequence counter). A
+record, its outbox entry and its sequence step are written in the transaction of the write
+they describe; two writes of one resource at once both step its counter, so one of them
+runs again after the other (a write conflict) and their sequence is their commit order.
+
+Publishing takes a short lease on the stream (``outbox_leases``): one drainer per resource at
+a time, oldest entry first; an entry is deleted once the bus took it, and a stream stops at
+the first entry the bus refused, to go on (in order) at the next drain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import OperationFailure
+
+from assets_core.collections import AUDIT, AUDIT_STREAMS, OUTBOX, Collection
+from assets_core.config import get_settings
+from assets_core.errors import AlreadyExists
+from assets_core.identity import now_iso
+from assets_core.logic.audit import SOURCE_PREFIX, Change, actor, record_of, stream_of
+from assets_core.ports import EventPublisher
+from assets_core.stores.documents import (
+    MongoDocumentStore,
+    collection_store,
+    in_transaction,
+    session,
+)
+
+logger = logging.getLogger(__name__)
+
+# PutEvents takes at most 10 entries per call.
+BATCH = 10
+LEASE_SECONDS = 60
+# Key order is newest first: the key counts down from here in nanoseconds.
+_KEY_TOP = 1 << 63
+LEASES = Collection("outbox_leases", "stream")
+
+
+def newest_first_key() -> str:
+    """A record's key: later records sort before earlier ones; a random tail for ties."""
+    return f"{_KEY_TOP - time.time_ns():019d}-{uuid.uuid4().hex[:12]}"
+
+
+def _write_conflict() -> OperationFailure:
+    """What the server answers a transaction that lost a race for a document: pymongo's
+    ``with_transaction`` runs the transaction again."""
+    return OperationFailure(
+        "WriteConflict", 112, {"errorLabels": ["TransientTransactionError"], "code": 112}
+    )
+
+
+class MongoAuditTrail:
+    """An ``AuditTrail`` on the audit, outbox and stream collections."""
+
+    def __init__(
+        self,
+        *,
+        audit: MongoDocumentStore,
+        outbox: MongoDocumentStore,
+        streams: MongoDocumentStore,
+        leases: MongoDocumentStore,
+        publisher: EventPublisher | None,
+    ) -> None:
+        self.audit = audit
+        self.outbox = outbox
+        self.streams = streams
+        self.leases = leases
+        self.publisher = publisher
+
+    def atomically[T](self, work: Callable[[], T]) -> T:
+        return in_transaction(work)
+
+    def append(self, service: str, change: Change) -> str:
+        """Append the change's record and its outbox entry; the record's stream."""
+        stream = stream_of(service, change.resource, change.id)
+        seq = self._next(stream)
+        record = record_of(service, change, at=now_iso(), by=actor(), seq=seq)
+        self.audit.insert({AUDIT.key_field: newest_first_key(), **record})
+        self.outbox.insert(
+            {
+                OUTBOX.key_field: f"{stream}#{seq:012d}",
+                "stream": stream,
+                "seq": seq,
+                "source": SOURCE_PREFIX + service,
+                "detail_type": change.action,
+                "record": record,
+            }
+        )
+        return stream
+
+    def _next(self, stream: str) -> int:
+        """The stream's next sequence number (its counter stepped in this transaction)."""
+        self.streams._writable()
+        try:
+            found: dict[str, Any] = self.streams._run(
+                lambda: self.streams.collection.find_one_and_update(
+                    {"stream": stream},
+                    {"$inc": {"seq": 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                    projection={"_id": 0, "seq": 1},
+                    session=session(),
+                )
+            )
+        except AlreadyExists:  # a concurrent first write of this stream: run again after it
+            raise _write_conflict() from None
+        return int(found["seq"])
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def publish(self, streams: Iterable[str] | None = None) -> int:
+        """Publish the outbox entries of these streams (None: of every stream), oldest first;
+        how many the bus took. Never raises: what is not published stays for the next drain."""
+        if self.publisher is None:
+            return 0
+        sent = 0
+        try:
+            targets = list(dict.fromkeys(streams)) if streams is not None else self.pending()
+        except Exception:
+            logger.warning("The outbox could not be read; its events wait", exc_info=True)
+            return 0
+        for stream in targets:
+            try:
+                sent += self._drain(stream)
+            except Exception:
+                logger.warning(
+                    "Events of a stream were not published; they stay in the outbox",
+                    extra={"stream": stream},
+                    exc_info=True,
+                )
+        return sent
+
+    def pending(self, limit: int = 10_000) -> list[str]:
+        """The streams with entries in the outbox, in key order."""
+        entries = self.outbox.find({}, sort=[(OUTBOX.key_field, ASCENDING)], limit=limit)
+        return list(dict.fromkeys(str(entry["stream"]) for entry in entries))
+
+    def waiting(self) -> int:
+        """How many entries wait in the outbox."""
+        return self.outbox.count({})
+
+    def _drain(self, stream: str) -> int:
+        token = self._lease(stream)
+        if token is None:
+            return 0  # another drainer has it, in order
+        sent = 0
+        try:
+            while True:
+                entries = self.outbox.find(
+                    {"stream": stream}, sort=[(OUTBOX.key_field, ASCENDING)], limit=BATCH
+                )
+                if not entries:
+                    return sent
+                assert self.publisher is not None
+                taken = self.publisher.put([_event(entry) for entry in entries])
+                done = 0
+                while done < len(entries) and done < len(taken) and taken[done]:
+                    done += 1
+                if done:
+                    keys = [entry[OUTBOX.key_field] for entry in entries[:done]]
+                    self.outbox.delete_many({OUTBOX.key_field: {"$in": keys}})
+                    sent += done
+                if done < len(entries):
+                    logger.warning(
+                        "The event bus refused an event; it is retried at the next drain",
+                        extra={"stream": stream, "refused": len(entries) - done},
+                    )
+                    return sent
+        finally:
+            self._release(stream, token)
+
+    def _lease(self, stream: str) -> str | None:
+        token = uuid.uuid4().hex
+        now = time.time()
+        try:
+            self.leases._run(
+                lambda: self.leases.collection.update_one(
+                    {"stream": stream, "until": {"$lt": now}},
+                    {"$set": {"until": now + LEASE_SECONDS, "token": token}},
+                    upsert=True,
+                )
+            )
+        except AlreadyExists:
+            return None
+        return token
+
+    def _release(self, stream: str, token: str) -> None:
+        self.leases._run(
+            lambda: self.leases.collection.update_one(
+                {"stream": stream, "token": token}, {"$set": {"until": 0.0}}
+            )
+        )
+
+
+def _event(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Source": entry["source"],
+        "DetailType": entry["detail_type"],
+        "Detail": json.dumps(entry["record"], separators=(",", ":"), default=str),
+    }
+
+
+class EventBridgePublisher:
+    """An ``EventPublisher`` on one EventBridge bus."""
+
+    def __init__(self, client: Any, bus: str) -> None:
+        self.client = client
+        self.bus = bus
+
+    def put(self, entries: Sequence[Mapping[str, Any]]) -> list[bool]:
+        answer = self.client.put_events(
+            Entries=[{**entry, "EventBusName": self.bus} for entry in entries]
+        )
+        return ["ErrorCode" not in result for result in answer.get("Entries", [])]
+
+
+@lru_cache(maxsize=1)
+def events_client() -> Any:
+    """EventBridge, with short timeouts: a publish in a request must not hold it for long
+    (what it does not publish the outbox function does). ``AWS_ENDPOINT_URL_EVENTS`` points
+    it at a local stand-in."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+    )
+    return boto3.client("events", config=config)
+
+
+def audit_stores() -> tuple[MongoDocumentStore, ...]:
+    """The audit trail's collections, with their indexes."""
+    found = []
+    for collection in (AUDIT, OUTBOX, AUDIT_STREAMS, LEASES):
+        store = collection_store(collection.name, key_field=collection.key_field)
+        store.ensure_indexes(collection.indexed, unique=collection.unique)
+        found.append(store)
+    return tuple(found)
+
+
+def audit_trail() -> MongoAuditTrail:
+    """The process's audit trail, publishing to ``EVENT_BUS_NAME`` (none when unset)."""
+    audit, outbox, streams, leases = audit_stores()
+    bus = get_settings().event_bus_name
+    publisher = EventBridgePublisher(events_client(), bus) if bus else None
+    return MongoAuditTrail(
+        audit=audit, outbox=outbox, streams=streams, leases=leases, publisher=publisher
+    )
