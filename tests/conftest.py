@@ -51,6 +51,7 @@ CACHED_STORES = (
     factory.assetdb_store,
     factory.dbregistry_store,
     factory.audit_trail,
+    factory.lineage_store,
 )
 
 

@@ -15,6 +15,7 @@ from assets_core.stores.factory import (
     audit_trail,
     blobs_store,
     credentials_vault,
+    lineage_store,
     objects,
     versions_store,
 )
@@ -30,6 +31,7 @@ def catalog() -> retention.Catalog:
         objects(),
         credentials_vault(),
         trail=audit_trail(),
+        lineage=lineage_store(),
     )
 
 

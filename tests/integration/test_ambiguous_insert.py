@@ -10,9 +10,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from assets_core.config import get_settings
-from assets_core.errors import StoreUnavailable
 from assets_core.stores import documents
-from assets_core.stores.documents import MongoDocumentStore
 from assets_core.stores.factory import assets_store
 from tests.integration.test_ingest import run, status_of, stored_keys, upload
 from tests.support import QUEUED, bundle_asset, zip_bytes

@@ -162,6 +162,7 @@ class Stores:
     blobs: BlobStore  # content stored once
     vault: Vault | None = None  # where new assets' credentials go (None: in the document)
     trail: AuditTrail | None = None  # where each outcome's audit record goes
+    lineage: Any = None  # the edges new versions declare (``logic.lineage.EdgeStore``)
 
 
 # -- content stored once -----------------------------------------------------------------

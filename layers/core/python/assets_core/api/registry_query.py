@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from assets_core.api.http import (
@@ -23,17 +23,26 @@ from assets_core.api.http import (
     redirect,
     versioned_response,
 )
-from assets_core.logic import assets, files, versions
+from assets_core.logic import assets, files, lineage, versions
+from assets_core.logic.audit import audit_query
 from assets_core.models.responses import (
     AssetPage,
     AssetRecord,
+    AuditPage,
     FilePage,
+    LineageGraph,
     Redirect,
     VersionPage,
 )
 from assets_core.pagination import PageRequest
 from assets_core.ports import DocumentStore, Versioned
-from assets_core.stores.factory import assets_store, objects, versions_store
+from assets_core.stores.factory import (
+    assets_store,
+    audit_trail,
+    lineage_store,
+    objects,
+    versions_store,
+)
 
 router = Router()
 
@@ -104,6 +113,58 @@ def list_versions(
 )
 def get_version(asset_id: Annotated[str, Path()], version: Annotated[str, Path()]) -> Response[Any]:
     return _version_response(asset_id, version)
+
+
+Direction = Annotated[
+    str | None, Query(description="upstream, downstream or both (default both)", max_length=16)
+]
+Depth = Annotated[str | None, Query(description="Edges out from the version, 1-10 (default 1)")]
+
+
+@router.get(
+    "/assets/<asset_id>/lineage",
+    summary="The lineage around the current (or ?version=) version: nodes and edges",
+    tags=["lineage"],
+    responses=answers(200, LineageGraph),
+)
+def get_lineage(
+    asset_id: Annotated[str, Path()],
+    version: VersionQuery = None,
+    direction: Direction = None,
+    depth: Depth = None,
+) -> dict[str, Any]:
+    return lineage.walk(
+        asset_id,
+        version,
+        direction=lineage.check_direction(direction),
+        depth=lineage.check_depth(depth),
+        edges=lineage_store(),
+        store=assets_store(),
+        versions_store=versions_store(),
+    )
+
+
+Since = Annotated[str | None, Query(description="Records at or after this ISO-8601 time")]
+Filter = Annotated[str | None, Query(max_length=1024)]
+
+
+@router.get(
+    "/audit",
+    summary="The audit trail, newest first (assets-admin only)",
+    tags=["audit"],
+    responses=answers(200, AuditPage),
+)
+def get_audit(
+    resource: Filter = None,
+    id: Filter = None,
+    actor: Filter = None,
+    since: Since = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    page = PageRequest.parse(limit, cursor)
+    query = audit_query(resource=resource, id=id, actor=actor, since=since)
+    return audit_trail().audit.find_page(query, page).body()
 
 
 @router.get(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assets_core.api.http import (
     ETAG,
+    VersionQuery,
     answers,
     audited_in,
     if_match,
@@ -23,7 +24,7 @@ from assets_core.api.http import (
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput
 from assets_core.keys import stored_url
-from assets_core.logic import assets, credentials, retention, versions
+from assets_core.logic import assets, credentials, lineage, retention, versions
 from assets_core.logic.audit import (
     ASSET,
     REGISTRY,
@@ -33,13 +34,14 @@ from assets_core.logic.audit import (
     version_created,
 )
 from assets_core.logic.credentials import shown
-from assets_core.models.asset import Asset, AssetUpdate
+from assets_core.models.asset import Asset, AssetUpdate, LineageEdge
 from assets_core.models.responses import (
     AliasDeleted,
     AliasSet,
     AssetCredentials,
     AssetDeleted,
     AssetRecord,
+    LineageEdgeRecord,
     VersionDeleted,
 )
 from assets_core.ports import Versioned, etag_of
@@ -47,6 +49,7 @@ from assets_core.stores.factory import (
     assets_store,
     blobs_store,
     credentials_vault,
+    lineage_store,
     objects,
     versions_store,
 )
@@ -68,12 +71,14 @@ def bucket_url() -> str:
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     created = audited(
-        lambda: assets.create_for_client(
-            asset,
-            store=assets_store(),
-            versions=versions_store(),
-            bucket_url=bucket_url(),
-            vault=credentials_vault(),
+        lambda: with_lineage(
+            assets.create_for_client(
+                asset,
+                store=assets_store(),
+                versions=versions_store(),
+                bucket_url=bucket_url(),
+                vault=credentials_vault(),
+            )
         ),
         version_created,
     )
@@ -145,7 +150,12 @@ def delete_asset(asset_id: Annotated[str, Path()], purge: Purge = None) -> dict[
 
 def purge_catalog() -> retention.Catalog:
     return retention.Catalog(
-        assets_store(), versions_store(), blobs_store(), objects(), credentials_vault()
+        assets_store(),
+        versions_store(),
+        blobs_store(),
+        objects(),
+        credentials_vault(),
+        lineage=lineage_store(),
     )
 
 
@@ -170,13 +180,15 @@ def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
 )
 def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()]) -> Response[Any]:
     added = audited(
-        lambda: assets.add_version(
-            asset_id,
-            asset,
-            store=assets_store(),
-            versions=versions_store(),
-            bucket_url=bucket_url(),
-            vault=credentials_vault(),
+        lambda: with_lineage(
+            assets.add_version(
+                asset_id,
+                asset,
+                store=assets_store(),
+                versions=versions_store(),
+                bucket_url=bucket_url(),
+                vault=credentials_vault(),
+            )
         ),
         version_created,
     )
@@ -223,6 +235,51 @@ def restore_version(
             "AssetVersionRestored", ASSET, asset_id, version=restored["asset_version"]
         ),
     )
+
+
+def with_lineage(document: dict[str, Any]) -> dict[str, Any]:
+    """A new version's document, once the edges it declares are recorded (in its
+    transaction: a version whose lineage cannot be recorded is not created)."""
+    lineage.declare(
+        document, edges=lineage_store(), store=assets_store(), versions_store=versions_store()
+    )
+    return document
+
+
+@router.post(
+    "/assets/<asset_id>/lineage",
+    summary="Add a lineage edge from the current (or ?version=) version to another version",
+    tags=["lineage"],
+    responses=answers(201, LineageEdgeRecord, 409),
+)
+def add_lineage(
+    asset_id: Annotated[str, Path()],
+    edge: Annotated[LineageEdge, Body()],
+    version: VersionQuery = None,
+) -> Response[Any]:
+    def add() -> dict[str, Any]:
+        if assets_store().changeable(asset_id) is None:
+            raise versions.not_found(asset_id)
+        source = versions.read(asset_id, version, store=assets_store(), versions=versions_store())
+        return lineage.add(
+            asset_id,
+            source.version,
+            edge.model_dump(),
+            edges=lineage_store(),
+            store=assets_store(),
+            versions_store=versions_store(),
+        )
+
+    def described(added: dict[str, Any]) -> Change:
+        return Change(
+            "LineageAdded",
+            ASSET,
+            asset_id,
+            version=added["from"].split("/", 1)[1],
+            detail={"relation": added["relation"], "to": added["to"]},
+        )
+
+    return json_response(HTTPStatus.CREATED, audited(add, described))
 
 
 class AliasTarget(BaseModel):

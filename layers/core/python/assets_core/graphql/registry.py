@@ -10,10 +10,10 @@ from ariadne.types import GraphQLSchema
 
 from assets_core.errors import NotFound
 from assets_core.graphql.common import GENERIC_SCALAR_SDL, generic_scalar
-from assets_core.logic import assets, versions
+from assets_core.logic import assets, lineage, versions
 from assets_core.pagination import DEFAULT_LIMIT, PageRequest
 from assets_core.ports import DocumentStore
-from assets_core.stores.factory import assets_store, versions_store
+from assets_core.stores.factory import assets_store, lineage_store, versions_store
 
 TYPE_DEFS = (
     GENERIC_SCALAR_SDL
@@ -52,7 +52,31 @@ type AssetVersion {{
   aliases: [String!]!
 }}
 
+"A version in a lineage walk (deleted: kept, marked, until purged)."
+type LineageNode {{
+  key: String!
+  assetId: String!
+  assetVersion: String!
+  assetType: String
+  deleted: Boolean
+}}
+
+"An edge: from relation to (to is upstream of from); ends are <assetId>/<assetVersion>."
+type LineageEdge {{
+  from: String!
+  to: String!
+  relation: String!
+}}
+
+"The versions around one version and the edges between them, as the caller may see them."
+type Lineage {{
+  nodes: [LineageNode!]!
+  edges: [LineageEdge!]!
+}}
+
 type Query {{
+  "The lineage of an asset version: direction upstream, downstream or both; depth 1-10."
+  lineage(assetId: String!, version: String, direction: String = "both", depth: Int = 1): Lineage
   "One asset by its id (its current version, or the version or alias named), or null."
   getAssetById(assetId: String!, version: String): Asset
   "Assets of this type (limit: default {DEFAULT_LIMIT}, max 1000; allVersions: every version)."
@@ -114,6 +138,24 @@ def resolve_get_asset_by_id(
     return assets.find_by_id(
         asset_id, store=assets_store(), versions=versions_store(), version=version
     )
+
+
+@query.field("lineage")
+def resolve_lineage(
+    _: Any, __: Any, asset_id: str, direction: str, depth: int, version: str | None = None
+) -> dict[str, Any] | None:
+    try:
+        return lineage.walk(
+            asset_id,
+            version,
+            direction=lineage.check_direction(direction),
+            depth=lineage.check_depth(depth),
+            edges=lineage_store(),
+            store=assets_store(),
+            versions_store=versions_store(),
+        )
+    except NotFound:
+        return None
 
 
 @query.field("getAssetsByType")

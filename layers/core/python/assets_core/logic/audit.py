@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from assets_core.errors import Forbidden, InvalidInput
 from assets_core.identity import SYSTEM, current_caller, stamp_of
 from assets_core.ports import AuditTrail
 
@@ -167,3 +169,29 @@ def uploaded(document: Mapping[str, Any], upload_id: str) -> Change:
 def upload_failed(upload_id: str, reason: str) -> Change:
     """An upload that ended without a version: its outcome, with the reason."""
     return Change("UploadFailed", UPLOAD, upload_id, detail={"reason": reason[:1000]})
+
+
+def audit_query(
+    *, resource: str | None, id: str | None, actor: str | None, since: str | None
+) -> dict[str, Any]:
+    """The filter of ``GET /registry/audit`` (admins only): each one given must match."""
+    caller = current_caller()
+    if not caller.is_admin:
+        raise Forbidden("The audit trail is for assets-admins only.")
+    query: dict[str, Any] = {}
+    for name, value in (("resource", resource), ("id", id), ("actor", actor)):
+        if value is not None:
+            query[name] = value
+    if since is not None:
+        try:
+            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(
+                "since must be an ISO-8601 time, e.g. 2026-12-01T00:00:00Z.",
+                code="INVALID_QUERY_PARAMETER",
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        stamp = moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        query["at"] = {"$gte": stamp}
+    return query

@@ -21,7 +21,7 @@ from assets_core.errors import (
 )
 from assets_core.identity import current_caller
 from assets_core.keys import members_prefix
-from assets_core.logic import assets, audit
+from assets_core.logic import assets, audit, lineage
 from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
 from assets_core.logic.bundles import (
     BundleRejected,
@@ -343,16 +343,29 @@ def _commit(
     audit.recorded(
         stores.trail,
         audit.REGISTRY,
-        lambda: register(
-            asset,
-            store=stores.documents,
-            versions=stores.versions,
-            vault=stores.vault,
-            ref=ref,
-            upload_id=upload_id,
+        lambda: _with_lineage(
+            register(
+                asset,
+                store=stores.documents,
+                versions=stores.versions,
+                vault=stores.vault,
+                ref=ref,
+                upload_id=upload_id,
+            ),
+            stores,
         ),
         lambda document: audit.uploaded(document, upload_id),
     )
+
+
+def _with_lineage(document: dict[str, Any], stores: Stores) -> dict[str, Any]:
+    """The new version, once the edges its asset.json declares are recorded (in its
+    transaction: a target that is missing or hidden fails the bundle)."""
+    if stores.lineage is not None:
+        lineage.declare(
+            document, edges=stores.lineage, store=stores.documents, versions_store=stores.versions
+        )
+    return document
 
 
 def _refusal(plan: FilePlan, refused: ObjectRefused) -> BundleRejected:

@@ -20,7 +20,7 @@ from typing import Any
 from assets_core.collections import REGISTRY_FIELD
 from assets_core.errors import AppError, Forbidden, RevisionConflict
 from assets_core.identity import current_caller, now_iso
-from assets_core.logic import audit, content, versions
+from assets_core.logic import audit, content, lineage, versions
 from assets_core.logic.credentials import SECRET_REF, forget
 from assets_core.ports import AuditTrail, BlobStore, DocumentStore, ObjectStore, Vault
 from assets_core.scoping import unscoped
@@ -40,6 +40,7 @@ class Catalog:
     objects: ObjectStore
     vault: Vault | None = None
     trail: AuditTrail | None = None  # where the scheduled purge records what it removed
+    lineage: Any = None  # the edges to and from versions (``logic.lineage.EdgeStore``)
 
 
 @dataclass
@@ -87,6 +88,8 @@ def purge_asset(asset_id: str, catalog: Catalog, report: PurgeReport) -> None:
         _purge_version_content(asset_id, entry, head, entry is current, catalog, report)
     forget(head, catalog.vault)
     versions.raw(catalog.versions).delete_many({"asset_id": asset_id})
+    if catalog.lineage is not None:
+        lineage.forget(catalog.lineage, asset_id=asset_id)
     unscoped(catalog.assets).delete(asset_id, revision=found.revision)
     report.assets.append(asset_id)
 
@@ -127,6 +130,8 @@ def purge_version(asset_id: str, version: str, catalog: Catalog, report: PurgeRe
         is_current = entry is versions.current_entry(index)
         _purge_version_content(asset_id, entry, found.document, is_current, catalog, report)
         versions.raw(catalog.versions).delete(versions.version_key(asset_id, version))
+        if catalog.lineage is not None:
+            lineage.forget(catalog.lineage, asset_id=asset_id, version=version)
         index["versions"] = [e for e in index["versions"] if e is not entry]
         document = {**found.document, REGISTRY_FIELD: index}
         try:

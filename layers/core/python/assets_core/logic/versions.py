@@ -165,7 +165,7 @@ def resolve(asset_id: str, index: dict[str, Any], wanted: str | None) -> dict[st
     return entry
 
 
-def _not_found(asset_id: str) -> NotFound:
+def not_found(asset_id: str) -> NotFound:
     return NotFound(f"No asset has asset_id '{asset_id}'.", code="ASSET_NOT_FOUND")
 
 
@@ -197,7 +197,7 @@ def read(
     it: 404 for an asset that is hidden, deleted or unknown, or a version that is."""
     head = store.read(asset_id)
     if head is None:
-        raise _not_found(asset_id)
+        raise not_found(asset_id)
     index = index_of(head.document)
     entry = resolve(asset_id, index, wanted)
     current = current_entry(index)
@@ -216,7 +216,7 @@ def listing(asset_id: str, page: PageRequest, *, store: DocumentStore) -> dict[s
     """The asset's live versions, newest first, with their aliases, a page at a time."""
     head = store.get(asset_id)
     if head is None:
-        raise _not_found(asset_id)
+        raise not_found(asset_id)
     index = index_of(head)
     aliases: dict[str, list[str]] = {}
     for alias, version in sorted(index["aliases"].items()):
@@ -297,7 +297,7 @@ def change(
     def write(head: Versioned) -> dict[str, Any]:
         document = build(head, index_of(head.document))
         if not store.replace(asset_id, document, revision=head.revision):
-            raise _not_found(asset_id)
+            raise not_found(asset_id)
         return document
 
     written, _ = modify(
@@ -305,7 +305,7 @@ def change(
         asset_id,
         write,
         precondition=precondition,
-        missing=lambda: _not_found(asset_id),
+        missing=lambda: not_found(asset_id),
         what=f"The asset '{asset_id}'",
     )
     return written
@@ -582,7 +582,7 @@ def restore_asset(
     def write(found: Versioned) -> dict[str, Any]:
         caller = current_caller()
         if not sees(caller, found.document):
-            raise _not_found(asset_id)
+            raise not_found(asset_id)
         index = index_of(found.document)
         if not index.get("deleted_at"):
             raise Conflict(f"The asset '{asset_id}' is not deleted.", code="NOT_DELETED")
@@ -599,7 +599,7 @@ def restore_asset(
         document = {**found.document, REGISTRY_FIELD: index}
         document.update(updated_by=stamp_of(caller), updated_at=now_iso())
         if not every.replace(asset_id, document, revision=found.revision):
-            raise _not_found(asset_id)
+            raise not_found(asset_id)
         return document
 
     document, _ = modify(
@@ -607,7 +607,7 @@ def restore_asset(
         asset_id,
         write,
         precondition=None,
-        missing=lambda: _not_found(asset_id),
+        missing=lambda: not_found(asset_id),
         what=f"The asset '{asset_id}'",
     )
     mark_versions(versions, asset_id, {"$unset": {f"{REGISTRY_FIELD}.asset_deleted_at": ""}})

@@ -102,6 +102,29 @@ class IndexMapping(_Strict):
     render_order_no: int
 
 
+# The contract's lineage relations; a custom one is "x-<name>".
+RELATIONS = (
+    "derived_from",
+    "trained_on",
+    "evaluated_on",
+    "fine_tuned_from",
+    "input_of",
+    "output_of",
+    "depends_on",
+)
+RELATION_PATTERN = "^(" + "|".join(RELATIONS) + r"|x-[a-z0-9][a-z0-9_.-]{0,63})$"
+MAX_LINEAGE_EDGES = 100
+
+
+class LineageEdge(_Strict):
+    """An edge from this asset version to another: this one ``relation`` that one (a model
+    ``trained_on`` a dataset version)."""
+
+    relation: Annotated[str, StringConstraints(pattern=RELATION_PATTERN, max_length=66)]
+    asset_id: AssetId
+    asset_version: Name
+
+
 class _AssetFields(_Strict):
     """The optional fields of an asset, shared by the full document and a partial update."""
 
@@ -128,6 +151,8 @@ class Asset(_AssetFields):
     files: list[AssetFile] = Field(default_factory=list)
     apis: list[AssetAPI] = Field(default_factory=list)
     index_mappings: list[IndexMapping] = Field(default_factory=list)
+    # Edges to the versions this one came from, recorded at creation (``logic/lineage.py``).
+    lineage: list[LineageEdge] = Field(default_factory=list, max_length=MAX_LINEAGE_EDGES)
 
     @field_validator("files")
     @classmethod
@@ -172,7 +197,10 @@ class Asset(_AssetFields):
     def document(self) -> dict[str, Any]:
         """The asset as it is stored: every field, defaults included, in the spec's order."""
         dumped = self.model_dump(mode="json")
-        return {name: dumped[name] for name in ASSET_FIELD_ORDER}
+        document = {name: dumped[name] for name in ASSET_FIELD_ORDER}
+        if dumped["lineage"]:
+            document["lineage"] = dumped["lineage"]
+        return document
 
 
 class AssetUpdate(_AssetFields):

@@ -95,6 +95,54 @@ class VersionPage(_Answer):
     next_cursor: str | None = None
 
 
+class LineageEdgeRecord(_Answer):
+    from_: str = Field(alias="from", description="<asset_id>/<asset_version> of the version")
+    to: str = Field(description="<asset_id>/<asset_version> it relates to (upstream)")
+    relation: str
+    created_at: str | None = None
+    created_by: str | None = None
+
+
+class LineageNode(_Answer):
+    key: str
+    asset_id: str
+    asset_version: str
+    asset_type: str | None = None
+    deleted: bool | None = Field(default=None, description="True: deleted, until purged")
+
+
+class LineageEdgeShown(_Answer):
+    from_: str = Field(alias="from")
+    to: str
+    relation: str
+
+
+class LineageGraph(_Answer):
+    nodes: list[LineageNode]
+    edges: list[LineageEdgeShown]
+
+
+class AuditRecord(BaseModel):
+    """One audit record (registry records also carry asset_type, alias, upload_id...)."""
+
+    model_config = ConfigDict(extra="allow")
+    audit_id: str
+    at: str
+    actor: str
+    action: str
+    service: str
+    resource: str
+    id: str
+    version: str | None = None
+    changes: list[str] | None = None
+    seq: int
+
+
+class AuditPage(_Answer):
+    items: list[AuditRecord]
+    next_cursor: str | None
+
+
 class AliasSet(_Answer):
     asset_id: str
     alias: str

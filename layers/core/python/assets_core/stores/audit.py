@@ -52,7 +52,7 @@ def newest_first_key() -> str:
     return f"{_KEY_TOP - time.time_ns():019d}-{uuid.uuid4().hex[:12]}"
 
 
-def _write_conflict() -> OperationFailure:
+def write_conflict() -> OperationFailure:
     """What the server answers a transaction that lost a race for a document: pymongo's
     ``with_transaction`` runs the transaction again."""
     return OperationFailure(
@@ -114,7 +114,7 @@ class MongoAuditTrail:
                 )
             )
         except AlreadyExists:  # a concurrent first write of this stream: run again after it
-            raise _write_conflict() from None
+            raise write_conflict() from None
         return int(found["seq"])
 
     # -- publishing --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
     from assets_core.stores.audit import MongoAuditTrail
+    from assets_core.stores.lineage import MongoEdgeStore
     from assets_core.stores.objects import S3ObjectStore
     from assets_core.stores.status import RedisStatusStore
 
@@ -121,6 +122,14 @@ def upload_status_store() -> RedisStatusStore:
 
 
 @lru_cache(maxsize=1)
+def lineage_store() -> MongoEdgeStore:
+    """The edges between asset versions (``logic/lineage.py``)."""
+    from assets_core.stores.lineage import edge_store
+
+    return edge_store()
+
+
+@lru_cache(maxsize=1)
 def audit_trail() -> MongoAuditTrail:
     """Where every write's audit record goes, and its events from there (``stores/audit``)."""
     from assets_core.stores.audit import audit_trail as trail
@@ -138,6 +147,7 @@ def upload_stores() -> Stores:
         blobs=blobs_store(),
         vault=credentials_vault(),
         trail=audit_trail(),
+        lineage=lineage_store(),
     )
 
 
