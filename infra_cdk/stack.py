@@ -27,6 +27,7 @@ from assets_core.routes import (
     ARCHIVE_BUILDER,
     INGEST,
     JANITOR,
+    OUTBOX,
     PURGE,
     READ_ONLY,
     READ_WRITE,
@@ -39,6 +40,7 @@ from infra_cdk.constructs.database import DatabaseConstruct
 from infra_cdk.constructs.database_users import DatabaseUsersConstruct
 from infra_cdk.constructs.download import DownloadConstruct
 from infra_cdk.constructs.edge import EdgeConstruct, WebAclConstruct, client_rate_limit
+from infra_cdk.constructs.events import EventsConstruct
 from infra_cdk.constructs.function import ARCHITECTURE, RUNTIME, FunctionContext
 from infra_cdk.constructs.ingest import IngestConstruct
 from infra_cdk.constructs.network import NetworkConstruct
@@ -233,6 +235,7 @@ class AssetsRegistryStack(Stack):
             dead_letters=storage.dead_letters,
         )
 
+        change_events = EventsConstruct(self, "Events", context=context)
         self._connect(
             database,
             context,
@@ -241,8 +244,10 @@ class AssetsRegistryStack(Stack):
                 (ingest.function, INGEST.database),
                 (ingest.janitor, JANITOR.database),
                 (ingest.purge, PURGE.database),
+                (change_events.function, OUTBOX.database),
             ],
         )
+        _publish_events(change_events, api, ingest)
         bucket = storage.bucket
         # ZIP API: writes direct uploads and signs presigned POSTs to incoming/; writes the
         # manifests of streamed downloads and signs their links; requests, inspects, retries
@@ -300,6 +305,12 @@ class AssetsRegistryStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of every service")
+        CfnOutput(
+            self,
+            "EventBusName",
+            value=change_events.bus.event_bus_name,
+            description="The EventBridge bus of the change events (rules go on it)",
+        )
         CfnOutput(
             self,
             "PurgeFunction",
@@ -412,3 +423,12 @@ class AssetsRegistryStack(Stack):
 
     def _setting(self, key: str) -> Any:
         return context_setting(self, key)
+
+
+def _publish_events(
+    change_events: EventsConstruct, api: ApiConstruct, ingest: IngestConstruct
+) -> None:
+    """Every function that writes publishes its records' events right after the write."""
+    writers = [api.functions[g.name] for g in API_GROUPS if g.database != READ_ONLY]
+    for writer in (*writers, ingest.function, ingest.janitor, ingest.purge):
+        change_events.publish_from(writer)

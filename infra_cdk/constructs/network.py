@@ -50,6 +50,7 @@ class NetworkConstruct(Construct):
             for name, service in (
                 ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
                 ("XRay", ec2.InterfaceVpcEndpointAwsService.XRAY),
+                ("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE),
             ):
                 self.vpc.add_interface_endpoint(
                     name, service=service, subnets=self.subnets, private_dns_enabled=True

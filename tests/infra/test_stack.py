@@ -18,6 +18,7 @@ from assets_core.routes import (
     DOWNLOAD,
     INGEST,
     JANITOR,
+    OUTBOX,
     PURGE,
     READ_ONLY,
     READ_WRITE,
@@ -43,6 +44,7 @@ def app_functions(s: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
     names[ARCHIVE_BUILDER.description] = ARCHIVE_BUILDER.name
     names[JANITOR.description] = JANITOR.name
     names[PURGE.description] = PURGE.name
+    names[OUTBOX.description] = OUTBOX.name
     names[DATABASE_USERS.description] = DATABASE_USERS.name
     return {names[d]: value for d, value in described.items() if d in names}
 
@@ -54,6 +56,7 @@ def test_every_function_is_python_313_arm64_traced_in_the_vpc(synthesized: Synth
         INGEST.name,
         JANITOR.name,
         PURGE.name,
+        OUTBOX.name,
         DATABASE_USERS.name,
     }
     for name, (_, props) in functions.items():
@@ -92,7 +95,7 @@ def test_memory_and_timeouts_per_group(synthesized: Synthesized) -> None:
 def test_every_function_reserves_its_concurrency(synthesized: Synthesized) -> None:
     functions = app_functions(synthesized)
     expected = {g.name: g.reserved_concurrency for g in API_GROUPS}
-    specs = (INGEST, JANITOR, PURGE, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
+    specs = (INGEST, JANITOR, PURGE, OUTBOX, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
     expected.update({f.name: f.reserved_concurrency for f in specs})
     reserved = {
         name: props.get("ReservedConcurrentExecutions") for name, (_, props) in functions.items()

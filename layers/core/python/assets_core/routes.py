@@ -306,6 +306,15 @@ PURGE = FunctionSpec(
     timeout_s=900,
     reserved_concurrency=1,  # one run at a time: each purge step is idempotent, not parallel
 )
+# Publishes what the outbox still holds to the event bus, every minute.
+OUTBOX = FunctionSpec(
+    name="outbox",
+    description="Publishes audit records still in the outbox to the EventBridge bus (every "
+    "minute), oldest first per resource",
+    memory_mb=256,
+    timeout_s=55,  # done before the next minute's run
+    reserved_concurrency=1,  # one drainer of the whole outbox at a time
+)
 # Outside the VPC: a function URL streams only from a function that is not VPC-attached.
 # It reads the manifest its signed link names and the files listed there, nothing else.
 DOWNLOAD = FunctionSpec(
@@ -342,7 +351,7 @@ DATABASE_USERS = FunctionSpec(
 
 def reserved_concurrency() -> int:
     """The executions the stack's functions reserve, together."""
-    specs = (INGEST, JANITOR, PURGE, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
+    specs = (INGEST, JANITOR, PURGE, OUTBOX, DOWNLOAD, ARCHIVE_BUILDER, DATABASE_USERS)
     return sum(g.reserved_concurrency for g in API_GROUPS) + sum(
         f.reserved_concurrency for f in specs
     )
