@@ -34,7 +34,10 @@ def main() -> int:
     os.environ.setdefault("DOWNLOAD_URL", f"http://{host}:{port}/registry/zip/stream")
     # A locally run Assets DB can be registered and health-checked at 127.0.0.1.
     os.environ.setdefault("HEALTH_CHECK_ALLOW_LOOPBACK", "true")
-    print("Starting LocalStack (S3, SQS, Secrets Manager) and SecantusDB (MongoDB)...", flush=True)
+    print(
+        "Starting LocalStack (S3, SQS, Secrets Manager, EventBridge) and SecantusDB (MongoDB)...",
+        flush=True,
+    )
     backends = start_backends()
     try:
         return _serve(host, port, backends)
@@ -52,7 +55,8 @@ def admin_token(server: GatewayServer) -> str:
 
 def _serve(host: str, port: int, backends: Backends) -> int:
     from assets_core.config import get_settings
-    from assets_core.routes import API_GROUPS, ARCHIVE_BUILDER, INGEST, JANITOR, PURGE
+    from assets_core.routes import API_GROUPS, ARCHIVE_BUILDER, INGEST, JANITOR, OUTBOX, PURGE
+    from local.events import EventLog, configure_events
     from local.gateway import serve
     from local.poller import (
         ARCHIVE_QUEUE,
@@ -84,10 +88,27 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     sweeper = Schedule(sweep_seconds, janitor_handler)
     purge_seconds = float(os.environ.get("LOCAL_PURGE_SECONDS", "3600"))
     purger = Schedule(purge_seconds, importlib.import_module(PURGE.module).handler, PURGE)
-    workers: list[QueuePoller | Schedule] = [poller, dead_letters, builder, sweeper, purger]
+    outbox_seconds = float(os.environ.get("LOCAL_OUTBOX_SECONDS", "60"))
+    outbox = Schedule(outbox_seconds, importlib.import_module(OUTBOX.module).handler, OUTBOX)
+    workers: list[QueuePoller | Schedule] = [
+        poller,
+        dead_letters,
+        builder,
+        sweeper,
+        purger,
+        outbox,
+    ]
+    event_log = None
+    bus = get_settings().event_bus_name
+    if bus and os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE"):
+        event_log = EventLog(
+            os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"],
+            configure_events(os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"], bus),
+        )
+        event_log.start()
     for worker in workers:
         worker.start()
-    server = serve(host, port)
+    server = serve(host, port, event_log)
     base = f"http://{host}:{port}"
     prefixes = sorted({group.prefix for group in API_GROUPS})
     lines = [f"Assets Registry running at {base}"]
@@ -97,6 +118,7 @@ def _serve(host: str, port: int, backends: Backends) -> int:
         f"  GraphQL: {base}/registry/graphql",
         f"  ZIP upload: {base}/registry/zip/upload (ingest queue {queue_url})",
         f"  Purge now (admins): POST {base}/local/purge (hourly on its own)",
+        f"  Change events (admins): GET {base}/local/events (bus {bus or 'none'})",
         f'  Tokens: POST {base}/local/token with {{"sub", "roles"}}; an admin\'s, for an hour:',
         f"    export TOKEN={admin_token(server)}",
         "Backends (the stack starts clean each time: nothing is kept across a restart):",
@@ -112,6 +134,8 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     print("Stopping.", flush=True)
     for worker in workers:
         worker.stop()
+    if event_log is not None:
+        event_log.stop()
     server.shutdown()
     return 0
 

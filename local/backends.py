@@ -1,5 +1,5 @@
 """The backends of the local stack, the same stand-ins the tests use (local/stand_ins.py):
-SecantusDB for MongoDB, LocalStack for S3, SQS and Secrets Manager, and Redis at
+SecantusDB for MongoDB, LocalStack for S3, SQS, Secrets Manager and EventBridge, and Redis at
 127.0.0.1:6379. Each starts unless its address is configured (``MONGODB_URI``,
 ``S3_ENDPOINT_URL``, ``REDIS_URL``; Secrets Manager: ``AWS_ENDPOINT_URL_SECRETS_MANAGER``).
 
@@ -12,12 +12,14 @@ import os
 from dataclasses import dataclass, field
 
 from assets_core.keys import CREDENTIALS_SECRET_PREFIX
+from local.events import LOCAL_BUS
 from local.stand_ins import Server, free_port, start_localstack, start_mongodb
 
 __all__ = ["Backends", "free_port", "start_backends"]
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-# botocore's own variable for one service's endpoint.
+# botocore's own variables for one service's endpoint.
 SECRETS_ENDPOINT = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+EVENTS_ENDPOINT = "AWS_ENDPOINT_URL_EVENTBRIDGE"
 
 LOCALSTACK_KEY = "test"  # LocalStack's own default pair, not a secret
 
@@ -65,6 +67,9 @@ def start_backends(environ: dict[str, str] | None = None) -> Backends:
             servers.append(server)
             env["S3_ENDPOINT_URL"] = server.address
             env.setdefault(SECRETS_ENDPOINT, server.address)
+            # Change events go to LocalStack's EventBridge, on the bus AWS would have.
+            env.setdefault(EVENTS_ENDPOINT, server.address)
+            env.setdefault("EVENT_BUS_NAME", LOCAL_BUS)
         if not env.get("MONGODB_URI"):
             server = start_mongodb()
             servers.append(server)

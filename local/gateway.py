@@ -9,8 +9,8 @@ import logging
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import SplitResult, unquote, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from assets_core.api.http import loads_json
 from assets_core.errors import AppError, InvalidInput
@@ -27,6 +27,9 @@ from local.apigw import LocalContext, http_answer, http_api_event
 from local.authority import LocalAuthority, Refused, TokenRequest, event_authorizer
 from local.poller import function_context, scheduled_event
 
+if TYPE_CHECKING:
+    from local.events import EventLog
+
 log = logging.getLogger("local.gateway")
 # API Gateway's own limit on a request body (HTTP API: 10 MB).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -35,6 +38,9 @@ MINT_ROUTE = "/local/token"
 # Runs the purge now (an admin's token): what the hourly schedule does in AWS, with the
 # schedule's "time" given (to purge what would be past retention then) or a migration.
 PURGE_ROUTE = "/local/purge"
+# The change events the stack's bus delivered (an admin's token): what a rule would hand a
+# pipeline in AWS (``local/events.py``).
+EVENTS_ROUTE = "/local/events"
 
 
 class Gateway:
@@ -48,6 +54,7 @@ class Gateway:
         # per function (concurrent calls crossed their events and answers under load).
         self.invocations: dict[str, threading.Lock] = {}
         self.authority = LocalAuthority()
+        self.event_log: EventLog | None = None
 
     def invocation_lock(self, name: str) -> threading.Lock:
         with self.lock:
@@ -169,6 +176,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         if url.path == PURGE_ROUTE and self.command == "POST":
             self._purge(body)
             return
+        if url.path == EVENTS_ROUTE and self.command == "GET":
+            self._events(url)
+            return
         found = find_route(self.command, url.path)
         if found is None:
             self._send(*_json_error(404, "ROUTE_NOT_FOUND", f"No route {self.command} {url.path}."))
@@ -187,24 +197,44 @@ class RequestHandler(BaseHTTPRequestHandler):
         minted = self.gateway.authority.mint(request)
         self._send(200, [("Content-Type", "application/json")], json.dumps(minted).encode())
 
-    def _purge(self, body: bytes) -> None:
-        """``POST /local/purge`` with ``{"time": "<ISO-8601>"}`` (default now) or
-        ``{"action": "migrate"}``, for an admin: the purge function's answer."""
+    def _admin(self, what: str) -> bool:
+        """Whether the request carries an admin's token; the refusal sent when not."""
         try:
             authorizer = self._authorizer()
         except Refused as refused:
             self._refuse_token(refused)
-            return
+            return False
         from assets_core.identity import caller_of
 
         if authorizer is None:
             status, headers, answer = _json_error(
-                401, "UNAUTHENTICATED", "The local purge needs an admin's token."
+                401, "UNAUTHENTICATED", f"{what} needs an admin's token."
             )
             self._send(status, [*headers, ("WWW-Authenticate", 'Bearer realm="assets"')], answer)
-            return
+            return False
         if not caller_of({"requestContext": {"authorizer": authorizer}}).is_admin:
-            self._send(*_json_error(403, "FORBIDDEN", "The local purge needs an admin's token."))
+            self._send(*_json_error(403, "FORBIDDEN", f"{what} needs an admin's token."))
+            return False
+        return True
+
+    def _events(self, url: SplitResult) -> None:
+        """``GET /local/events`` (``?source=&detail-type=&resource=&id=&limit=``), for an
+        admin: ``{"items": [EventBridge events, oldest first]}``."""
+        if not self._admin("The local event log"):
+            return
+        log_of_events = self.gateway.event_log
+        if log_of_events is None:
+            message = "This stack runs without an event bus (EVENT_BUS_NAME is empty)."
+            self._send(*_json_error(404, "NO_EVENT_BUS", message))
+            return
+        query = {name: values[-1] for name, values in parse_qs(url.query).items()}
+        body = json.dumps({"items": log_of_events.listed(query)}).encode()
+        self._send(200, [("Content-Type", "application/json")], body)
+
+    def _purge(self, body: bytes) -> None:
+        """``POST /local/purge`` with ``{"time": "<ISO-8601>"}`` (default now) or
+        ``{"action": "migrate"}``, for an admin: the purge function's answer."""
+        if not self._admin("The local purge"):
             return
         try:
             request = loads_json(body or b"{}")
@@ -330,9 +360,10 @@ class GatewayServer(ThreadingHTTPServer):
         self.gateway = gateway
 
 
-def serve(host: str, port: int) -> GatewayServer:
+def serve(host: str, port: int, event_log: EventLog | None = None) -> GatewayServer:
     """A started server (in a daemon thread) in front of every API group's handler."""
     gateway = Gateway()
+    gateway.event_log = event_log
     gateway.warm()
     server = GatewayServer((host, port), gateway)
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()

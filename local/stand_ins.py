@@ -172,10 +172,12 @@ def localstack_python() -> str:
     return python
 
 
-def start_localstack(port: int | None = None, services: str = "s3,sqs,secretsmanager") -> Server:
-    """LocalStack's S3, SQS and Secrets Manager on loopback, its objects in a folder of its
-    own (removed when it stops: LocalStack's community edition keeps no state across a
-    restart)."""
+def start_localstack(
+    port: int | None = None, services: str = "s3,sqs,secretsmanager,events"
+) -> Server:
+    """LocalStack's S3, SQS, Secrets Manager and EventBridge on loopback, its objects in a
+    folder of its own (removed when it stops: LocalStack's community edition keeps no state
+    across a restart)."""
     python = localstack_python()
     port = port or free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="assets-localstack-"))

@@ -60,6 +60,8 @@ def stack_url(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     env.update({"PORT": str(port), "S3_ENDPOINT_URL": s3_endpoint, "BUCKET_NAME": E2E_BUCKET})
     # ZIPs past 8 MB are assembled in S3 (150 MB in AWS): a few MiB exercise both paths.
     env["STREAM_MAX_BYTES"] = str(E2E_STREAM_MAX_BYTES)
+    # Its change events go to the session LocalStack's EventBridge, as make run's do.
+    env.update({"AWS_ENDPOINT_URL_EVENTBRIDGE": s3_endpoint, "EVENT_BUS_NAME": "e2e-events"})
     log = tmp_path_factory.mktemp("stack") / "stack.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

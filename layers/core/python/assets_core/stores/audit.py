@@ -227,14 +227,14 @@ class EventBridgePublisher:
 
 @lru_cache(maxsize=1)
 def events_client() -> Any:
-    """EventBridge, with short timeouts: a publish in a request must not hold it for long
-    (what it does not publish the outbox function does). ``AWS_ENDPOINT_URL_EVENTS`` points
-    it at a local stand-in."""
+    """EventBridge, with short timeouts and no retry: a publish in a request must not hold
+    it for long (what it does not publish, the outbox function does, a minute later).
+    ``AWS_ENDPOINT_URL_EVENTBRIDGE`` points it at a local stand-in."""
     import boto3
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+        connect_timeout=1, read_timeout=3, retries={"max_attempts": 1, "mode": "standard"}
     )
     return boto3.client("events", config=config)
 
