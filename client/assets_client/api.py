@@ -174,6 +174,47 @@ class AssetsClient:
         result: dict[str, Any] = self._json("DELETE", path)
         return result
 
+    def lineage(
+        self,
+        asset_id: str,
+        version: str | None = None,
+        *,
+        direction: str = "both",
+        depth: int = 1,
+    ) -> dict[str, Any]:
+        """The lineage around a version: ``{"nodes", "edges"}`` as the caller may see it."""
+        params = {**_version(version), "direction": direction, "depth": str(depth)}
+        path = f"/registry/assets/{_quote(asset_id)}/lineage"
+        result: dict[str, Any] = self._json("GET", path, params=params)
+        return result
+
+    def link(
+        self,
+        asset_id: str,
+        relation: str,
+        target_id: str,
+        target_version: str,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        """Record that a version (the current one by default) ``relation`` another."""
+        path = f"/registry/assets/{_quote(asset_id)}/lineage"
+        body = {"relation": relation, "asset_id": target_id, "asset_version": target_version}
+        result: dict[str, Any] = self._json("POST", path, json=body, params=_version(version))
+        return result
+
+    def audit(self, **filters: str | None) -> Iterator[dict[str, Any]]:
+        """The audit trail (admins), newest first, following every page."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, str] = {k: v for k, v in filters.items() if v is not None}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._json("GET", "/registry/audit", params=params)
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
     def search(
         self, filters: dict[str, Any], page_size: int | None = None
     ) -> Iterator[dict[str, Any]]:

@@ -312,6 +312,134 @@ def alias(
 
 
 @main.command()
+@click.argument("asset_ref")
+@click.option("--up", "direction", flag_value="upstream", help="Only what it came from.")
+@click.option("--down", "direction", flag_value="downstream", help="Only what came from it.")
+@click.option("--depth", type=click.IntRange(1, 10), default=3, show_default=True)
+@pass_options
+def lineage(options: Options, asset_ref: str, direction: str | None, depth: int) -> None:
+    """Print the lineage of ID[@VERSION] as a tree: upstream (what it was trained on,
+    derived from...) and downstream (what was made from it)."""
+    asset_id, version = split_ref(asset_ref)
+    with reported():
+        graph = options.client.lineage(
+            asset_id, version, direction=direction or "both", depth=depth
+        )
+        options.emit(graph, lineage_tree(graph, asset_id, version, direction, depth))
+
+
+def lineage_tree(
+    graph: dict[str, Any], asset_id: str, version: str | None, direction: str | None, depth: int
+) -> str:
+    """The walk as trees from its version: upstream, then downstream."""
+    nodes = {node["key"]: node for node in graph["nodes"]}
+    start = next(
+        (
+            key
+            for key, node in nodes.items()
+            if node["asset_id"] == asset_id and (version is None or key == f"{asset_id}/{version}")
+        ),
+        next(iter(nodes), ""),
+    )
+    lines = [_label(nodes.get(start), start)]
+    ways = [direction] if direction else ["upstream", "downstream"]
+    for way in ways:
+        near, far, arrow = ("from", "to", "->") if way == "upstream" else ("to", "from", "<-")
+        children: dict[str, list[tuple[str, str]]] = {}
+        for edge in graph["edges"]:
+            children.setdefault(edge[near], []).append((edge["relation"], edge[far]))
+        if len(ways) > 1:
+            lines.append(f"{way}:")
+        _branches(lines, children, nodes, start, arrow, depth, "", {start})
+    return "\n".join(lines)
+
+
+def _label(node: dict[str, Any] | None, key: str) -> str:
+    if node is None:
+        return key
+    text = f"{node['asset_id']}@{node['asset_version']}"
+    if node.get("asset_type"):
+        text += f" ({node['asset_type']})"
+    if node.get("deleted"):
+        text += " [deleted]"
+    return text
+
+
+def _branches(
+    lines: list[str],
+    children: dict[str, list[tuple[str, str]]],
+    nodes: dict[str, dict[str, Any]],
+    key: str,
+    arrow: str,
+    depth: int,
+    indent: str,
+    path: set[str],
+) -> None:
+    if depth == 0:
+        return
+    below = sorted(children.get(key, []))
+    for index, (relation, other) in enumerate(below):
+        last = index == len(below) - 1
+        branch = "└── " if last else "├── "
+        lines.append(f"{indent}{branch}{relation} {arrow} {_label(nodes.get(other), other)}")
+        if other not in path:
+            _branches(
+                lines,
+                children,
+                nodes,
+                other,
+                arrow,
+                depth - 1,
+                indent + ("    " if last else "│   "),
+                path | {other},
+            )
+
+
+@main.command()
+@click.argument("asset_ref")
+@click.argument("relation")
+@click.argument("target_ref")
+@pass_options
+def link(options: Options, asset_ref: str, relation: str, target_ref: str) -> None:
+    """Record that ID[@VERSION] RELATION TARGET@VERSION (e.g. trained_on, derived_from,
+    fine_tuned_from, evaluated_on, depends_on, input_of, output_of, x-<name>)."""
+    asset_id, version = split_ref(asset_ref)
+    target_id, target_version = split_ref(target_ref)
+    if target_version is None:
+        fail("name the target's version: TARGET@VERSION", 2)
+    with reported():
+        edge = options.client.link(asset_id, relation, target_id, str(target_version), version)
+        options.emit(edge, f"{edge['from']} {edge['relation']} {edge['to']}")
+
+
+@main.command()
+@click.option("--resource", help="asset, asset_record, asset_registry, component, upload")
+@click.option("--id", "resource_id", help="The resource's id")
+@click.option("--actor", help="Who wrote")
+@click.option("--since", help="At or after this ISO-8601 time")
+@pass_options
+def audit(
+    options: Options,
+    resource: str | None,
+    resource_id: str | None,
+    actor: str | None,
+    since: str | None,
+) -> None:
+    """Print the audit trail, newest first (assets-admin)."""
+    with reported():
+        items = list(
+            options.client.audit(resource=resource, id=resource_id, actor=actor, since=since)
+        )
+        text = "\n".join(
+            f"{r['at']}\t{r['actor']}\t{r['action']}\t{r['resource']}\t{r['id']}"
+            + (f"@{r['version']}" if r.get("version") else "")
+            + (f"\t{','.join(r['changes'])}" if r.get("changes") else "")
+            for r in items
+        )
+        options.emit(items, text)
+
+
+@main.command()
 @click.argument("asset_id")
 @pass_options
 def restore(options: Options, asset_id: str) -> None:

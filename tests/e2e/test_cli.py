@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from assets_client.cli import main
 from tests.e2e.conftest import E2E_STREAM_MAX_BYTES
-from tests.e2e.stack import bearer, token_for
+from tests.e2e.stack import bearer, client, token_for
+from tests.support import make_asset
 
 pytestmark = pytest.mark.e2e
 
@@ -432,3 +433,39 @@ def test_versions_aliases_and_restore_from_the_cli(assets: Any, tmp_path: Path) 
     assert "no version or alias 'v9'" in missing.output
     deleted_alias = assets("alias", "cli-versions-1", "stable", "--delete")
     assert deleted_alias.stdout.strip() == "deleted alias stable"
+
+
+def test_lineage_and_audit_from_the_cli(assets: Any, tmp_path: Path, stack_url: str) -> None:
+    # Given a dataset and a base model, and a model uploaded with both in its asset.json
+    with client(stack_url) as http:
+        for asset_id in ("cli-data-1", "cli-base-1"):
+            assert http.post("/registry/assets", json=make_asset(asset_id)).status_code == 201
+    folder = make_folder(tmp_path, "cli-model-1")
+    document = json.loads((folder / "asset.json").read_text())
+    document["lineage"] = [
+        {"relation": "trained_on", "asset_id": "cli-data-1", "asset_version": "v1"}
+    ]
+    (folder / "asset.json").write_text(json.dumps(document))
+    assert assets("upload", str(folder)).stdout.strip() == "cli-model-1@v1"
+    # and the base recorded afterwards, by the command
+    linked = assets("link", "cli-model-1", "derived_from", "cli-base-1@v1")
+    assert linked.exit_code == 0, linked.output
+    assert linked.stdout.strip() == "cli-model-1/v1 derived_from cli-base-1/v1"
+    # Then the model's tree shows both upstream, and each shows it downstream
+    tree = assets("lineage", "cli-model-1", "--up")
+    assert tree.exit_code == 0, tree.output
+    assert tree.stdout.splitlines() == [
+        "cli-model-1@v1",
+        "├── derived_from -> cli-base-1@v1 (model)",
+        "└── trained_on -> cli-data-1@v1 (model)",
+    ]
+    down = assets("lineage", "cli-data-1@v1", "--down", "--depth", "2")
+    assert down.stdout.splitlines() == ["cli-data-1@v1 (model)", "└── trained_on <- cli-model-1@v1"]
+    # A cycle is refused with the conflict's exit code
+    cycle = assets("link", "cli-data-1", "derived_from", "cli-model-1@v1")
+    assert cycle.exit_code == 1, cycle.output
+    # and the audit trail names each change, newest first
+    trail = assets("audit", "--resource", "asset", "--id", "cli-model-1")
+    assert trail.exit_code == 0, trail.output
+    actions = [line.split("\t")[2] for line in trail.stdout.splitlines()]
+    assert actions == ["LineageAdded", "AssetVersionCreated"]
