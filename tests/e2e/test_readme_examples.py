@@ -79,7 +79,16 @@ def test_every_readme_example_runs_against_the_local_stack(stack_url: str, tmp_p
 def clean_up(stack_url: str) -> None:
     """Remove what the examples leave registered (fixed names, as a reader types them)."""
     with client(stack_url, timeout=10) as http:
-        for asset_id in ("asset-001", "asset-zip-1", "asset-zip-2", "my-model", "model-x"):
+        for asset_id in (
+            "asset-001",
+            "asset-zip-1",
+            "asset-zip-2",
+            "my-model",
+            "model-x",
+            "model-l",
+            "dataset-x",
+            "base-x",
+        ):
             http.delete(f"/registry/assets/{asset_id}", params={"purge": "true"})
         for uri in ("W:1-rc", "SampleAsset:1.0-initial", "Sample Asset:1.0-initial"):
             http.delete(f"/assetdb/asset/{uri}")

@@ -474,3 +474,51 @@ def test_a_bus_outage_loses_no_event_and_fails_no_write(bus: RecordingBus) -> No
     assert [e["seq"] for e in sent] == [1, 2, 3, 4]
     assert audit_trail().waiting() == 0
     assert audit_trail().publish() == 0  # nothing twice
+
+
+def test_with_eventbridge_unreachable_writes_succeed_and_the_outbox_function_sends_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import socket
+    import time as clock
+
+    import boto3
+    from botocore.config import Config
+
+    from assets_core.stores.audit import EventBridgePublisher
+    from functions.outbox.handler import handler as outbox_handler
+    from local.apigw import LocalContext
+    from local.events import EventLog, configure_events
+
+    # Given the trail publishing to a bus whose endpoint refuses connections
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    config = Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 1})
+    trail = audit_trail()
+    trail.publisher = EventBridgePublisher(
+        boto3.client("events", endpoint_url=dead, config=config), "it-events"
+    )
+    # When assets are written
+    started = clock.monotonic()
+    create("m-out", asset_version="1")
+    assert add_version("m-out", "2")[0] == 201
+    took = clock.monotonic() - started
+    # Then the writes succeed at once and their events wait in the outbox
+    assert took < 5
+    assert trail.waiting() == 2
+    # and once the bus answers, the outbox function publishes them, in order
+    endpoint = os.environ["S3_ENDPOINT_URL"]
+    log = EventLog(endpoint, configure_events(endpoint, "it-events"))
+    log.drain()
+    trail.publisher = EventBridgePublisher(
+        boto3.client("events", endpoint_url=endpoint), "it-events"
+    )
+    assert outbox_handler({}, LocalContext("outbox")) == {"published": 2, "waiting": 0}
+    deadline = clock.monotonic() + 10
+    while len(log.listed({"id": "m-out"})) < 2 and clock.monotonic() < deadline:
+        clock.sleep(0.1)
+    received = log.listed({"id": "m-out"})
+    assert sorted(e["detail"]["seq"] for e in received) == [1, 2]
+    assert {e["source"] for e in received} == {"assets-registry.registry"}

@@ -69,3 +69,27 @@ def test_the_store_factories_import_no_logic() -> None:
         check=True,
     )
     assert answer.stdout.strip() == "[]"
+
+
+def test_the_audit_adapters_import_no_logic() -> None:
+    probe = (
+        "import sys, assets_core.stores.audit, assets_core.stores.lineage; "
+        "print(sorted(m for m in sys.modules if m.startswith('assets_core.logic')))"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "layers" / "core" / "python"), "MONGODB_URI": "mongomock://"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert answer.stdout.strip() == "[]"
+
+
+def test_the_stack_names_the_events_source_the_audit_uses() -> None:
+    from assets_core.logic.audit import SOURCE_PREFIX
+    from infra_cdk.constructs.events import SOURCE_PREFIX as STACK_PREFIX
+
+    assert STACK_PREFIX == SOURCE_PREFIX

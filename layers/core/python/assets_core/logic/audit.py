@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assets_core.errors import Forbidden, InvalidInput
-from assets_core.identity import SYSTEM, current_caller, stamp_of
+from assets_core.identity import SYSTEM, current_caller, now_iso, stamp_of
 from assets_core.ports import AuditTrail
 
 # Each service's events come from ``assets-registry.<service>``.
@@ -108,12 +108,22 @@ def recorded[T](
         found = described(result) if callable(described) else described
         changes = [found] if isinstance(found, Change) else list(found or ())
         for change in changes:
-            streams.append(trail.append(service, change))
+            streams.append(append(trail, service, change))
         return result
 
     result = trail.atomically(step)
     trail.publish(streams)
     return result
+
+
+def append(trail: AuditTrail, service: str, change: Change) -> str:
+    """Append the change's record (and its outbox entry) within the write's transaction,
+    numbered in its resource's stream; the stream."""
+    stream = stream_of(service, change.resource, change.id)
+    seq = trail.step(stream)
+    record = record_of(service, change, at=now_iso(), by=actor(), seq=seq)
+    trail.write(stream, seq, record, SOURCE_PREFIX + service, change.action)
+    return stream
 
 
 def changed_fields(

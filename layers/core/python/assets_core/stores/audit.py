@@ -27,8 +27,6 @@ from pymongo.errors import OperationFailure
 from assets_core.collections import AUDIT, AUDIT_STREAMS, OUTBOX, Collection
 from assets_core.config import get_settings
 from assets_core.errors import AlreadyExists
-from assets_core.identity import now_iso
-from assets_core.logic.audit import SOURCE_PREFIX, Change, actor, record_of, stream_of
 from assets_core.ports import EventPublisher
 from assets_core.stores.documents import (
     MongoDocumentStore,
@@ -81,25 +79,23 @@ class MongoAuditTrail:
     def atomically[T](self, work: Callable[[], T]) -> T:
         return in_transaction(work)
 
-    def append(self, service: str, change: Change) -> str:
-        """Append the change's record and its outbox entry; the record's stream."""
-        stream = stream_of(service, change.resource, change.id)
-        seq = self._next(stream)
-        record = record_of(service, change, at=now_iso(), by=actor(), seq=seq)
+    def write(
+        self, stream: str, seq: int, record: Mapping[str, Any], source: str, detail_type: str
+    ) -> None:
+        """The record and its outbox entry, in the transaction in progress."""
         self.audit.insert({AUDIT.key_field: newest_first_key(), **record})
         self.outbox.insert(
             {
                 OUTBOX.key_field: f"{stream}#{seq:012d}",
                 "stream": stream,
                 "seq": seq,
-                "source": SOURCE_PREFIX + service,
-                "detail_type": change.action,
-                "record": record,
+                "source": source,
+                "detail_type": detail_type,
+                "record": dict(record),
             }
         )
-        return stream
 
-    def _next(self, stream: str) -> int:
+    def step(self, stream: str) -> int:
         """The stream's next sequence number (its counter stepped in this transaction)."""
         self.streams._writable()
         try:
