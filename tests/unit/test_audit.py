@@ -67,8 +67,9 @@ def test_the_audit_query_is_for_admins_and_checks_since() -> None:
         assert audit.audit_query(resource=None, id=None, actor=None, since="2026-12-01")["at"] == {
             "$gte": "2026-12-01T00:00:00.000Z"
         }
-        with pytest.raises(InvalidInput):
-            audit.audit_query(resource=None, id=None, actor=None, since="soon")
+        for bad in ("soon", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+            with pytest.raises(InvalidInput):
+                audit.audit_query(resource=None, id=None, actor=None, since=bad)
 
 
 def test_recorded_without_a_trail_only_writes() -> None:

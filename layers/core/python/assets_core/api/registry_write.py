@@ -67,7 +67,13 @@ def bucket_url() -> str:
     "/assets",
     summary="Register an asset (400 ASSET_EXISTS if its asset_id is taken)",
     tags=["assets"],
-    responses=answers(201, AssetRecord, description="The stored asset", headers=ETAG),
+    responses=answers(
+        201,
+        AssetRecord,
+        404,
+        description="The stored asset (404: a lineage target it names is not found)",
+        headers=ETAG,
+    ),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
     created = audited(
@@ -176,7 +182,7 @@ def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     "/assets/<asset_id>/versions",
     summary="Add a version (a complete asset document): it becomes the current one",
     tags=["versions"],
-    responses=answers(201, AssetRecord, 409),
+    responses=answers(201, AssetRecord, 404, 409),
 )
 def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()]) -> Response[Any]:
     added = audited(
@@ -250,7 +256,7 @@ def with_lineage(document: dict[str, Any]) -> dict[str, Any]:
     "/assets/<asset_id>/lineage",
     summary="Add a lineage edge from the current (or ?version=) version to another version",
     tags=["lineage"],
-    responses=answers(201, LineageEdgeRecord, 409),
+    responses=answers(201, LineageEdgeRecord, 404, 409),
 )
 def add_lineage(
     asset_id: Annotated[str, Path()],

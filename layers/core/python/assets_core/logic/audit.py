@@ -195,13 +195,13 @@ def audit_query(
     if since is not None:
         try:
             moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            stamp = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+        except (ValueError, OverflowError):
             raise InvalidInput(
                 "since must be an ISO-8601 time, e.g. 2026-12-01T00:00:00Z.",
                 code="INVALID_QUERY_PARAMETER",
             ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        stamp = moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        query["at"] = {"$gte": stamp}
+        query["at"] = {"$gte": stamp.replace("+00:00", "Z")}
     return query

@@ -208,11 +208,18 @@ def _event(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class EventBridgePublisher:
-    """An ``EventPublisher`` on one EventBridge bus."""
+    """An ``EventPublisher`` on one EventBridge bus; ``client`` is the EventBridge client or
+    what makes it, on first use (so a function loads botocore only once it publishes)."""
 
     def __init__(self, client: Any, bus: str) -> None:
-        self.client = client
+        self._client = client
         self.bus = bus
+
+    @property
+    def client(self) -> Any:
+        if callable(self._client) and not hasattr(self._client, "put_events"):
+            self._client = self._client()
+        return self._client
 
     def put(self, entries: Sequence[Mapping[str, Any]]) -> list[bool]:
         answer = self.client.put_events(
@@ -249,7 +256,7 @@ def audit_trail() -> MongoAuditTrail:
     """The process's audit trail, publishing to ``EVENT_BUS_NAME`` (none when unset)."""
     audit, outbox, streams, leases = audit_stores()
     bus = get_settings().event_bus_name
-    publisher = EventBridgePublisher(events_client(), bus) if bus else None
+    publisher = EventBridgePublisher(events_client, bus) if bus else None
     return MongoAuditTrail(
         audit=audit, outbox=outbox, streams=streams, leases=leases, publisher=publisher
     )
