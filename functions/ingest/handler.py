@@ -21,7 +21,7 @@ from assets_core.logic.ingest import IngestStats, ingest_upload
 from assets_core.logic.uploads import uploader_of
 from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.ports import Stores
-from assets_core.stores.factory import assetdb_store, upload_stores
+from assets_core.stores.factory import assetdb_store, audit_trail, upload_stores
 
 
 def limits() -> Limits:
@@ -62,7 +62,9 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
                 # Loaded on the first Assets DB object: bundle batches never need it.
                 from assets_core.logic import assetdb
 
-                finished = assetdb.finish_upload(key, files=chosen.objects, store=assetdb_store())
+                finished = assetdb.finish_upload(
+                    key, files=chosen.objects, store=assetdb_store(), trail=audit_trail()
+                )
                 logger.info("Assets DB upload", extra={"key": key, "finished": bool(finished)})
                 continue
             upload_id = upload_id_of(key)

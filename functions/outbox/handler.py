@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from assets_core.observability import MetricUnit, emit, lambda_handler, logger
+from assets_core.routes import OUTBOX
 from assets_core.stores.factory import audit_trail
 
 
 def drain(event: dict[str, Any], context: Any) -> dict[str, Any]:
     trail = audit_trail()
-    published = trail.publish()
+    # Done well before the function's timeout (and the next minute's run).
+    published = trail.publish(seconds=OUTBOX.timeout_s - 15)
     waiting = trail.waiting()
     emit("EventsPublished", published, MetricUnit.Count)
     emit("EventsWaiting", waiting, MetricUnit.Count)

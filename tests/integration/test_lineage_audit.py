@@ -150,7 +150,7 @@ def test_edges_by_route_walk_to_depth_and_refuse_cycles() -> None:
     status, body = link("a", "derived_from", "c", "1")
     assert (status, body["error"]["code"]) == (409, "LINEAGE_CYCLE")
     # the same edge again is the same edge
-    assert link("b", "derived_from", "a", "1")[0] == 201
+    assert link("b", "derived_from", "a", "1")[0] == 200
     assert len(lineage_of("b", direction="upstream")[1]["edges"]) == 1
 
 
@@ -522,3 +522,222 @@ def test_with_eventbridge_unreachable_writes_succeed_and_the_outbox_function_sen
     received = log.listed({"id": "m-out"})
     assert sorted(e["detail"]["seq"] for e in received) == [1, 2]
     assert {e["source"] for e in received} == {"assets-registry.registry"}
+
+
+# -- what the review found ---------------------------------------------------------------
+
+
+def test_declared_lineage_is_not_in_the_document_a_reader_gets() -> None:
+    create("secret-ds", who=ALICE, asset_version="s1", visibility="private")
+    document = make_asset(
+        "alice-model",
+        asset_version="m1",
+        visibility="public",
+        lineage=[{"relation": "trained_on", "asset_id": "secret-ds", "asset_version": "s1"}],
+    )
+    status, created = invoke(
+        write_handler, event("apigw_registry_post_assets", body=document, caller=ALICE)
+    )
+    assert status == 201, created
+    assert "lineage" not in created
+    status, read = call(
+        query_handler,
+        "apigw_registry_get_asset",
+        "/registry/assets/alice-model",
+        who=CAROL,
+        asset_id="alice-model",
+    )
+    assert status == 200
+    assert "secret-ds" not in json.dumps(read)
+    assert keys(lineage_of("alice-model", who=CAROL, direction="upstream")[1]) == {"alice-model/m1"}
+    assert "secret-ds/s1" in keys(lineage_of("alice-model", who=ALICE, direction="upstream")[1])
+
+
+def test_an_edge_added_again_changes_nothing_and_records_nothing(bus: RecordingBus) -> None:
+    create("a", asset_version="1")
+    create("b", asset_version="1")
+    assert link("b", "derived_from", "a", "1")[0] == 201
+    before = len(records())
+    again, edge = link("b", "derived_from", "a", "1")
+    assert (again, edge["from"], edge["to"]) == (200, "b/1", "a/1")
+    assert len(records()) == before
+
+
+def test_a_write_whose_commit_fails_deletes_no_file_and_no_record(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pymongo.errors import AutoReconnect
+
+    from assets_core.stores import documents
+
+    status, created = invoke(assetdb_handler, event("apigw_assetdb_upload_asset"))
+    assert status == 201, created
+    key = created["asset_file_info"]["key"]
+
+    def refused(started: Any) -> None:
+        raise AutoReconnect("connection closed before the commit")
+
+    monkeypatch.setattr(documents, "_commit", refused)
+    request = _prepared("by-id:apigw_assetdb_delete_asset", None, record_id=created["asset_id"])
+    assert invoke(assetdb_handler, request)[0] == 503
+    monkeypatch.undo()
+    # the record and its file are both still there
+    found = s3.list_objects_v2(Bucket=audit_bucket(), Prefix=key).get("KeyCount")
+    assert found == 1
+    assert (
+        invoke(
+            assetdb_handler,
+            _prepared("by-id:apigw_assetdb_put_asset", None, record_id=created["asset_id"]),
+        )[0]
+        == 200
+    )
+
+
+def audit_bucket() -> str:
+    from assets_core.config import get_settings
+
+    return get_settings().bucket_name
+
+
+def test_an_unknown_commit_outcome_is_a_503_never_a_second_run(
+    monkeypatch: pytest.MonkeyPatch, bus: RecordingBus
+) -> None:
+    from pymongo.errors import OperationFailure
+
+    from assets_core.stores import documents
+
+    sent: list[int] = []
+    real = documents.ClientSession.commit_transaction
+
+    def landed_then_unknown(started: Any) -> None:
+        sent.append(1)
+        if len(sent) == 1:
+            real(started)  # it lands...
+        raise OperationFailure("lost", 50, {"errorLabels": ["UnknownTransactionCommitResult"]})
+
+    monkeypatch.setattr(documents.ClientSession, "commit_transaction", landed_then_unknown)
+    status, _ = invoke(components_handler, event("apigw_components_register"))
+    monkeypatch.undo()
+    # ...and the commit is sent again (never the work), then the write is a 503
+    assert status == 503
+    assert len(sent) == 3
+    found = [r for r in records() if r["action"] == "ComponentRegistered"]
+    assert len(found) == 1
+
+
+def test_a_secret_of_an_attempt_that_runs_again_is_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assets_core.stores import documents
+    from assets_core.stores.factory import credentials_vault
+
+    vault = credentials_vault()
+    assert vault is not None
+    attempts = {"n": 0}
+    real = documents._attempt_once
+
+    def conflicting_once(work: Any) -> Any:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+
+            def failing() -> Any:
+                work()
+                raise documents._RunAgain
+
+            return real(failing)
+        return real(work)
+
+    monkeypatch.setattr(documents, "_attempt_once", conflicting_once)
+    document = make_asset("creds-1")
+    document["asset_container_registry_creds_config"] = {"username": "u", "password": "p"}
+    status, body = invoke(write_handler, event("apigw_registry_post_assets", body=document))
+    assert status == 201, body
+    assert attempts["n"] == 2
+    client = vault.client
+    names = [
+        s["Name"]
+        for page in client.get_paginator("list_secrets").paginate()
+        for s in page["SecretList"]
+        if any(t == {"Key": "asset_id", "Value": "creds-1"} for t in s.get("Tags", []))
+    ]
+    assert len(names) == 1, names
+
+
+def test_a_request_publishes_one_batch_and_leaves_a_backlog_to_the_outbox(
+    bus: RecordingBus,
+) -> None:
+    bus.down = True
+    create("m-b", asset_version="1")
+    for n in range(2, 26):
+        assert add_version("m-b", str(n))[0] == 201
+    assert audit_trail().waiting() == 25
+    bus.down = False
+    assert add_version("m-b", "26")[0] == 201
+    assert len(bus.events) == 10  # the oldest ten, in order
+    assert [json.loads(e["Detail"])["seq"] for e in bus.events] == list(range(1, 11))
+    assert audit_trail().publish() == 16
+    assert [json.loads(e["Detail"])["seq"] for e in bus.events] == list(range(1, 27))
+
+
+def test_a_drainer_whose_lease_ran_out_stops(
+    monkeypatch: pytest.MonkeyPatch, bus: RecordingBus
+) -> None:
+    from assets_core.stores import audit as adapter
+
+    bus.down = True
+    create("m-l", asset_version="1")
+    for n in range(2, 31):
+        assert add_version("m-l", str(n))[0] == 201
+    bus.down = False
+    trail = audit_trail()
+    monkeypatch.setattr(trail, "_renew", lambda stream, token: False)
+    assert trail.publish() == 10  # one batch, then the lease is found lost
+    monkeypatch.undo()
+    assert trail.publish() == 20
+    assert [json.loads(e["Detail"])["seq"] for e in bus.events] == list(range(1, 31))
+    del adapter
+
+
+def test_a_failed_upload_is_recorded_once_however_often_it_runs(bus: RecordingBus) -> None:
+    from assets_core.logic import audit as audit_logic
+    from assets_core.stores.factory import upload_stores
+
+    bad = upload(b"not a zip")
+    run(bad)
+    trail = upload_stores().trail
+    audit_logic.recorded_once(trail, "registry", audit_logic.upload_failed(bad, "again"))
+    failures = [r for r in records() if r["action"] == "UploadFailed"]
+    assert len(failures) == 1
+
+
+def test_a_presigned_assets_db_file_that_arrives_is_recorded(s3: Any, bus: RecordingBus) -> None:
+    from functions.ingest.handler import ingest
+    from local.apigw import LocalContext
+    from tests.support import EVENTS
+
+    status, created = invoke(assetdb_handler, event("apigw_assetdb_upload_asset_presigned"))
+    assert status == 201
+    key = created["asset_file_info"]["key"]
+    s3.put_object(Bucket=audit_bucket(), Key=key, Body=b"w" * 1000)
+    record = json.loads((EVENTS / "sqs_s3_object_created.json").read_text())
+    body = json.loads(record["Records"][0]["body"])
+    body["Records"][0]["s3"]["object"]["key"] = key
+    record["Records"][0]["body"] = json.dumps(body)
+    assert ingest(record, LocalContext("ingest")) == {"batchItemFailures": []}
+    assert ingest(record, LocalContext("ingest")) == {"batchItemFailures": []}  # again: no change
+    actions = [r["action"] for r in records() if r["id"] == created["asset_id"]]
+    assert actions == ["AssetObjectStored", "AssetRecordCreated"]
+
+
+def test_a_walk_past_its_bound_says_it_is_truncated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assets_core.logic import lineage as lineage_logic
+
+    monkeypatch.setattr(lineage_logic, "MAX_NODES", 3)
+    create("hub", asset_version="1")
+    for n in range(5):
+        create(f"leaf-{n}", asset_version="1")
+        assert link(f"leaf-{n}", "derived_from", "hub", "1")[0] == 201
+    graph = lineage_of("hub", direction="downstream", depth="2")[1]
+    assert graph["truncated"] is True
+    assert len(graph["nodes"]) == 3
+    kept = keys(graph)
+    assert all(e["from"] in kept and e["to"] in kept for e in graph["edges"])
+    assert "truncated" not in lineage_of("leaf-0", direction="upstream")[1]

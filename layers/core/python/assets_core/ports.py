@@ -194,7 +194,9 @@ class AuditTrail(Protocol):
     def write(
         self, stream: str, seq: int, record: Mapping[str, Any], source: str, detail_type: str
     ) -> None: ...
-    def publish(self, streams: Iterable[str] | None = None) -> int: ...
+    def publish(
+        self, streams: Iterable[str] | None = None, *, max_batches: int | None = None
+    ) -> int: ...
 
 
 class EventPublisher(Protocol):

@@ -162,8 +162,8 @@ def get_audit(
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    query = audit_query(resource=resource, id=id, actor=actor, since=since)  # admins first
     page = PageRequest.parse(limit, cursor)
-    query = audit_query(resource=resource, id=id, actor=actor, since=since)
     return audit_trail().audit.find_page(query, page).body()
 
 

@@ -76,6 +76,7 @@ def bucket_url() -> str:
     ),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
+    edges = lineage_store()  # built (its collection made) before the transaction
     created = audited(
         lambda: with_lineage(
             assets.create_for_client(
@@ -84,7 +85,9 @@ def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
                 versions=versions_store(),
                 bucket_url=bucket_url(),
                 vault=credentials_vault(),
-            )
+            ),
+            asset,
+            edges,
         ),
         version_created,
     )
@@ -138,10 +141,10 @@ def delete_asset(asset_id: Annotated[str, Path()], purge: Purge = None) -> dict[
     if purge not in (None, "true", "false"):
         raise InvalidInput("purge must be true or false.", code="INVALID_QUERY_PARAMETER")
     if purge == "true":
-        return audited(
-            lambda: retention.purge_now(asset_id, purge_catalog()),
-            Change("AssetPurged", ASSET, asset_id),
-        )
+        # Objects and secrets go as it runs, which no transaction covers: the purge first
+        # (run again, it finishes what a stopped one left), then its record.
+        purged = retention.purge_now(asset_id, purge_catalog())
+        return audited(lambda: purged, Change("AssetPurged", ASSET, asset_id))
     return audited(
         lambda: assets.delete(
             asset_id,
@@ -185,6 +188,7 @@ def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     responses=answers(201, AssetRecord, 404, 409),
 )
 def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()]) -> Response[Any]:
+    edges = lineage_store()
     added = audited(
         lambda: with_lineage(
             assets.add_version(
@@ -194,7 +198,9 @@ def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()
                 versions=versions_store(),
                 bucket_url=bucket_url(),
                 vault=credentials_vault(),
-            )
+            ),
+            asset,
+            edges,
         ),
         version_created,
     )
@@ -243,11 +249,15 @@ def restore_version(
     )
 
 
-def with_lineage(document: dict[str, Any]) -> dict[str, Any]:
+def with_lineage(document: dict[str, Any], asset: Asset, edges: Any) -> dict[str, Any]:
     """A new version's document, once the edges it declares are recorded (in its
     transaction: a version whose lineage cannot be recorded is not created)."""
     lineage.declare(
-        document, edges=lineage_store(), store=assets_store(), versions_store=versions_store()
+        document,
+        asset.declared_lineage(),
+        edges=edges,
+        store=assets_store(),
+        versions_store=versions_store(),
     )
     return document
 
@@ -263,6 +273,8 @@ def add_lineage(
     edge: Annotated[LineageEdge, Body()],
     version: VersionQuery = None,
 ) -> Response[Any]:
+    edges = lineage_store()
+
     def add() -> dict[str, Any]:
         if assets_store().changeable(asset_id) is None:
             raise versions.not_found(asset_id)
@@ -271,12 +283,14 @@ def add_lineage(
             asset_id,
             source.version,
             edge.model_dump(),
-            edges=lineage_store(),
+            edges=edges,
             store=assets_store(),
             versions_store=versions_store(),
         )
 
-    def described(added: dict[str, Any]) -> Change:
+    def described(added: dict[str, Any]) -> Change | None:
+        if not added["created"]:
+            return None  # recorded before: nothing changed
         return Change(
             "LineageAdded",
             ASSET,
@@ -285,7 +299,9 @@ def add_lineage(
             detail={"relation": added["relation"], "to": added["to"]},
         )
 
-    return json_response(HTTPStatus.CREATED, audited(add, described))
+    added = audited(add, described)
+    status = HTTPStatus.CREATED if added.pop("created") else HTTPStatus.OK
+    return json_response(status, added)
 
 
 class AliasTarget(BaseModel):

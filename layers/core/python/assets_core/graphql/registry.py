@@ -72,6 +72,8 @@ type LineageEdge {{
 type Lineage {{
   nodes: [LineageNode!]!
   edges: [LineageEdge!]!
+  "True when the walk reached more than 2000 versions (ask less deep)."
+  truncated: Boolean
 }}
 
 type Query {{

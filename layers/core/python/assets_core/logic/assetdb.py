@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Protocol
 
+from assets_core.commit import after_commit
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, PayloadTooLarge
 from assets_core.filters import validate_filter
 from assets_core.keys import ASSETDB_PREFIX, content_disposition
@@ -358,7 +359,7 @@ def delete_record(
         raise _id_not_found(document["asset_id"])
     key = document.get("asset_file_info", {}).get("key")
     if key:
-        files.delete([key])
+        after_commit(lambda: files.delete([key]))  # the record names it until then
     return {
         "success": True,
         "asset_uri": document.get("asset_uri", ""),
@@ -411,7 +412,9 @@ class ReadableFiles(Protocol):
     def delete(self, keys: Any) -> None: ...
 
 
-def finish_upload(key: str, *, files: ReadableFiles, store: DocumentStore) -> dict[str, Any] | None:
+def finish_upload(
+    key: str, *, files: ReadableFiles, store: DocumentStore, trail: AuditTrail | None = None
+) -> dict[str, Any] | None:
     """A presigned upload's file arrived: read it, in chunks, for its size and checksums, and
     mark the record available with them.
 
@@ -440,7 +443,22 @@ def finish_upload(key: str, *, files: ReadableFiles, store: DocumentStore) -> di
         info.get(name) for name in ("size", "sha256", "md5")
     ):
         return None
-    return complete_upload(key, size=found[0], sha256=found[1], md5=found[2], store=store)
+    # The file is read first (it may take minutes); its record changes in one short step.
+    return audit.recorded(
+        trail,
+        audit.ASSETDB,
+        lambda: complete_upload(key, size=found[0], sha256=found[1], md5=found[2], store=store),
+        lambda done: (
+            None
+            if done is None
+            else audit.Change(
+                "AssetObjectStored",
+                audit.ASSET_RECORD,
+                str(done["asset_id"]),
+                detail={"size": size},
+            )
+        ),
+    )
 
 
 def file_location(

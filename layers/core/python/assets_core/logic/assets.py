@@ -15,6 +15,7 @@ from assets_core.collections import (
     TYPE_PATH,
     VERSION_KEY,
 )
+from assets_core.commit import after_commit
 from assets_core.errors import (
     AlreadyExists,
     InvalidFilter,
@@ -343,7 +344,8 @@ def update(
             what=f"The asset '{asset_id}'",
         )
     if CREDENTIALS in changes and replaced:
-        forget(replaced[0], vault)
+        old = replaced[0]
+        after_commit(lambda: forget(old, vault))  # the document names it until then
     mirror_current(versions, document)
     if replaced and replaced[0].get("visibility") != document.get("visibility"):
         # A version's visibility is its asset's: the earlier versions' copies follow.

@@ -112,8 +112,36 @@ def recorded[T](
         return result
 
     result = trail.atomically(step)
-    trail.publish(streams)
+    # One batch per stream at once (its oldest: the order holds); a backlog is the outbox
+    # function's, never the request's.
+    trail.publish(streams, max_batches=1)
     return result
+
+
+class _Recorded(Exception):
+    """The stream holds a record already."""
+
+
+def recorded_once(trail: AuditTrail | None, service: str, change: Change) -> None:
+    """Append the change's record unless its resource's stream holds one already: an
+    outcome (an upload's failure) that a run delivered again, or the janitor, would
+    otherwise record twice."""
+    if trail is None:
+        return
+    stream = stream_of(service, change.resource, change.id)
+
+    def step() -> None:
+        seq = trail.step(stream)
+        if seq > 1:
+            raise _Recorded  # the step is undone with the transaction
+        record = record_of(service, change, at=now_iso(), by=actor(), seq=seq)
+        trail.write(stream, seq, record, SOURCE_PREFIX + service, change.action)
+
+    try:
+        trail.atomically(step)
+    except _Recorded:
+        return
+    trail.publish([stream], max_batches=1)
 
 
 def append(trail: AuditTrail, service: str, change: Change) -> str:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from assets_core.collections import REGISTRY_FIELD, VERSION_KEY
+from assets_core.commit import on_abort
 from assets_core.errors import AppError, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from assets_core.identity import current_caller
 from assets_core.ports import DocumentStore, Vault
@@ -69,6 +70,10 @@ def discarded_unless_kept(reference: str | None, vault: Vault | None) -> Iterato
     ``AppError`` of the request's own: nothing was written), at once and for good: it never
     held credentials anyone stored. After any other failure the write may have been applied
     although the driver said otherwise, so the secret stays: an orphan rather than a loss."""
+    if reference is not None and vault is not None:
+        # A transaction attempt that aborts wrote nothing: its secret goes (each attempt
+        # writes its own).
+        on_abort(lambda: vault.delete(reference, at_once=True))
     try:
         yield
     except AppError as exc:

@@ -94,10 +94,10 @@ def ingest_upload(
             asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status, stats)
         except (BundleRejected, ObjectRefused) as exc:
             # A refusal names the bundle's fault: delivering it again would end the same way.
-            # Its record goes first: a run stopped between the two fails again, and records
-            # it again, rather than leaving no record of the failure.
-            audit.recorded(
-                stores.trail, audit.REGISTRY, lambda: None, audit.upload_failed(upload_id, str(exc))
+            # Its record goes first, once: a run stopped between the two fails again and
+            # finds it recorded.
+            audit.recorded_once(
+                stores.trail, audit.REGISTRY, audit.upload_failed(upload_id, str(exc))
             )
             record = upload_status.put(status=f"failed: {exc}")
             _discard_bundle(stores.objects, bundle_key)
@@ -295,10 +295,11 @@ def _store_and_commit(
     try:
         sha256 = store_members(plan, reads, writer)
         writer.flush()
-        stored = validate_document(plan.with_digests(sha256)).document()
-        held = hold(stored, ref, blobs=stores.blobs, objects=objects)
+        planned = validate_document(plan.with_digests(sha256))
+        held = hold(planned.document(), ref, blobs=stores.blobs, objects=objects)
         discard(held.duplicates, objects)
-        _commit(validate_document(held.document), existing, stores, ref, upload_id)
+        asset = validate_document(held.document)
+        _commit(asset, planned.declared_lineage(), existing, stores, ref, upload_id)
     except (BadArchive, OutOfTime) as exc:
         run.clean_up()
         raise BundleRejected(str(exc)) from exc
@@ -336,14 +337,21 @@ def upload_ref(asset_id: str, version: str, upload_id: str) -> str:
 
 
 def _commit(
-    asset: Any, existing: dict[str, Any] | None, stores: Stores, ref: str, upload_id: str
+    asset: Any,
+    declared: list[dict[str, Any]],
+    existing: dict[str, Any] | None,
+    stores: Stores,
+    ref: str,
+    upload_id: str,
 ) -> None:
-    """Register the new asset, or add its new version to ``existing``."""
+    """Register the new asset, or add its new version to ``existing``, with the lineage its
+    asset.json ``declared``, and its audit record."""
     register = assets.create if existing is None else assets.add_uploaded
     audit.recorded(
         stores.trail,
         audit.REGISTRY,
         lambda: _with_lineage(
+            declared,
             register(
                 asset,
                 store=stores.documents,
@@ -358,12 +366,18 @@ def _commit(
     )
 
 
-def _with_lineage(document: dict[str, Any], stores: Stores) -> dict[str, Any]:
+def _with_lineage(
+    declared: list[dict[str, Any]], document: dict[str, Any], stores: Stores
+) -> dict[str, Any]:
     """The new version, once the edges its asset.json declares are recorded (in its
     transaction: a target that is missing or hidden fails the bundle)."""
     if stores.lineage is not None:
         lineage.declare(
-            document, edges=stores.lineage, store=stores.documents, versions_store=stores.versions
+            document,
+            declared,
+            edges=stores.lineage,
+            store=stores.documents,
+            versions_store=stores.versions,
         )
     return document
 

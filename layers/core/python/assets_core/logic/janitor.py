@@ -78,9 +78,7 @@ def settle_dead_letter(
                 )
             stores.objects.delete_prefix(prefix, keep=stores.blobs.keys_in_use)
         record = {**current, "status": f"failed: {reason}"}
-        audit.recorded(
-            stores.trail, audit.REGISTRY, lambda: None, audit.upload_failed(upload_id, reason)
-        )
+        audit.recorded_once(stores.trail, audit.REGISTRY, audit.upload_failed(upload_id, reason))
         stores.status.put(upload_id, record)
         _discard(stores.objects, bundle_key)
         return record

@@ -34,6 +34,9 @@ MAX_DEPTH = 10
 # How far the cycle check looks upstream before it refuses an edge as too deep to check.
 MAX_CHECKED_NODES = 20_000
 BATCH = 500
+# A walk answers at most this many versions (a response stays far below Lambda's 6 MB);
+# one that reaches more says ``truncated``.
+MAX_NODES = 2000
 # The document every edge write steps, so that edge writes run one after another.
 GRAPH_LOCK = "#graph"
 
@@ -108,7 +111,8 @@ def add(
 ) -> dict[str, Any]:
     """Record an edge from this version (which the caller must be allowed to change) to
     another; 400 for an edge to itself, 404 for a target the caller cannot see, 409 for one
-    that would close a cycle. Run in the write's transaction. The edge as recorded."""
+    that would close a cycle. Run in the write's transaction. The edge as recorded, with
+    ``created`` False when it was recorded before (nothing changes)."""
     source = node_key(asset_id, version)
     target = _target(edge, store=store, versions_store=versions_store)
     relation = str(edge["relation"])
@@ -123,7 +127,7 @@ def add(
     key = edge_key(source, relation, target)
     recorded = edges.get(key)
     if recorded is not None:
-        return _shown_edge(recorded)
+        return {**_shown_edge(recorded), "created": False}
     target_id = target.split("/", 1)[0]
     document = {
         edges.key_field: key,
@@ -136,20 +140,21 @@ def add(
         "created_by": stamp_of(current_caller()),
     }
     edges.insert(document)
-    return _shown_edge(document)
+    return {**_shown_edge(document), "created": True}
 
 
 def declare(
     document: Mapping[str, Any],
+    declared: list[dict[str, Any]],
     *,
     edges: EdgeStore,
     store: DocumentStore,
     versions_store: DocumentStore,
 ) -> list[dict[str, Any]]:
-    """Record the edges a new version's document declares (``lineage``), in the
-    transaction that creates it."""
+    """Record the edges a new version declared (its ``lineage``), in the transaction that
+    creates it."""
     recorded = []
-    for edge in document.get("lineage") or []:
+    for edge in declared:
         recorded.append(
             add(
                 str(document["asset_id"]),
@@ -218,16 +223,29 @@ def walk(
     nodes: dict[str, dict[str, Any] | None] = {start: _node(asset_id, found.document)}
     shown: dict[str, dict[str, Any]] = {}
     ways = [UPSTREAM, DOWNSTREAM] if direction == BOTH else [direction]
+    truncated = False
     for way in ways:
         frontier = [start]
         for _ in range(depth):
+            if _visible_count(nodes) >= MAX_NODES:
+                truncated = truncated or bool(frontier)
+                break
             frontier = _step(frontier, way, edges, versions_store, nodes, shown)
             if not frontier:
                 break
-    return {
-        "nodes": [node for node in nodes.values() if node is not None],
+    answer: dict[str, Any] = {
+        "nodes": [node for node in nodes.values() if node is not None][:MAX_NODES],
         "edges": sorted(shown.values(), key=lambda e: (e["from"], e["relation"], e["to"])),
     }
+    if truncated or _visible_count(nodes) > MAX_NODES:
+        kept = {node["key"] for node in answer["nodes"]}
+        answer["edges"] = [e for e in answer["edges"] if e["from"] in kept and e["to"] in kept]
+        answer["truncated"] = True
+    return answer
+
+
+def _visible_count(nodes: Mapping[str, dict[str, Any] | None]) -> int:
+    return sum(1 for node in nodes.values() if node is not None)
 
 
 def _step(

@@ -197,10 +197,13 @@ class Asset(_AssetFields):
     def document(self) -> dict[str, Any]:
         """The asset as it is stored: every field, defaults included, in the spec's order."""
         dumped = self.model_dump(mode="json")
-        document = {name: dumped[name] for name in ASSET_FIELD_ORDER}
-        if dumped["lineage"]:
-            document["lineage"] = dumped["lineage"]
-        return document
+        # ``lineage`` is not stored in the document: its edges go to the lineage collection
+        # (which a read shows only as the caller may see them).
+        return {name: dumped[name] for name in ASSET_FIELD_ORDER}
+
+    def declared_lineage(self) -> list[dict[str, Any]]:
+        """The edges this document declares, for the write that creates the version."""
+        return [edge.model_dump(mode="json") for edge in self.lineage]
 
 
 class AssetUpdate(_AssetFields):

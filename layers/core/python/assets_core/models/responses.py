@@ -120,6 +120,9 @@ class LineageEdgeShown(_Answer):
 class LineageGraph(_Answer):
     nodes: list[LineageNode]
     edges: list[LineageEdgeShown]
+    truncated: bool | None = Field(
+        default=None, description="True: the walk reached more than 2000 versions; ask less deep"
+    )
 
 
 class AuditRecord(BaseModel):

@@ -115,9 +115,17 @@ class MongoAuditTrail:
 
     # -- publishing --------------------------------------------------------------------------
 
-    def publish(self, streams: Iterable[str] | None = None) -> int:
-        """Publish the outbox entries of these streams (None: of every stream), oldest first;
-        how many the bus took. Never raises: what is not published stays for the next drain."""
+    def publish(
+        self,
+        streams: Iterable[str] | None = None,
+        *,
+        max_batches: int | None = None,
+        seconds: float | None = None,
+    ) -> int:
+        """Publish the outbox entries of these streams (None: of every stream), oldest first,
+        at most ``max_batches`` batches of each, for at most about ``seconds``; how many the
+        bus took. Never raises: what is not published stays for the next drain."""
+        until = None if seconds is None else time.monotonic() + seconds
         if self.publisher is None:
             return 0
         sent = 0
@@ -127,8 +135,10 @@ class MongoAuditTrail:
             logger.warning("The outbox could not be read; its events wait", exc_info=True)
             return 0
         for stream in targets:
+            if _past(until):
+                break
             try:
-                sent += self._drain(stream)
+                sent += self._drain(stream, max_batches, until)
             except Exception:
                 logger.warning(
                     "Events of a stream were not published; they stay in the outbox",
@@ -146,13 +156,21 @@ class MongoAuditTrail:
         """How many entries wait in the outbox."""
         return self.outbox.count({})
 
-    def _drain(self, stream: str) -> int:
+    def _drain(self, stream: str, max_batches: int | None, until: float | None) -> int:
         token = self._lease(stream)
         if token is None:
             return 0  # another drainer has it, in order
         sent = 0
+        batches = 0
         try:
-            while True:
+            while (max_batches is None or batches < max_batches) and not _past(until):
+                if batches and not self._renew(stream, token):
+                    logger.warning(
+                        "An outbox lease ran out while publishing; another drainer goes on",
+                        extra={"stream": stream},
+                    )
+                    return sent
+                batches += 1
                 entries = self.outbox.find(
                     {"stream": stream}, sort=[(OUTBOX.key_field, ASCENDING)], limit=BATCH
                 )
@@ -173,6 +191,7 @@ class MongoAuditTrail:
                         extra={"stream": stream, "refused": len(entries) - done},
                     )
                     return sent
+            return sent
         finally:
             self._release(stream, token)
 
@@ -191,12 +210,26 @@ class MongoAuditTrail:
             return None
         return token
 
+    def _renew(self, stream: str, token: str) -> bool:
+        """Extend this drainer's lease; False when it ran out and another took it."""
+        result = self.leases._run(
+            lambda: self.leases.collection.update_one(
+                {"stream": stream, "token": token, "until": {"$gt": time.time()}},
+                {"$set": {"until": time.time() + LEASE_SECONDS}},
+            )
+        )
+        return bool(result.matched_count)
+
     def _release(self, stream: str, token: str) -> None:
         self.leases._run(
             lambda: self.leases.collection.update_one(
                 {"stream": stream, "token": token}, {"$set": {"until": 0.0}}
             )
         )
+
+
+def _past(until: float | None) -> bool:
+    return until is not None and time.monotonic() > until
 
 
 def _event(entry: Mapping[str, Any]) -> dict[str, Any]:

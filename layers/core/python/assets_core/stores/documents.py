@@ -31,6 +31,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from assets_core import commit
 from assets_core.config import get_settings
 from assets_core.errors import (
     AlreadyExists,
@@ -140,6 +141,17 @@ def in_transaction[T](work: Callable[[], T]) -> T:
 
 
 def _attempt[T](work: Callable[[], T]) -> T:
+    with commit.pending() as waiting:
+        try:
+            result = _attempt_once(work)
+        except BaseException:
+            waiting.aborted()
+            raise
+    waiting.committed()
+    return result
+
+
+def _attempt_once[T](work: Callable[[], T]) -> T:
     try:
         with mongo_client().start_session() as started:
             # DocumentDB's address reads from secondaries; a transaction reads the primary.
@@ -158,7 +170,7 @@ def _attempt[T](work: Callable[[], T]) -> T:
                 raise _RunAgain
             _commit(started)
             return result
-    except _RunAgain:
+    except (_RunAgain, StoreUnavailable):
         raise
     except PyMongoError as exc:
         if _is_transient(exc):
@@ -168,7 +180,8 @@ def _attempt[T](work: Callable[[], T]) -> T:
 
 
 def _commit(started: ClientSession) -> None:
-    """Commit; a commit whose outcome is unknown is sent again (it is idempotent)."""
+    """Commit; a commit whose outcome is unknown is sent again (committing is idempotent),
+    never the work: the write may have landed. Still unknown: the store is unavailable."""
     for _ in range(3):
         try:
             started.commit_transaction()
@@ -176,7 +189,8 @@ def _commit(started: ClientSession) -> None:
         except PyMongoError as exc:
             if not exc.has_error_label("UnknownTransactionCommitResult"):
                 raise
-    raise _RunAgain
+    logger.error("A transaction's commit kept an unknown outcome")
+    raise StoreUnavailable("The metadata store did not confirm the write; read it, then retry.")
 
 
 class _Deadline:
