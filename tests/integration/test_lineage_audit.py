@@ -651,7 +651,7 @@ def test_a_secret_of_an_attempt_that_runs_again_is_deleted(monkeypatch: pytest.M
     status, body = invoke(write_handler, event("apigw_registry_post_assets", body=document))
     assert status == 201, body
     assert attempts["n"] == 2
-    client = vault.client
+    client = vault.client  # type: ignore[attr-defined]
     names = [
         s["Name"]
         for page in client.get_paginator("list_secrets").paginate()
