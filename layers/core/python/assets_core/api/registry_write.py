@@ -4,6 +4,7 @@ its owner or an admin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -76,20 +77,9 @@ def bucket_url() -> str:
     ),
 )
 def create_asset(asset: Annotated[Asset, Body()]) -> Response[Any]:
-    edges = lineage_store()  # built (its collection made) before the transaction
-    created = audited(
-        lambda: with_lineage(
-            assets.create_for_client(
-                asset,
-                store=assets_store(),
-                versions=versions_store(),
-                bucket_url=bucket_url(),
-                vault=credentials_vault(),
-            ),
-            asset,
-            edges,
-        ),
-        version_created,
+    created = new_version(
+        asset,
+        lambda **stores: assets.create_for_client(asset, bucket_url=bucket_url(), **stores),
     )
     return json_response(HTTPStatus.CREATED, created, {"ETag": etag_of(1)})
 
@@ -188,21 +178,9 @@ def restore_asset(asset_id: Annotated[str, Path()]) -> dict[str, Any]:
     responses=answers(201, AssetRecord, 404, 409),
 )
 def add_version(asset_id: Annotated[str, Path()], asset: Annotated[Asset, Body()]) -> Response[Any]:
-    edges = lineage_store()
-    added = audited(
-        lambda: with_lineage(
-            assets.add_version(
-                asset_id,
-                asset,
-                store=assets_store(),
-                versions=versions_store(),
-                bucket_url=bucket_url(),
-                vault=credentials_vault(),
-            ),
-            asset,
-            edges,
-        ),
-        version_created,
+    added = new_version(
+        asset,
+        lambda **stores: assets.add_version(asset_id, asset, bucket_url=bucket_url(), **stores),
     )
     return json_response(HTTPStatus.CREATED, added)
 
@@ -249,17 +227,24 @@ def restore_version(
     )
 
 
-def with_lineage(document: dict[str, Any], asset: Asset, edges: Any) -> dict[str, Any]:
-    """A new version's document, once the edges it declares are recorded (in its
-    transaction: a version whose lineage cannot be recorded is not created)."""
-    lineage.declare(
-        document,
-        asset.declared_lineage(),
-        edges=edges,
-        store=assets_store(),
-        versions_store=versions_store(),
-    )
-    return document
+def new_version(asset: Asset, write: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """A new version (``write`` given the stores), the edges it declares and its record, in
+    one transaction: a version whose lineage cannot be recorded is not created."""
+    edges = lineage_store()  # built (its collection made) before the transaction
+
+    def create() -> dict[str, Any]:
+        document = write(store=assets_store(), versions=versions_store(), vault=credentials_vault())
+        lineage.declare(
+            document,
+            asset.declared_lineage(),
+            edges=edges,
+            store=assets_store(),
+            versions_store=versions_store(),
+        )
+        return document
+
+    created: dict[str, Any] = audited(create, version_created)
+    return created
 
 
 @router.post(

@@ -150,8 +150,8 @@ def resolve_lineage(
         return lineage.walk(
             asset_id,
             version,
-            direction=lineage.check_direction(direction),
-            depth=lineage.check_depth(depth),
+            direction=direction,
+            depth=depth,
             edges=lineage_store(),
             store=assets_store(),
             versions_store=versions_store(),

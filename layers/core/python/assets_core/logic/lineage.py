@@ -210,14 +210,17 @@ def walk(
     asset_id: str,
     version: str | None,
     *,
-    direction: str,
-    depth: int,
+    direction: str | None,
+    depth: int | str | None,
     edges: EdgeStore,
     store: DocumentStore,
     versions_store: DocumentStore,
 ) -> dict[str, Any]:
-    """The lineage around a version the caller may see, ``depth`` edges out, as nodes and
-    edges; only versions the caller may see are in it."""
+    """The lineage around a version the caller may see, ``depth`` edges out (1-10, default
+    1) ``direction`` (default both), as nodes and edges; only versions the caller may see
+    are in it."""
+    direction = check_direction(direction)
+    depth = check_depth(depth)
     found = versions.read(asset_id, version, store=store, versions=versions_store)
     start = node_key(asset_id, found.version)
     nodes: dict[str, dict[str, Any] | None] = {start: _node(asset_id, found.document)}
