@@ -741,3 +741,48 @@ def test_a_walk_past_its_bound_says_it_is_truncated(monkeypatch: pytest.MonkeyPa
     kept = keys(graph)
     assert all(e["from"] in kept and e["to"] in kept for e in graph["edges"])
     assert "truncated" not in lineage_of("leaf-0", direction="upstream")[1]
+
+
+def test_a_write_after_a_failed_call_in_a_transaction_never_lands_alone(
+    monkeypatch: pytest.MonkeyPatch, bus: RecordingBus
+) -> None:
+    from assets_core.errors import AppError
+    from assets_core.stores.factory import versions_store
+
+    # Given an update whose copy of the version fails once (mirror_current swallows it)
+    create("m-f", asset_version="1")
+    mirrored = versions_store().unscoped
+    real_put = type(mirrored).put
+    failures = {"left": 1}
+
+    def failing_put(self: Any, key: str, document: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            try:  # a write the server refuses, inside the transaction
+                self._run(
+                    lambda: self.collection.database["scratch"].insert_one(
+                        {"_id": "taken"}, session=session_of()
+                    )
+                )
+            except AppError:
+                failures["refused"] = 1
+                raise
+        real_put(self, key, document)
+
+    from assets_core.stores.documents import session as session_of
+
+    mirrored.collection.database["scratch"].insert_one({"_id": "taken"})
+    monkeypatch.setattr(type(mirrored), "put", failing_put)
+    # When it is made
+    status, answer = call(
+        write_handler,
+        "apigw_registry_put_asset",
+        "/registry/assets/m-f",
+        body={"asset_brief_description": "changed"},
+        asset_id="m-f",
+    )
+    # Then it lands once, with one record: the attempt that failed wrote nothing alone
+    assert status == 200, answer
+    found = [r for r in records() if r["id"] == "m-f"]
+    assert failures.get("refused") == 1, "the store refused the copy once"
+    assert [r["seq"] for r in found] == [2, 1]

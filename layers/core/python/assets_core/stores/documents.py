@@ -327,7 +327,12 @@ class MongoDocumentStore:
 
     def _writable(self) -> None:
         """A read-only function's store writes nothing: its database user could not, and a
-        write reaching the database would be a bug answered as a refused query."""
+        write reaching the database would be a bug answered as a refused query. Nor does a
+        write after a store call failed in the transaction in progress: it would land alone,
+        outside the aborted transaction; the transaction runs again instead."""
+        current = _TRANSACTION.get()
+        if current is not None and current.failed:
+            raise _RunAgain
         if self.read_only or _READ_ONLY_CALL.get():
             raise ReadOnlyStore(
                 f"This function connects as the read-only database user; it cannot write to "
