@@ -20,7 +20,9 @@ from assets_core.logic.audit import SOURCE_PREFIX
 
 log = logging.getLogger("local.events")
 LOCAL_BUS = "assets-registry-events"
-EVENTS_QUEUE = "assets-registry-events-local"
+# Each bus's log has a queue of its own (stacks sharing one LocalStack never take each
+# other's events).
+QUEUE_SUFFIX = "-local-log"
 RULE = "assets-registry-every-change"
 KEEP = 10_000  # the newest events kept
 
@@ -31,7 +33,7 @@ def configure_events(endpoint: str, bus: str = LOCAL_BUS) -> str:
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
         events.create_event_bus(Name=bus)
-    queue_url: str = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+    queue_url: str = sqs.create_queue(QueueName=bus + QUEUE_SUFFIX)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
