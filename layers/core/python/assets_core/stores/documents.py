@@ -95,6 +95,8 @@ _TRANSIENT = ("TransientTransactionError", "UnknownTransactionCommitResult")
 # A transaction that keeps meeting concurrent writers, or a failed store call, is run again
 # this many times before the write gives up.
 TRANSACTION_ATTEMPTS = 10
+# The most documents a read inside a transaction asks for in its one batch.
+MAX_TRANSACTION_BATCH = 100_000
 
 
 def session() -> ClientSession | None:
@@ -589,6 +591,10 @@ class MongoDocumentStore:
             cursor = self.collection.find(prepared, self.projection, session=session())
             cursor = cursor.sort(order).skip(skip)
             cursor = cursor.limit(limit).max_time_ms(self.max_time_ms)
+            if session() is not None:
+                # DocumentDB keeps no cursor open inside a transaction: everything in the
+                # first batch (up to the server's 16 MB), no getMore.
+                cursor = cursor.batch_size(min(limit, MAX_TRANSACTION_BATCH))
             return [document for document in cursor if self._out(document) is not None]
 
         found: list[dict[str, Any]] = self._run(fetch)
