@@ -786,3 +786,23 @@ def test_a_write_after_a_failed_call_in_a_transaction_never_lands_alone(
     found = [r for r in records() if r["id"] == "m-f"]
     assert failures.get("refused") == 1, "the store refused the copy once"
     assert [r["seq"] for r in found] == [2, 1]
+
+
+def test_a_deleted_version_stays_in_the_walk_marked_until_purged() -> None:
+    create("ds-v", asset_version="1")
+    assert add_version("ds-v", "2")[0] == 201
+    create("m-v", asset_version="1")
+    assert link("m-v", "trained_on", "ds-v", "1")[0] == 201
+    status, _ = call(
+        write_handler,
+        "apigw_registry_delete_version",
+        "/registry/assets/ds-v/versions/1",
+        asset_id="ds-v",
+        version="1",
+    )
+    assert status == 200
+    graph = lineage_of("m-v", direction="upstream")[1]
+    [node] = [n for n in graph["nodes"] if n["key"] == "ds-v/1"]
+    assert node["deleted"] is True
+    # nor can a new edge point at it
+    assert link("m-v", "derived_from", "ds-v", "1")[0] == 404
