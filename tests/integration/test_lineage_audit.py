@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -646,7 +647,8 @@ def test_a_secret_of_an_attempt_that_runs_again_is_deleted(monkeypatch: pytest.M
         return real(work)
 
     monkeypatch.setattr(documents, "_attempt_once", conflicting_once)
-    document = make_asset("creds-1")
+    asset_id = f"creds-{uuid.uuid4().hex[:8]}"  # the session's Secrets Manager is shared
+    document = make_asset(asset_id)
     document["asset_container_registry_creds_config"] = {"username": "u", "password": "p"}
     status, body = invoke(write_handler, event("apigw_registry_post_assets", body=document))
     assert status == 201, body
@@ -656,7 +658,8 @@ def test_a_secret_of_an_attempt_that_runs_again_is_deleted(monkeypatch: pytest.M
         s["Name"]
         for page in client.get_paginator("list_secrets").paginate()
         for s in page["SecretList"]
-        if any(t == {"Key": "asset_id", "Value": "creds-1"} for t in s.get("Tags", []))
+        if any(t == {"Key": "asset_id", "Value": asset_id} for t in s.get("Tags", []))
+        and "DeletedDate" not in s
     ]
     assert len(names) == 1, names
 
