@@ -231,7 +231,9 @@ class AssetsClient:
     def upload(
         self, path: Path, progress: Progress = _nothing, on_total: Callable[[int], None] = _nothing
     ) -> str:
-        """Send a .zip, or a folder with asset.json zipped as it goes; the upload id."""
+        """Send a .zip (bound to its SHA-256: the object store refuses other bytes), or a
+        folder with asset.json zipped as it goes; the upload id."""
+        request: dict[str, Any] = {}
         if path.is_dir():
             entries = scan_folder(path)
             size = zipped_size(entries)
@@ -241,9 +243,15 @@ class AssetsClient:
             size = path.stat().st_size
             content = _file_chunks(path)
             filename = path.name
+            digest = hashlib.sha256()
+            for chunk in _file_chunks(path):
+                digest.update(chunk)
+            request["sha256"] = digest.hexdigest()
         on_total(size)
         ticket = self._json(
-            "POST", "/registry/zip/upload", json={"filename": filename, "size": size}
+            "POST",
+            "/registry/zip/upload",
+            json={"filename": filename, "size": size, **request},
         )
         upload = ticket["upload"]
         self._post_to_storage(upload, filename, content, size, progress)

@@ -90,6 +90,7 @@ class ObjectHead:
     last_modified: datetime
     content_type: str
     crc32: int | None = None
+    sha256: str | None = None  # hex, when the object was stored with its SHA-256 checked
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,13 @@ class ObjectStore(Protocol):
     def url_of(self, key: str) -> str: ...
     def key_of(self, url: str) -> str | None: ...
     def presigned_post(
-        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
+        self,
+        key: str,
+        *,
+        max_bytes: int,
+        expires_in: int,
+        size: int | None = None,
+        sha256: str | None = None,
     ) -> PresignedPost: ...
     def presigned_get(
         self,

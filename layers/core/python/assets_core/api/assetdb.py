@@ -128,6 +128,7 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
             public_base=public_base(headers),
             store=assetdb_store(),
             objects=objects(),
+            sha256=request.sha256,
         ),
         lambda started: Change("AssetRecordCreated", ASSET_RECORD, started["asset_id"]),
     )

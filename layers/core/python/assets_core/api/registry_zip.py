@@ -45,6 +45,12 @@ class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     filename: str | None = Field(default=None, max_length=1024)
     size: int | None = Field(default=None, ge=1)
+    sha256: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="The bundle's SHA-256 (64 lower-case hex digits): the object store then "
+        "refuses any other bytes, and ingest checks it again",
+    )
 
 
 def limits() -> uploads.UploadLimits:
@@ -95,6 +101,7 @@ def upload_bundle() -> Response[Any]:
     started = uploads.start_presigned(
         request.filename,
         request.size,
+        sha256=request.sha256,
         limits=limits(),
         status=upload_status_store(),
         objects=objects(),

@@ -179,9 +179,11 @@ def start_presigned_upload(
     public_base: str,
     store: DocumentStore,
     objects: ObjectStore,
+    sha256: str | None = None,
 ) -> dict[str, Any]:
     """A pending record and the presigned POST that stores its file (exactly ``size``
-    bytes); the record is completed when the file arrives (``finish_upload``)."""
+    bytes, and with exactly the SHA-256 ``sha256`` when declared); the record is completed
+    when the file arrives (``finish_upload``)."""
     if size > max_bytes:
         raise PayloadTooLarge(f"The file is {size} bytes; at most {max_bytes} are allowed.")
     record = create_pending(
@@ -194,7 +196,11 @@ def start_presigned_upload(
         store=store,
     )
     post = objects.presigned_post(
-        record["asset_file_info"]["key"], max_bytes=max_bytes, expires_in=expires_in, size=size
+        record["asset_file_info"]["key"],
+        max_bytes=max_bytes,
+        expires_in=expires_in,
+        size=size,
+        sha256=sha256,
     )
     return {**record, "upload": {"method": "POST", "url": post.url, "fields": post.fields}}
 

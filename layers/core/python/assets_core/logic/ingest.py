@@ -161,6 +161,20 @@ class LockKeeper(Thread):
         self.join(timeout=5)
 
 
+def _check_declared_sha256(objects: ObjectStore, key: str, declared: Any) -> None:
+    """A bundle whose uploader declared its SHA-256 was checked by the object store as it
+    arrived; its stored checksum is compared again (a bundle stored another way, without
+    the checksum, is refused as well)."""
+    if not isinstance(declared, str) or not declared:
+        return
+    head = objects.head(key)
+    stored = head.sha256 if head is not None else None
+    if stored != declared:
+        raise BundleRejected(
+            f"the bundle's SHA-256 is {stored or 'unknown'}, not the {declared} its upload declared"
+        )
+
+
 def _discard_bundle(objects: ObjectStore, key: str) -> None:
     try:
         objects.delete([key])
@@ -180,6 +194,7 @@ def _ingest(
     size = objects.size(bundle_key)
     if size is None:
         raise BundleRejected("the uploaded bundle is no longer in storage; upload it again")
+    _check_declared_sha256(objects, bundle_key, upload_status.record.get("sha256"))
     if size > limits.max_object_bytes:
         raise BundleRejected(
             f"the bundle is {size} bytes; at most {limits.max_object_bytes} are allowed"

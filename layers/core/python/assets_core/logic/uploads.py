@@ -101,13 +101,15 @@ def start_presigned(
     filename: str | None,
     size: int | None,
     *,
+    sha256: str | None = None,
     limits: UploadLimits,
     status: StatusStore,
     objects: ObjectStore,
     uploader: Caller,
     correlation_id: str | None = None,
 ) -> dict[str, Any]:
-    """A presigned POST for one bundle (of exactly ``size`` bytes when declared), queued."""
+    """A presigned POST for one bundle (of exactly ``size`` bytes, and with exactly the
+    SHA-256 ``sha256``, when declared: the object store refuses other bytes), queued."""
     if size is not None and size > limits.max_bytes:
         raise PayloadTooLarge(
             f"The bundle is {size} bytes; at most {limits.max_bytes} are allowed."
@@ -119,8 +121,12 @@ def start_presigned(
         max_bytes=limits.max_bytes,
         expires_in=limits.url_expiry_seconds,
         size=size,
+        sha256=sha256,
     )
-    _queue(status, upload_id, {"filename": filename, "size": size}, correlation_id, uploader)
+    declared: dict[str, Any] = {"filename": filename, "size": size}
+    if sha256 is not None:
+        declared["sha256"] = sha256
+    _queue(status, upload_id, declared, correlation_id, uploader)
     return {
         "success": True,
         "upload_id": upload_id,

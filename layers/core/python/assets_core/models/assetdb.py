@@ -110,6 +110,11 @@ class PresignedAssetRequest(_Strict):
     size: int = Field(ge=1)
     content_type: str = Field(default="application/octet-stream", max_length=256)
     asset_metadata: AssetObjectFields = Field(default_factory=AssetObjectFields)
+    sha256: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="The file's SHA-256 (hex): the object store refuses any other bytes",
+    )
 
 
 def asset_uri(name: str, version: str, tag: str) -> str:

@@ -79,6 +79,14 @@ def crc32_header(crc: int) -> str:
     return base64.b64encode(crc.to_bytes(4, "big")).decode()
 
 
+def _hex_of(header: str) -> str | None:
+    """A base64 checksum header as hex (None when it is not one)."""
+    try:
+        return base64.b64decode(header, validate=True).hex()
+    except (ValueError, TypeError):
+        return None
+
+
 def crc32_of_header(value: str) -> int:
     return int.from_bytes(base64.b64decode(value), "big")
 
@@ -123,18 +131,35 @@ class S3ObjectStore:
         return url[len(prefix) :] if url.startswith(prefix) else None
 
     def presigned_post(
-        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
+        self,
+        key: str,
+        *,
+        max_bytes: int,
+        expires_in: int,
+        size: int | None = None,
+        sha256: str | None = None,
     ) -> PresignedPost:
         """A browser-style POST upload of one object of at most ``max_bytes``, or of exactly
-        ``size`` bytes when the client declared its size: the store refuses any other body."""
+        ``size`` bytes when the client declared its size, and with exactly the SHA-256 (hex)
+        it declared: the policy requires the checksum fields, and the store computes the
+        checksum of the body and refuses one that does not match."""
         low, high = (size, size) if size is not None else (1, max_bytes)
         if not 1 <= low <= high <= max_bytes:
             raise ValueError(f"Cannot sign an upload of {size} bytes (at most {max_bytes}).")
+        fields: dict[str, str] = {}
+        conditions: list[Any] = [["content-length-range", low, high]]
+        if sha256 is not None:
+            fields = {
+                "x-amz-checksum-algorithm": "SHA256",
+                "x-amz-checksum-sha256": base64.b64encode(bytes.fromhex(sha256)).decode(),
+            }
+            conditions += [{name: value} for name, value in fields.items()]
         try:
             post = self.client.generate_presigned_post(
                 Bucket=self.bucket,
                 Key=key,
-                Conditions=[["content-length-range", low, high]],
+                Fields=fields or None,
+                Conditions=conditions,
                 ExpiresIn=expires_in,
             )
         except (ClientError, BotoCoreError) as exc:
@@ -183,11 +208,13 @@ class S3ObjectStore:
         whole = head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in str(
             checksum or "-"
         )
+        sha256 = head.get("ChecksumSHA256")
         return ObjectHead(
             size=int(head["ContentLength"]),
             last_modified=head["LastModified"],
             content_type=str(head.get("ContentType") or "application/octet-stream"),
             crc32=crc32_of_header(checksum) if checksum and whole else None,
+            sha256=_hex_of(sha256) if sha256 and "-" not in str(sha256) else None,
         )
 
     def get(self, key: str, max_bytes: int) -> bytes | None:
