@@ -265,8 +265,12 @@ class AssetsClient:
         size: int,
         progress: Progress,
     ) -> None:
-        """A multipart/form-data POST to the object store: every field first, the file last,
-        streamed with an exact Content-Length."""
+        """The bundle to the object store, streamed with an exact Content-Length: a
+        multipart/form-data POST (every field first, the file last), or for a ticket bound
+        to its SHA-256 a PUT of the bytes alone with the ticket's signed headers."""
+        if upload.get("method") == "PUT":
+            self._put_to_storage(upload, content, size, progress)
+            return
         boundary = uuid.uuid4().hex
 
         def part(disposition: str, extra: str = "") -> bytes:
@@ -294,11 +298,27 @@ class AssetsClient:
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Content-Length": str(len(head) + size + len(tail)),
         }
+        self._send_to_storage("POST", upload["url"], body(), headers)
+
+    def _put_to_storage(
+        self, upload: dict[str, Any], content: Iterable[bytes], size: int, progress: Progress
+    ) -> None:
+        def body() -> Iterator[bytes]:
+            for chunk in content:
+                progress(len(chunk))
+                yield chunk
+
+        headers = {**upload.get("headers", {}), "Content-Length": str(size)}
+        self._send_to_storage("PUT", upload["url"], body(), headers)
+
+    def _send_to_storage(
+        self, method: str, url: str, content: Iterable[bytes], headers: dict[str, str]
+    ) -> None:
         try:
             # No overall time limit: a multi-GB upload takes as long as it takes; the connection
             # still has connect and read limits.
             timeout = httpx.Timeout(None, connect=30.0, read=300.0)
-            answer = httpx.post(upload["url"], content=body(), headers=headers, timeout=timeout)
+            answer = httpx.request(method, url, content=content, headers=headers, timeout=timeout)
         except httpx.TransportError as exc:
             raise NetworkError(f"cannot reach the object store: {exc}") from exc
         if answer.status_code >= 300:

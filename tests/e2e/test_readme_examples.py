@@ -83,6 +83,7 @@ def clean_up(stack_url: str) -> None:
             "asset-001",
             "asset-zip-1",
             "asset-zip-2",
+            "asset-zip-3",
             "my-model",
             "model-x",
             "model-l",

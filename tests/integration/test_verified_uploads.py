@@ -1,9 +1,11 @@
 """Uploads bound to the SHA-256 their client declared (the contract's "Large and verified
-uploads", single requests): LocalStack, like S3, computes the checksum of a POST's body and
-refuses one that does not match the policy's; ingest compares the stored checksum again."""
+uploads", single requests): the ticket is a presigned PUT whose size and checksum are signed
+headers; LocalStack, like S3, computes the body's checksum and refuses one that does not
+match; ingest compares the stored checksum again."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -26,7 +28,11 @@ def ticket_for(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return answer["upload_id"], answer["upload"]
 
 
-def send(ticket: dict[str, Any], data: bytes) -> httpx.Response:
+def send(ticket: dict[str, Any], data: bytes, **headers: str) -> httpx.Response:
+    if ticket["method"] == "PUT":
+        sent = {**ticket["headers"], **headers}
+        sent["Content-Length"] = str(len(data))
+        return httpx.put(ticket["url"], content=data, headers=sent)
     return httpx.post(ticket["url"], data=ticket["fields"], files={"file": data})
 
 
@@ -34,8 +40,9 @@ def test_a_bundle_with_its_declared_sha256_is_stored_and_ingested(s3: Any) -> No
     bundle = zip_bytes({"a.txt": b"a" * 500}, asset=bundle_asset("sha-ok"))
     digest = hashlib.sha256(bundle).hexdigest()
     upload_id, ticket = ticket_for({"size": len(bundle), "sha256": digest})
-    assert ticket["fields"]["x-amz-checksum-algorithm"] == "SHA256"
-    assert send(ticket, bundle).status_code == 204
+    assert ticket["method"] == "PUT"
+    assert set(ticket["headers"]) == {"Content-Length", "x-amz-checksum-sha256"}
+    assert send(ticket, bundle).status_code == 200
     run(upload_id)
     assert status_of(upload_id)["status"] == "success"
 
@@ -48,16 +55,20 @@ def test_other_bytes_of_the_same_size_are_refused_by_the_store(s3: Any) -> None:
     tampered = bundle[:-1] + bytes([bundle[-1] ^ 1])
     refused = send(ticket, tampered)
     assert refused.status_code == 400, refused.text
+    assert "BadDigest" in refused.text
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"incoming/{upload_id}").get("KeyCount") == 0
-    # and without the checksum fields the policy refuses the POST itself
-    fields = {k: v for k, v in ticket["fields"].items() if "checksum" not in k}
-    stripped = httpx.post(ticket["url"], data=fields, files={"file": bundle})
+    # without the checksum header, or with another, the signature refuses the PUT itself
+    stripped = httpx.put(ticket["url"], content=tampered)
     assert stripped.status_code == 403, stripped.text
+    other = hashlib.sha256(tampered).digest()
+    swapped = send(ticket, tampered, **{"x-amz-checksum-sha256": base64.b64encode(other).decode()})
+    assert swapped.status_code == 403, swapped.text
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"incoming/{upload_id}").get("KeyCount") == 0
 
 
 def test_ingest_refuses_a_bundle_stored_without_the_declared_checksum(s3: Any) -> None:
     bundle = zip_bytes({"a.txt": b"a" * 500}, asset=bundle_asset("sha-side"))
-    upload_id, _ = ticket_for({"sha256": hashlib.sha256(b"other").hexdigest()})
+    upload_id, _ = ticket_for({"size": 5, "sha256": hashlib.sha256(b"other").hexdigest()})
     s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}.zip", Body=bundle)
     run(upload_id)
     status = status_of(upload_id)["status"]
@@ -67,9 +78,16 @@ def test_ingest_refuses_a_bundle_stored_without_the_declared_checksum(s3: Any) -
 @pytest.mark.parametrize("bad", ["ABC", "g" * 64, "A" * 64, "a" * 63, 7])
 def test_a_malformed_sha256_is_400(bad: object) -> None:
     status, answer = invoke(
-        zip_handler, event("apigw_registry_zip_upload_presigned", body={"sha256": bad})
+        zip_handler, event("apigw_registry_zip_upload_presigned", body={"sha256": bad, "size": 9})
     )
     assert status == 400, answer
+
+
+def test_a_sha256_without_its_size_is_400() -> None:
+    status, answer = invoke(
+        zip_handler, event("apigw_registry_zip_upload_presigned", body={"sha256": "a" * 64})
+    )
+    assert (status, answer["error"]["code"]) == (400, "SIZE_REQUIRED")
 
 
 def test_an_assets_db_file_with_its_sha256_is_refused_other_bytes(s3: Any) -> None:
@@ -85,5 +103,6 @@ def test_an_assets_db_file_with_its_sha256_is_refused_other_bytes(s3: Any) -> No
     )
     assert status == 201, created
     ticket = created["upload"]
+    assert ticket["method"] == "PUT"
     assert send(ticket, b"x" * len(data)).status_code == 400
-    assert send(ticket, data).status_code == 204
+    assert send(ticket, data).status_code == 200

@@ -99,20 +99,26 @@ class PresignedPost:
     fields: dict[str, str]
 
 
+@dataclass(frozen=True)
+class PresignedPut:
+    """A presigned PUT of exactly these bytes: the headers it must be sent with are signed
+    (the size, and the SHA-256 the store checks the body against)."""
+
+    url: str
+    headers: dict[str, str]
+
+
 class ObjectStore(Protocol):
     bucket: str
 
     def url_of(self, key: str) -> str: ...
     def key_of(self, url: str) -> str | None: ...
     def presigned_post(
-        self,
-        key: str,
-        *,
-        max_bytes: int,
-        expires_in: int,
-        size: int | None = None,
-        sha256: str | None = None,
+        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
     ) -> PresignedPost: ...
+    def presigned_put(
+        self, key: str, *, size: int, sha256: str, expires_in: int
+    ) -> PresignedPut: ...
     def presigned_get(
         self,
         key: str,

@@ -17,6 +17,7 @@ from assets_core.filters import validate_filter
 from assets_core.keys import ASSETDB_PREFIX, content_disposition
 from assets_core.logic import audit
 from assets_core.logic.revisions import Precondition, insert_new, modify
+from assets_core.logic.uploads import presigned_ticket
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
 from assets_core.pagination import Page, PageRequest
 from assets_core.ports import AuditTrail, DocumentStore, ObjectStore, Versioned
@@ -195,14 +196,15 @@ def start_presigned_upload(
         public_base=public_base,
         store=store,
     )
-    post = objects.presigned_post(
+    ticket = presigned_ticket(
+        objects,
         record["asset_file_info"]["key"],
         max_bytes=max_bytes,
         expires_in=expires_in,
         size=size,
         sha256=sha256,
     )
-    return {**record, "upload": {"method": "POST", "url": post.url, "fields": post.fields}}
+    return {**record, "upload": ticket}
 
 
 def _file_record(

@@ -116,7 +116,8 @@ def start_presigned(
         )
     upload_id = str(uuid.uuid4())
     expires = datetime.now(UTC) + timedelta(seconds=limits.url_expiry_seconds)
-    post = objects.presigned_post(
+    ticket = presigned_ticket(
+        objects,
         upload_key(upload_id),
         max_bytes=limits.max_bytes,
         expires_in=limits.url_expiry_seconds,
@@ -127,18 +128,39 @@ def start_presigned(
     if sha256 is not None:
         declared["sha256"] = sha256
     _queue(status, upload_id, declared, correlation_id, uploader)
+    ticket.update(
+        expires_at=expires.isoformat(timespec="seconds"), max_bytes=size or limits.max_bytes
+    )
     return {
         "success": True,
         "upload_id": upload_id,
         "status_url": _status_url(upload_id),
-        "upload": {
-            "method": "POST",
-            "url": post.url,
-            "fields": post.fields,
-            "expires_at": expires.isoformat(timespec="seconds"),
-            "max_bytes": size or limits.max_bytes,
-        },
+        "upload": ticket,
     }
+
+
+def presigned_ticket(
+    objects: ObjectStore,
+    key: str,
+    *,
+    max_bytes: int,
+    expires_in: int,
+    size: int | None,
+    sha256: str | None,
+) -> dict[str, Any]:
+    """Where a client sends one object: a POST form (``fields``, then the file) of at most
+    ``max_bytes``, or exactly ``size``; with a declared ``sha256``, a PUT of exactly those
+    bytes, sent with ``headers`` (S3 checks a checksum on a presigned PUT, not on a form)."""
+    if sha256 is None:
+        post = objects.presigned_post(key, max_bytes=max_bytes, expires_in=expires_in, size=size)
+        return {"method": "POST", "url": post.url, "fields": post.fields}
+    if size is None:
+        raise InvalidInput(
+            "A declared sha256 needs the size too: the upload is bound to exactly those bytes.",
+            code="SIZE_REQUIRED",
+        )
+    put = objects.presigned_put(key, size=size, sha256=sha256, expires_in=expires_in)
+    return {"method": "PUT", "url": put.url, "headers": put.headers}
 
 
 def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dict[str, Any]:

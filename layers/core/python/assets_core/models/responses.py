@@ -167,9 +167,13 @@ class AssetCredentials(_Answer):
 
 
 class PresignedPost(_Answer):
-    method: Literal["POST"]
+    method: Literal["POST", "PUT"] = Field(
+        description="POST: a form, every field first, the file last; PUT (a declared sha256): "
+        "the body alone, with every header"
+    )
     url: str
-    fields: dict[str, str] = Field(description="Send every field first, the file last")
+    fields: dict[str, str] | None = Field(default=None, description="POST: the form's fields")
+    headers: dict[str, str] | None = Field(default=None, description="PUT: the headers to send")
     expires_at: str | None = None
     max_bytes: int | None = None
 
@@ -237,9 +241,10 @@ class AssetObjectRecord(_Stamped, _Answer):
 
 
 class AssetObjectUpload(_Answer):
-    method: Literal["POST"]
+    method: Literal["POST", "PUT"]
     url: str
-    fields: dict[str, str]
+    fields: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
 
 
 class PresignedAssetRecord(AssetObjectRecord):

@@ -24,6 +24,7 @@ from assets_core.ports import (  # noqa: F401
     ObjectStore,
     Part,
     PresignedPost,
+    PresignedPut,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,41 +132,49 @@ class S3ObjectStore:
         return url[len(prefix) :] if url.startswith(prefix) else None
 
     def presigned_post(
-        self,
-        key: str,
-        *,
-        max_bytes: int,
-        expires_in: int,
-        size: int | None = None,
-        sha256: str | None = None,
+        self, key: str, *, max_bytes: int, expires_in: int, size: int | None = None
     ) -> PresignedPost:
         """A browser-style POST upload of one object of at most ``max_bytes``, or of exactly
-        ``size`` bytes when the client declared its size, and with exactly the SHA-256 (hex)
-        it declared: the policy requires the checksum fields, and the store computes the
-        checksum of the body and refuses one that does not match."""
+        ``size`` bytes when the client declared its size: the store refuses any other body."""
         low, high = (size, size) if size is not None else (1, max_bytes)
         if not 1 <= low <= high <= max_bytes:
             raise ValueError(f"Cannot sign an upload of {size} bytes (at most {max_bytes}).")
-        fields: dict[str, str] = {}
-        conditions: list[Any] = [["content-length-range", low, high]]
-        if sha256 is not None:
-            fields = {
-                "x-amz-checksum-algorithm": "SHA256",
-                "x-amz-checksum-sha256": base64.b64encode(bytes.fromhex(sha256)).decode(),
-            }
-            conditions += [{name: value} for name, value in fields.items()]
         try:
             post = self.client.generate_presigned_post(
                 Bucket=self.bucket,
                 Key=key,
-                Fields=fields or None,
-                Conditions=conditions,
+                Conditions=[["content-length-range", low, high]],
                 ExpiresIn=expires_in,
             )
         except (ClientError, BotoCoreError) as exc:
             logger.exception("Signing an upload of %s failed", key)
             raise StoreUnavailable("Could not sign the upload; try again.") from exc
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
+
+    def presigned_put(self, key: str, *, size: int, sha256: str, expires_in: int) -> PresignedPut:
+        """A PUT of exactly ``size`` bytes whose SHA-256 (hex) is ``sha256``: both are signed
+        headers (a request without them, or with others, is refused), and S3 computes the
+        body's checksum and refuses one that does not match (``BadDigest``). AWS documents
+        checksums on presigned PUTs (as signed headers), not on POST forms."""
+        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+        try:
+            url: str = self.client.generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "ContentLength": size,
+                    "ChecksumSHA256": checksum,
+                },
+                ExpiresIn=expires_in,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            logger.exception("Signing an upload of %s failed", key)
+            raise StoreUnavailable("Could not sign the upload; try again.") from exc
+        return PresignedPut(
+            url=url,
+            headers={"Content-Length": str(size), "x-amz-checksum-sha256": checksum},
+        )
 
     def presigned_get(
         self,
