@@ -13,12 +13,11 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from assets_core.logic.audit import SOURCE_PREFIX
 from assets_core.routes import OUTBOX
 from infra_cdk.constructs.function import FunctionContext, spec_function
 
 ARCHIVE_DAYS = 90
-# Every service's events come from assets-registry.<service> (logic/audit.py).
-SOURCE_PREFIX = "assets-registry."
 
 
 class EventsConstruct(Construct):

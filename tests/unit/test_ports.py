@@ -83,11 +83,4 @@ def test_the_store_factories_import_no_logic() -> None:
 
 
 def test_the_audit_adapters_import_no_logic() -> None:
-    assert logic_loaded_by("import assets_core.stores.audit, assets_core.stores.lineage") == []
-
-
-def test_the_stack_names_the_events_source_the_audit_uses() -> None:
-    from assets_core.logic.audit import SOURCE_PREFIX
-    from infra_cdk.constructs.events import SOURCE_PREFIX as STACK_PREFIX
-
-    assert STACK_PREFIX == SOURCE_PREFIX
+    assert logic_loaded_by("import assets_core.stores.audit") == []

@@ -52,7 +52,7 @@ class EdgeStore(Protocol):
         self, query: Mapping[str, Any], *, sort: Any = (), skip: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]: ...
     def delete_many(self, query: Mapping[str, Any]) -> int: ...
-    def step(self, key: str) -> int: ...
+    def step(self, key: str, counter: str) -> int: ...
 
 
 def node_key(asset_id: str, version: str) -> str:
@@ -118,7 +118,7 @@ def add(
     relation = str(edge["relation"])
     if target == source:
         raise InvalidInput("A version cannot be its own lineage.", code="LINEAGE_SELF_EDGE")
-    edges.step(GRAPH_LOCK)  # edge writes run one at a time: the check below sees them all
+    edges.step(GRAPH_LOCK, "steps")  # edge writes run one at a time: the check sees them all
     if _reaches(edges, start=target, goal=source):
         raise Conflict(
             f"The edge would close a cycle: '{source}' is already upstream of '{target}'.",
@@ -266,7 +266,8 @@ def _step(
     for batch in _batches(frontier):
         found_edges.extend(edges.find({near: {"$in": batch}}, limit=1_000_000))
     _learn(sorted({str(e[far]) for e in found_edges} - set(nodes)), versions_store, nodes)
-    following = []
+    here = set(frontier)
+    following: dict[str, None] = {}  # in the order reached, once each
     for edge in found_edges:
         other = str(edge[far])
         if nodes.get(other) is None:
@@ -278,9 +279,9 @@ def _step(
                 "to": edge["to_key"],
                 "relation": edge["relation"],
             }
-        if other not in following and other not in frontier:
-            following.append(other)
-    return following
+        if other not in here:
+            following[other] = None
+    return list(following)
 
 
 def _learn(

@@ -21,19 +21,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.errors import OperationFailure
+from pymongo import ASCENDING
 
 from assets_core.collections import AUDIT, AUDIT_STREAMS, OUTBOX, Collection
 from assets_core.config import get_settings
 from assets_core.errors import AlreadyExists
 from assets_core.ports import EventPublisher
-from assets_core.stores.documents import (
-    MongoDocumentStore,
-    collection_store,
-    in_transaction,
-    session,
-)
+from assets_core.stores.documents import MongoDocumentStore, collection_store, in_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +42,6 @@ LEASES = Collection("outbox_leases", "stream")
 def newest_first_key() -> str:
     """A record's key: later records sort before earlier ones; a random tail for ties."""
     return f"{_KEY_TOP - time.time_ns():019d}-{uuid.uuid4().hex[:12]}"
-
-
-def write_conflict() -> OperationFailure:
-    """What the server answers a transaction that lost a race for a document: pymongo's
-    ``with_transaction`` runs the transaction again."""
-    return OperationFailure(
-        "WriteConflict", 112, {"errorLabels": ["TransientTransactionError"], "code": 112}
-    )
 
 
 class MongoAuditTrail:
@@ -97,21 +83,7 @@ class MongoAuditTrail:
 
     def step(self, stream: str) -> int:
         """The stream's next sequence number (its counter stepped in this transaction)."""
-        self.streams._writable()
-        try:
-            found: dict[str, Any] = self.streams._run(
-                lambda: self.streams.collection.find_one_and_update(
-                    {"stream": stream},
-                    {"$inc": {"seq": 1}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                    projection={"_id": 0, "seq": 1},
-                    session=session(),
-                )
-            )
-        except AlreadyExists:  # a concurrent first write of this stream: run again after it
-            raise write_conflict() from None
-        return int(found["seq"])
+        return self.streams.step(stream, "seq")
 
     # -- publishing --------------------------------------------------------------------------
 

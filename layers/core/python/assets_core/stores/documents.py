@@ -21,7 +21,7 @@ from typing import Any
 from bson.errors import BSONError
 from bson.objectid import ObjectId
 from bson.regex import Regex
-from pymongo import ASCENDING, MongoClient, ReadPreference
+from pymongo import ASCENDING, MongoClient, ReadPreference, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.errors import (
@@ -443,8 +443,6 @@ class MongoDocumentStore:
         else ``RevisionConflict``), one atomic write that bumps the revision; the result, or
         None when there is no such document."""
         self._writable()
-        from pymongo import ReturnDocument
-
         check_update_storable(update)
         if any(path.split(".")[0] == REVISION for fields in update.values() for path in fields):
             raise InvalidFilter(f"'{REVISION}' is the server's revision; it cannot be updated.")
@@ -472,8 +470,6 @@ class MongoDocumentStore:
         document's own record is not touched. An update the database refuses is
         ``InvalidFilter``, as it would be on the record."""
         self._writable()
-        from pymongo import ReturnDocument
-
         check_update_storable(update)
         scratch = self.collection.database[self.collection.name + PREVIEW_SUFFIX]
         marker = f"preview-{uuid.uuid4().hex}"
@@ -516,6 +512,29 @@ class MongoDocumentStore:
         if result.deleted_count:
             return True
         return revision is not None and self._conflict_or_missing(key)
+
+    def step(self, key: str, counter: str) -> int:
+        """Add one to the ``counter`` of the document with this key (created at 1), in the
+        transaction in progress; the new count. Two transactions that step one document at
+        once conflict, and the second runs again after the first: a counter serializes
+        the writes that step it, and numbers them in commit order."""
+        self._writable()
+        try:
+            found: dict[str, Any] = self._run(
+                lambda: self.collection.find_one_and_update(
+                    {self.key_field: key},
+                    {"$inc": {counter: 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                    projection={"_id": 0, counter: 1},
+                    session=session(),
+                )
+            )
+        except AlreadyExists:  # a concurrent first step: in a transaction, a write conflict
+            if _TRANSACTION.get() is None:
+                raise
+            raise _RunAgain from None
+        return int(found[counter])
 
     def put(self, key: str, document: Mapping[str, Any]) -> None:
         """Write the whole document with this key, inserted or replacing what is there (one

@@ -14,6 +14,7 @@ from assets_core.collections import (
     ASSETS,
     BLOBS,
     COMPONENTS,
+    LINEAGE,
     REGISTRY_FIELD,
     Collection,
 )
@@ -26,7 +27,6 @@ from assets_core.stores.documents import MongoDocumentStore, collection_store
 
 if TYPE_CHECKING:
     from assets_core.stores.audit import MongoAuditTrail
-    from assets_core.stores.lineage import MongoEdgeStore
     from assets_core.stores.objects import S3ObjectStore
     from assets_core.stores.status import RedisStatusStore
 
@@ -122,11 +122,10 @@ def upload_status_store() -> RedisStatusStore:
 
 
 @lru_cache(maxsize=1)
-def lineage_store() -> MongoEdgeStore:
-    """The edges between asset versions (``logic/lineage.py``)."""
-    from assets_core.stores.lineage import edge_store
-
-    return edge_store()
+def lineage_store() -> MongoDocumentStore:
+    """The edges between asset versions, and the graph's counter that every edge write
+    steps (``logic/lineage.py``)."""
+    return _store(LINEAGE)
 
 
 @lru_cache(maxsize=1)
