@@ -100,11 +100,9 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     ]
     event_log = None
     bus = get_settings().event_bus_name
-    if bus and os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE"):
-        event_log = EventLog(
-            os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"],
-            configure_events(os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"], bus),
-        )
+    events_endpoint = os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE")
+    if bus and events_endpoint:
+        event_log = EventLog(events_endpoint, configure_events(events_endpoint, bus))
         event_log.start()
     for worker in workers:
         worker.start()

@@ -16,7 +16,7 @@ record is published at least once and a stream never out of order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,6 @@ REGISTRY = "registry"
 ASSETDB = "assetdb"
 DBREGISTRY = "dbregistry"
 COMPONENTS = "components"
-SERVICES = (REGISTRY, ASSETDB, DBREGISTRY, COMPONENTS)
 SOURCE_PREFIX = "assets-registry."
 # The actor of the system's own work (the purge, the janitor).
 SYSTEM_ACTOR = "system"
@@ -130,25 +129,21 @@ def recorded_once(trail: AuditTrail | None, service: str, change: Change) -> Non
         return
     stream = stream_of(service, change.resource, change.id)
 
-    def step() -> None:
-        seq = trail.step(stream)
-        if seq > 1:
-            raise _Recorded  # the step is undone with the transaction
-        record = record_of(service, change, at=now_iso(), by=actor(), seq=seq)
-        trail.write(stream, seq, record, SOURCE_PREFIX + service, change.action)
-
     try:
-        trail.atomically(step)
+        trail.atomically(lambda: append(trail, service, change, first_only=True))
     except _Recorded:
         return
     trail.publish([stream], max_batches=1)
 
 
-def append(trail: AuditTrail, service: str, change: Change) -> str:
+def append(trail: AuditTrail, service: str, change: Change, *, first_only: bool = False) -> str:
     """Append the change's record (and its outbox entry) within the write's transaction,
-    numbered in its resource's stream; the stream."""
+    numbered in its resource's stream; the stream. ``first_only``: only as the stream's
+    first record (else ``_Recorded``, and the step is undone with the transaction)."""
     stream = stream_of(service, change.resource, change.id)
     seq = trail.step(stream)
+    if first_only and seq > 1:
+        raise _Recorded
     record = record_of(service, change, at=now_iso(), by=actor(), seq=seq)
     trail.write(stream, seq, record, SOURCE_PREFIX + service, change.action)
     return stream
@@ -195,13 +190,7 @@ def version_created(document: Mapping[str, Any]) -> Change:
 def uploaded(document: Mapping[str, Any], upload_id: str) -> Change:
     """A version an uploaded bundle added (an asset's first one too)."""
     change = version_created(document)
-    return Change(
-        change.action,
-        change.resource,
-        change.id,
-        version=change.version,
-        detail={**change.detail, "upload_id": upload_id},
-    )
+    return replace(change, detail={**change.detail, "upload_id": upload_id})
 
 
 def upload_failed(upload_id: str, reason: str) -> Change:
