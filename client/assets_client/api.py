@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from assets_client import parts
 from assets_client.bundle import (
     CHUNK,
     scan_folder,
@@ -229,33 +230,166 @@ class AssetsClient:
         return result
 
     def upload(
-        self, path: Path, progress: Progress = _nothing, on_total: Callable[[int], None] = _nothing
+        self,
+        path: Path,
+        progress: Progress = _nothing,
+        on_total: Callable[[int], None] = _nothing,
+        *,
+        parallel: int = 4,
+        multipart: bool | None = None,
+        part_size: int | None = None,
+        on_session: Callable[[str], None] | None = None,
     ) -> str:
         """Send a .zip (bound to its SHA-256: the object store refuses other bytes), or a
-        folder with asset.json zipped as it goes; the upload id."""
-        request: dict[str, Any] = {}
+        folder with asset.json zipped as it goes; the upload id. Past ``MULTIPART_THRESHOLD``
+        (or with ``multipart``) it goes in parts, ``parallel`` at once, resumable
+        (``resume_upload``): ``on_session`` is told the session's id as it starts."""
         if path.is_dir():
             entries = scan_folder(path)
             size = zipped_size(entries)
-            content: Iterable[bytes] = zip_folder(entries)
             filename = f"{path.name or 'bundle'}.zip"
         else:
-            size = path.stat().st_size
+            entries, size, filename = None, path.stat().st_size, path.name
+        on_total(size)
+        if multipart if multipart is not None else size > parts.MULTIPART_THRESHOLD:
+            return self._upload_in_parts(
+                "/registry/zip/upload",
+                {"filename": filename, "size": size},
+                path,
+                parallel=parallel,
+                part_size=part_size or parts.part_size_for(size),
+                progress=progress,
+                on_session=on_session or (lambda _: None),
+            )["upload_id"]
+        request: dict[str, Any] = {"filename": filename, "size": size, "multipart": False}
+        content: Iterable[bytes]
+        if entries is not None:
+            content = zip_folder(entries)
+        else:
             content = _file_chunks(path)
-            filename = path.name
             digest = hashlib.sha256()
             for chunk in _file_chunks(path):
                 digest.update(chunk)
             request["sha256"] = digest.hexdigest()
-        on_total(size)
-        ticket = self._json(
-            "POST",
-            "/registry/zip/upload",
-            json={"filename": filename, "size": size, **request},
-        )
+        ticket = self._json("POST", "/registry/zip/upload", json=request)
         upload = ticket["upload"]
         self._post_to_storage(upload, filename, content, size, progress)
         return str(ticket["upload_id"])
+
+    # -- uploads in parts --------------------------------------------------------------------
+
+    def _upload_in_parts(
+        self,
+        route: str,
+        request: dict[str, Any],
+        path: Path,
+        *,
+        parallel: int,
+        part_size: int,
+        progress: Progress,
+        on_session: Callable[[str], None],
+    ) -> dict[str, Any]:
+        """Open a session at ``route``, send every part, complete it; the route's answer
+        (with the session under ``upload``, and ``upload_id``)."""
+        body = {**request, "multipart": True, "part_size": part_size}
+        checksums: list[str] | None = None
+        if not path.is_dir():
+            checksums, body["crc32"] = parts.file_checksums(path, part_size)
+        answer: dict[str, Any] = self._json("POST", route, json=body)
+        session = answer["upload"]
+        upload_id = str(session["upload_id"])
+        answer.setdefault("upload_id", upload_id)
+        parts.save_session(
+            upload_id,
+            {
+                "endpoint": self.endpoint,
+                "path": str(path.resolve()),
+                "session_url": session["session_url"],
+            },
+        )
+        on_session(upload_id)
+        self._send_parts(session, path, {}, checksums, parallel, progress)
+        return answer
+
+    def resume_upload(
+        self,
+        upload_id: str,
+        path: Path,
+        *,
+        parallel: int = 4,
+        progress: Progress = _nothing,
+        on_total: Callable[[int], None] = _nothing,
+    ) -> dict[str, Any]:
+        """Continue an interrupted upload in parts from the parts the store holds: the
+        session (its status, once completed)."""
+        saved = parts.saved_session(upload_id) or {}
+        url = saved.get("session_url") or f"/registry/uploads/{_quote(upload_id)}"
+        session: dict[str, Any] = self._json("GET", url)
+        on_total(int(session["size"]))
+        if session["status"] != "uploading":
+            if session["status"] in ("aborted", "expired"):
+                raise UploadFailed(f"the upload session is {session['status']}; start a new upload")
+            return session  # completed already: ingest follows
+        received = {int(p["part_number"]): p for p in session.get("received") or []}
+        progress(sum(int(p["size"]) for p in received.values()))
+        checksums = None
+        size = zipped_size(scan_folder(path)) if path.is_dir() else path.stat().st_size
+        if size != session["size"]:
+            raise UploadFailed(f"{path} is not the file this upload started with (its size)")
+        if not path.is_dir():
+            checksums, whole = parts.file_checksums(path, int(session["part_size"]))
+            if session.get("crc32") not in (None, whole):
+                raise UploadFailed(f"{path} is not the file this upload started with")
+        return self._send_parts(session, path, received, checksums, parallel, progress)
+
+    def _send_parts(
+        self,
+        session: dict[str, Any],
+        path: Path,
+        received: dict[int, dict[str, Any]],
+        checksums: list[str] | None,
+        parallel: int,
+        progress: Progress,
+    ) -> dict[str, Any]:
+        part_size = int(session["part_size"])
+        held = {number: str(part["checksum"]) for number, part in received.items()}
+        if checksums is not None:
+            for number, checksum in held.items():
+                if checksums[number - 1] != checksum:
+                    raise UploadFailed(
+                        f"part {number} of {path} differs from the part the store holds: the "
+                        "file changed since the upload started; start a new upload"
+                    )
+            wanted = set(range(1, len(checksums) + 1)) - set(held)
+            pending = parts.file_parts(path, part_size, checksums, wanted)
+            batch = parts.SIGN_BATCH
+        else:
+            pending = parts.stream_parts(zip_folder(scan_folder(path)), part_size, held)
+            batch = max(1, parallel)
+
+        def sign(group: list[parts.Part]) -> list[dict[str, Any]]:
+            declared = [{"part_number": p.number, "checksum": p.checksum} for p in group]
+            signed = self._json("POST", session["parts_url"], json={"parts": declared})
+            return list(signed["parts"])
+
+        sender = parts.PartSender(sign, self.storage, parallel, progress)
+        try:
+            sent = sender.send_all(pending, batch)
+        except parts.PartRefused as exc:
+            raise UploadFailed(str(exc)) from exc
+        except ConnectionError as exc:
+            raise NetworkError(
+                f"{exc} (assets upload PATH --resume {session['upload_id']})"
+            ) from exc
+        named = [
+            {key: part[key] for key in ("part_number", "etag", "checksum")}
+            for part in sorted([*received.values(), *sent.values()], key=lambda p: p["part_number"])
+        ]
+        completed: dict[str, Any] = self._json(
+            "POST", session["complete_url"], json={"parts": named}
+        )
+        parts.forget_session(str(session["upload_id"]))
+        return completed
 
     def _post_to_storage(
         self,
@@ -350,6 +484,8 @@ class AssetsClient:
                 return record
             if state.startswith("failed"):
                 raise UploadFailed(state.removeprefix("failed:").strip())
+            if state in ("aborted", "expired"):
+                raise UploadFailed(f"the upload session was {state} before it was completed")
             if time.monotonic() > deadline:
                 raise UploadFailed(f"still '{state}' after {timeout:.0f} seconds")
             time.sleep(interval)
@@ -599,8 +735,21 @@ class AssetsClient:
         metadata: dict[str, Any],
         direct_limit: int = 5 * 1024 * 1024,
         progress: Progress = _nothing,
+        parallel: int = 4,
     ) -> dict[str, Any]:
         size = path.stat().st_size
+        if size > parts.MULTIPART_THRESHOLD:
+            record = self._upload_in_parts(
+                "/assetdb/upload_asset",
+                {"filename": path.name, "size": size, "asset_metadata": metadata},
+                path,
+                parallel=parallel,
+                part_size=parts.part_size_for(size),
+                progress=progress,
+                on_session=lambda _: None,
+            )
+            record.pop("upload", None)
+            return record
         if size <= direct_limit:
             with path.open("rb") as handle:
                 files = {"asset": (path.name, handle)}

@@ -26,6 +26,7 @@ from assets_client.api import (
     VerificationError,
     split_ref,
 )
+from assets_client.parts import unfinished_for
 
 EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_INVALID, EXIT_SERVER, EXIT_NETWORK, EXIT_VERIFY = (
     1,
@@ -139,18 +140,72 @@ def main(ctx: click.Context, endpoint: str | None, as_json: bool) -> None:
     ctx.call_on_close(ctx.obj.client.close)
 
 
+PARALLEL = click.option(
+    "--parallel",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Parts sent at once (an upload past 100 MiB goes in parts).",
+)
+RESUME = click.option(
+    "--resume",
+    "resume_id",
+    metavar="UPLOAD_ID",
+    help="Continue an interrupted upload of PATH in parts (its id is printed, and saved, as "
+    "it starts).",
+)
+
+
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--no-wait", is_flag=True, help="Return once the bundle is sent.")
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for ingest.")
+@PARALLEL
+@RESUME
+@click.option(
+    "--multipart/--single",
+    default=None,
+    help="Send in parts (resumable) or in one request, whatever the size.",
+)
+@click.option("--part-size", type=click.IntRange(5 * 1024 * 1024), help="Bytes per part.")
 @pass_options
-def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
+def upload(
+    options: Options,
+    path: Path,
+    no_wait: bool,
+    timeout: float,
+    parallel: int,
+    resume_id: str | None,
+    multipart: bool | None,
+    part_size: int | None,
+) -> None:
     """Upload a .zip bundle, or a folder with asset.json (zipped as it is sent)."""
     with reported():
         with options.bar(f"upload {path.name}") as bar:
-            upload_id = options.client.upload(
-                path, progress=bar.update, on_total=lambda n: setattr(bar, "total", n)
-            )
+            if resume_id:
+                options.client.resume_upload(
+                    resume_id,
+                    path,
+                    parallel=parallel,
+                    progress=bar.update,
+                    on_total=lambda n: setattr(bar, "total", n),
+                )
+                upload_id = resume_id
+            else:
+                hint_unfinished(path)
+                upload_id = options.client.upload(
+                    path,
+                    progress=bar.update,
+                    on_total=lambda n: setattr(bar, "total", n),
+                    parallel=parallel,
+                    multipart=multipart,
+                    part_size=part_size,
+                    on_session=lambda started: click.echo(
+                        f"upload {started}: in parts; if interrupted, "
+                        f"assets upload {path} --resume {started}",
+                        err=True,
+                    ),
+                )
         if no_wait:
             options.emit({"upload_id": upload_id, "status": "queued"}, upload_id)
             return
@@ -158,6 +213,16 @@ def upload(options: Options, path: Path, no_wait: bool, timeout: float) -> None:
             record = options.client.wait(upload_id, timeout=timeout, on_status=show)
         version = record.get("asset_version")
         options.emit(record, f"{record['asset_id']}" + (f"@{version}" if version else ""))
+
+
+def hint_unfinished(path: Path) -> None:
+    """Say so when an earlier upload of the same path was interrupted."""
+    for upload_id in unfinished_for(path)[-1:]:
+        click.echo(
+            f"note: an earlier upload of {path} was interrupted; to continue it: "
+            f"assets upload {path} --resume {upload_id}",
+            err=True,
+        )
 
 
 @main.command()
@@ -595,13 +660,23 @@ def db() -> None:
 @db.command("upload")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--metadata", default="{}", help="The asset's metadata as JSON.")
+@PARALLEL
+@RESUME
 @pass_options
-def db_upload(options: Options, path: Path, metadata: str) -> None:
-    """Upload a file (presigned for large ones)."""
+def db_upload(
+    options: Options, path: Path, metadata: str, parallel: int, resume_id: str | None
+) -> None:
+    """Upload a file (presigned for large ones, in parts past 100 MiB)."""
     with reported(), options.bar(f"upload {path.name}") as bar:
         bar.total = path.stat().st_size
+        if resume_id:
+            session = options.client.resume_upload(
+                resume_id, path, parallel=parallel, progress=bar.update
+            )
+            options.emit(session, f"{resume_id}\t{session['status']}")
+            return
         record = options.client.db_upload(
-            path, parse_json(metadata, "--metadata"), progress=bar.update
+            path, parse_json(metadata, "--metadata"), progress=bar.update, parallel=parallel
         )
     options.emit(record, f"{record['asset_id']}\t{record['asset_uri']}")
 

@@ -28,6 +28,7 @@ def limits() -> Limits:
     settings = get_settings()
     return Limits(
         max_object_bytes=settings.upload_max_bytes,
+        max_session_bytes=settings.upload_session_max_bytes,
         max_members=settings.bundle_max_members,
         max_expanded_bytes=settings.bundle_max_expanded_bytes,
         max_ratio=settings.bundle_max_ratio,

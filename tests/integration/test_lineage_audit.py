@@ -383,8 +383,14 @@ def test_every_write_route_leaves_one_audit_record_and_one_event(bus: RecordingB
 
     writes = {r.route_key for _, r in all_routes() if r.access == WRITE and r.method != "GET"}
     walked = {_prepared(name, "r", "u", "i")["routeKey"] for _, _, name, _ in WRITES}
-    # An upload ticket changes nothing yet: the upload's outcome is its record (ingest's).
-    assert writes - walked == {"POST /registry/zip/upload"}
+    # An upload ticket, or a session's parts, completion or abort, changes nothing yet: the
+    # upload's outcome is its record (ingest's, or the Assets DB file's arrival).
+    sessions = {
+        f"{method} {prefix}/uploads/{{upload_id}}{tail}"
+        for prefix in ("/registry", "/assetdb")
+        for method, tail in (("POST", "/parts"), ("POST", "/complete"), ("DELETE", ""))
+    }
+    assert writes - walked == {"POST /registry/zip/upload", *sessions}
 
 
 def test_an_upload_records_its_outcome(bus: RecordingBus) -> None:

@@ -55,7 +55,12 @@ def test_empty_body_also_gets_a_presigned_upload() -> None:
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"size": 6 * 1024**3}, 413), ({"size": "big"}, 400), ({"nope": 1}, 400), ({"size": 0}, 400)],
+    [
+        ({"size": 6 * 1024**3, "multipart": False}, 413),
+        ({"size": "big"}, 400),
+        ({"nope": 1}, 400),
+        ({"size": 0}, 400),
+    ],
 )
 def test_bad_presigned_requests(body: dict[str, Any], status: int) -> None:
     answer, result = invoke(handler, event("apigw_registry_zip_upload_presigned", body=body))

@@ -44,6 +44,14 @@ class Settings(BaseModel):
     upload_max_bytes: int = Field(default=5 * 1024 * MIB, ge=1)
     direct_upload_max_bytes: int = Field(default=5 * MIB, ge=1)
     upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Upload sessions (bundles and Assets DB files sent in parts): past this size an upload
+    # is a session unless the client asks otherwise; up to the largest object S3 stores; a
+    # session not completed in its time is aborted (the bucket's rule aborts the store's
+    # upload a day after it started at the latest, so the time is at most a day).
+    multipart_threshold_bytes: int = Field(default=100 * MIB, ge=5 * MIB)
+    upload_session_max_bytes: int = Field(default=5 * 1024 * 1024 * MIB, ge=5 * MIB)
+    upload_part_bytes: int = Field(default=16 * MIB, ge=5 * MIB, le=5 * 1024 * MIB)
+    upload_session_ttl: int = Field(default=24 * 3600, ge=60, le=24 * 3600)
     bundle_max_members: int = Field(default=10_000, ge=1)
     bundle_max_expanded_bytes: int = Field(default=10 * 1024 * MIB, ge=1)
     bundle_max_ratio: int = Field(default=100, ge=1)

@@ -100,6 +100,17 @@ class PresignedPost:
 
 
 @dataclass(frozen=True)
+class StoredPart:
+    """A part of an upload session as the object store holds it: its number, ETag, size and
+    checksum (hex, in the session's algorithm)."""
+
+    number: int
+    etag: str
+    size: int
+    checksum: str
+
+
+@dataclass(frozen=True)
 class PresignedPut:
     """A presigned PUT of exactly these bytes: the headers it must be sent with are signed
     (the size, and the SHA-256 the store checks the body against)."""
@@ -119,6 +130,27 @@ class ObjectStore(Protocol):
     def presigned_put(
         self, key: str, *, size: int, sha256: str, expires_in: int
     ) -> PresignedPut: ...
+    def start_session(self, key: str, content_type: str, algorithm: str) -> str: ...
+    def presigned_part(
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        *,
+        size: int,
+        algorithm: str,
+        checksum: str,
+        expires_in: int,
+    ) -> PresignedPut: ...
+    def list_parts(self, key: str, upload_id: str, algorithm: str) -> list[StoredPart]: ...
+    def complete_session(
+        self,
+        key: str,
+        upload_id: str,
+        parts: Sequence[StoredPart],
+        algorithm: str,
+        whole_crc32: str | None = ...,
+    ) -> None: ...
     def presigned_get(
         self,
         key: str,

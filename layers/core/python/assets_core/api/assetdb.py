@@ -28,9 +28,11 @@ from assets_core.api.http import (
     versioned_response,
 )
 from assets_core.api.multipart import FormPart, upload_body
+from assets_core.api.sessions import add_session_routes, session_limits
 from assets_core.config import get_settings
 from assets_core.errors import InvalidInput, PayloadTooLarge
-from assets_core.logic import assetdb
+from assets_core.identity import current_caller
+from assets_core.logic import assetdb, sessions
 from assets_core.logic.audit import ASSET_RECORD, Change
 from assets_core.logic.audit import ASSETDB as SERVICE
 from assets_core.models.assetdb import (
@@ -49,7 +51,7 @@ from assets_core.models.responses import (
 from assets_core.pagination import PageRequest
 from assets_core.ports import Versioned
 from assets_core.routes import ASSETDB
-from assets_core.stores.factory import assetdb_store, audit_trail, objects
+from assets_core.stores.factory import assetdb_store, audit_trail, objects, upload_status_store
 
 OBJECT_LINK_SECONDS = 300
 UPLOAD = "/upload_asset"  # the route that also takes a small file as a form
@@ -116,7 +118,11 @@ def too_large() -> PayloadTooLarge:
 def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     settings = get_settings()
     request = validated_json(PresignedAssetRequest, body or b"{}")
-    return audited(
+    limits = session_limits()
+    in_session = sessions.wants_session(request.size, request, limits)
+    if in_session:
+        sessions.check_request(request.size, request, limits, request.sha256)
+    record: dict[str, Any] = audited(
         lambda: assetdb.start_presigned_upload(
             request.asset_metadata,
             filename=request.filename,
@@ -129,14 +135,26 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
             store=assetdb_store(),
             objects=objects(),
             sha256=request.sha256,
+            ticket=not in_session,
         ),
         lambda started: Change("AssetRecordCreated", ASSET_RECORD, started["asset_id"]),
+    )
+    if not in_session:
+        return record
+    return assetdb.open_file_session(
+        record,
+        request,
+        limits=limits,
+        objects=objects(),
+        status=upload_status_store(),
+        uploader=current_caller(),
     )
 
 
 router = Router()
 audited = audited_in(SERVICE)
 TAGS = ["assetdb"]
+add_session_routes(router, assetdb.SESSIONS, "/uploads", TAGS)
 
 
 @router.post(

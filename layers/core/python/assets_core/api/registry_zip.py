@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from assets_core.api.http import (
     VersionQuery,
@@ -22,11 +22,13 @@ from assets_core.api.http import (
     validated_json,
 )
 from assets_core.api.multipart import upload_body
+from assets_core.api.sessions import add_session_routes, session_limits
 from assets_core.config import get_settings
 from assets_core.identity import current_caller
 from assets_core.logic import delivery, uploads
 from assets_core.logic.files import Catalog
 from assets_core.models.responses import DownloadStatus, Redirect, UploadStarted, UploadStatus
+from assets_core.models.sessions import SessionOptions
 from assets_core.routes import DOWNLOAD
 from assets_core.signing import signing_key
 from assets_core.stores.factory import (
@@ -39,8 +41,8 @@ from assets_core.stores.factory import (
 UPLOAD = "/zip/upload"  # the route that also takes a small bundle as a form
 
 
-class UploadRequest(BaseModel):
-    """The optional JSON body of a presigned upload request."""
+class UploadRequest(SessionOptions):
+    """The optional JSON body of a presigned upload request (or of an upload session's)."""
 
     model_config = ConfigDict(extra="forbid")
     filename: str | None = Field(default=None, max_length=1024)
@@ -63,6 +65,7 @@ def limits() -> uploads.UploadLimits:
 
 
 router = Router()
+add_session_routes(router, uploads.SESSIONS, "/uploads", ["uploads"])
 
 
 @router.post(
@@ -102,7 +105,9 @@ def upload_bundle() -> Response[Any]:
         request.filename,
         request.size,
         sha256=request.sha256,
+        options=request,
         limits=limits(),
+        session_limits=session_limits(),
         status=upload_status_store(),
         objects=objects(),
         uploader=current_caller(),

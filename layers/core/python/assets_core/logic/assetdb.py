@@ -14,16 +14,19 @@ from typing import Any, Protocol
 from assets_core.commit import after_commit
 from assets_core.errors import AlreadyExists, InvalidInput, NotFound, PayloadTooLarge
 from assets_core.filters import validate_filter
+from assets_core.identity import Caller
 from assets_core.keys import ASSETDB_PREFIX, content_disposition
-from assets_core.logic import audit
+from assets_core.logic import audit, sessions
 from assets_core.logic.revisions import Precondition, insert_new, modify
 from assets_core.logic.uploads import presigned_ticket
 from assets_core.models.assetdb import AssetObjectFields, AssetObjectUpdate, asset_uri
+from assets_core.models.sessions import SessionOptions
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import AuditTrail, DocumentStore, ObjectStore, Versioned
+from assets_core.ports import AuditTrail, DocumentStore, ObjectStore, StatusStore, Versioned
 from assets_core.scoping import unscoped
 
 KEY_PREFIX = ASSETDB_PREFIX
+SESSIONS = sessions.Place(service="assetdb", base="/assetdb/uploads", completed="completed")
 OBJECT_KEY = re.compile(r"^assetdb/([0-9a-f-]{36})/[0-9a-f-]{36}(\.[A-Za-z0-9]{1,16})?$")
 
 
@@ -181,11 +184,13 @@ def start_presigned_upload(
     store: DocumentStore,
     objects: ObjectStore,
     sha256: str | None = None,
+    ticket: bool = True,
 ) -> dict[str, Any]:
     """A pending record and the presigned POST that stores its file (exactly ``size``
     bytes, and with exactly the SHA-256 ``sha256`` when declared); the record is completed
-    when the file arrives (``finish_upload``)."""
-    if size > max_bytes:
+    when the file arrives (``finish_upload``). Without ``ticket``, the record alone: its
+    file comes by an upload session (``open_file_session``, once the record is stored)."""
+    if ticket and size > max_bytes:
         raise PayloadTooLarge(f"The file is {size} bytes; at most {max_bytes} are allowed.")
     record = create_pending(
         fields,
@@ -196,7 +201,9 @@ def start_presigned_upload(
         public_base=public_base,
         store=store,
     )
-    ticket = presigned_ticket(
+    if not ticket:
+        return record
+    signed = presigned_ticket(
         objects,
         record["asset_file_info"]["key"],
         max_bytes=max_bytes,
@@ -204,7 +211,42 @@ def start_presigned_upload(
         size=size,
         sha256=sha256,
     )
-    return {**record, "upload": ticket}
+    return {**record, "upload": signed}
+
+
+def open_file_session(
+    record: dict[str, Any],
+    options: SessionOptions,
+    *,
+    limits: sessions.SessionLimits,
+    objects: ObjectStore,
+    status: StatusStore,
+    uploader: Caller,
+) -> dict[str, Any]:
+    """An upload session for a pending record's file: the record, with the session."""
+    info = record["asset_file_info"]
+    upload_id = str(uuid.uuid4())
+    session, view = sessions.open_session(
+        upload_id,
+        str(info["key"]),
+        int(info["size"]),
+        options,
+        place=SESSIONS,
+        content_type=str(info["content_type"]),
+        limits=limits,
+        objects=objects,
+    )
+    status.put(
+        upload_id,
+        {
+            "status": sessions.UPLOADING,
+            "created_at": datetime.now(UTC).isoformat(),
+            "asset_id": record["asset_id"],
+            "uploaded_by": uploader.sub,
+            "session": session,
+        },
+    )
+    return {**record, "upload": view}
 
 
 def _file_record(

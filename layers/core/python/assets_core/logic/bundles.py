@@ -37,7 +37,8 @@ class BundleRejected(Exception):
 class Limits:
     """What a bundle may be, and what an ingest run may spend on it."""
 
-    max_object_bytes: int
+    max_object_bytes: int  # a bundle sent in one request
+    max_session_bytes: int = 5 * 1024 * 1024 * MIB  # a bundle sent in parts (a session)
     max_members: int = 10_000
     max_expanded_bytes: int = 10 * 1024 * MIB
     max_ratio: int = 100

@@ -161,18 +161,29 @@ class LockKeeper(Thread):
         self.join(timeout=5)
 
 
-def _check_declared_sha256(objects: ObjectStore, key: str, declared: Any) -> None:
-    """A bundle whose uploader declared its SHA-256 was checked by the object store as it
-    arrived; its stored checksum is compared again (a bundle stored another way, without
-    the checksum, is refused as well)."""
-    if not isinstance(declared, str) or not declared:
+def _check_declared(objects: ObjectStore, key: str, record: dict[str, Any]) -> None:
+    """A bundle whose uploader declared its SHA-256 (or, sent in parts, its CRC32) was
+    checked by the object store as it arrived; its stored checksum is compared again (a
+    bundle stored another way, without the checksum, is refused as well)."""
+    sha256 = record.get("sha256")
+    session = record.get("session")
+    crc32 = session.get("crc32") if isinstance(session, dict) else None
+    if not sha256 and not crc32:
         return
     head = objects.head(key)
-    stored = head.sha256 if head is not None else None
-    if stored != declared:
-        raise BundleRejected(
-            f"the bundle's SHA-256 is {stored or 'unknown'}, not the {declared} its upload declared"
-        )
+    if sha256:
+        stored = head.sha256 if head is not None else None
+        if stored != sha256:
+            raise BundleRejected(
+                f"the bundle's SHA-256 is {stored or 'unknown'}, not the {sha256} its upload "
+                "declared"
+            )
+    if crc32:
+        whole = f"{head.crc32:08x}" if head is not None and head.crc32 is not None else None
+        if whole != crc32:
+            raise BundleRejected(
+                f"the bundle's CRC32 is {whole or 'unknown'}, not the {crc32} its upload declared"
+            )
 
 
 def _discard_bundle(objects: ObjectStore, key: str) -> None:
@@ -194,11 +205,11 @@ def _ingest(
     size = objects.size(bundle_key)
     if size is None:
         raise BundleRejected("the uploaded bundle is no longer in storage; upload it again")
-    _check_declared_sha256(objects, bundle_key, upload_status.record.get("sha256"))
-    if size > limits.max_object_bytes:
-        raise BundleRejected(
-            f"the bundle is {size} bytes; at most {limits.max_object_bytes} are allowed"
-        )
+    _check_declared(objects, bundle_key, upload_status.record)
+    in_parts = isinstance(upload_status.record.get("session"), dict)
+    largest = limits.max_session_bytes if in_parts else limits.max_object_bytes
+    if size > largest:
+        raise BundleRejected(f"the bundle is {size} bytes; at most {largest} are allowed")
     stats.bytes = size
     try:
         members, directory_start = read_directory(objects, bundle_key, size)

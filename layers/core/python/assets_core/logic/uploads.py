@@ -13,10 +13,13 @@ from typing import Any
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
 from assets_core.identity import ANONYMOUS, Caller
 from assets_core.keys import upload_key
+from assets_core.logic import sessions
+from assets_core.models.sessions import SessionOptions
 from assets_core.ports import ObjectStore, StatusStore
 from assets_core.routes import REGISTRY
 
 STATUS_PATH = f"{REGISTRY}/zip/status/{{upload_id}}"
+SESSIONS = sessions.Place(service="registry", base=f"{REGISTRY}/uploads")
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,12 @@ def _queue(
     extra: dict[str, Any],
     correlation_id: str | None,
     uploader: Caller,
+    state: str = "queued",
 ) -> None:
     """The upload's first status. The correlation id (the request's) travels with it, so
     that the ingest run's logs carry the id of the request that started the upload; so does
     the uploader, whom ingest (which has no caller) acts for: the bundle's asset is theirs."""
-    record = {"status": "queued", "created_at": datetime.now(UTC).isoformat(), **extra}
+    record = {"status": state, "created_at": datetime.now(UTC).isoformat(), **extra}
     if correlation_id:
         record["correlation_id"] = correlation_id
     record["uploaded_by"] = uploader.sub
@@ -102,14 +106,23 @@ def start_presigned(
     size: int | None,
     *,
     sha256: str | None = None,
+    options: SessionOptions | None = None,
     limits: UploadLimits,
+    session_limits: sessions.SessionLimits | None = None,
     status: StatusStore,
     objects: ObjectStore,
     uploader: Caller,
     correlation_id: str | None = None,
 ) -> dict[str, Any]:
     """A presigned POST for one bundle (of exactly ``size`` bytes, and with exactly the
-    SHA-256 ``sha256``, when declared: the object store refuses other bytes), queued."""
+    SHA-256 ``sha256``, when declared: the object store refuses other bytes), queued; or,
+    past the session threshold or when asked, an upload session for it."""
+    options = options or SessionOptions()
+    if session_limits is not None and sessions.wants_session(size, options, session_limits):
+        sessions.check_request(size, options, session_limits, sha256)
+        return _start_session(
+            filename, size, options, session_limits, status, objects, uploader, correlation_id
+        )
     if size is not None and size > limits.max_bytes:
         raise PayloadTooLarge(
             f"The bundle is {size} bytes; at most {limits.max_bytes} are allowed."
@@ -136,6 +149,38 @@ def start_presigned(
         "upload_id": upload_id,
         "status_url": _status_url(upload_id),
         "upload": ticket,
+    }
+
+
+def _start_session(
+    filename: str | None,
+    size: int | None,
+    options: SessionOptions,
+    limits: sessions.SessionLimits,
+    status: StatusStore,
+    objects: ObjectStore,
+    uploader: Caller,
+    correlation_id: str | None,
+) -> dict[str, Any]:
+    """An upload session for one bundle, its status ``uploading`` until it is completed."""
+    upload_id = str(uuid.uuid4())
+    session, view = sessions.open_session(
+        upload_id,
+        upload_key(upload_id),
+        size,
+        options,
+        place=SESSIONS,
+        content_type="application/zip",
+        limits=limits,
+        objects=objects,
+    )
+    declared = {"filename": filename, "size": size, "session": session}
+    _queue(status, upload_id, declared, correlation_id, uploader, sessions.UPLOADING)
+    return {
+        "success": True,
+        "upload_id": upload_id,
+        "status_url": _status_url(upload_id),
+        "upload": view,
     }
 
 
@@ -179,6 +224,9 @@ def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dic
 
 
 def _sees_upload(caller: Caller, record: Mapping[str, Any]) -> bool:
+    session = record.get("session")
+    if isinstance(session, dict) and session.get("service") != SESSIONS.service:
+        return False  # another service's session (an Assets DB file's)
     return caller.is_admin or caller.owns(record.get("uploaded_by"))
 
 

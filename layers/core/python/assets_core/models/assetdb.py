@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from assets_core.identity import Visibility
+from assets_core.models.sessions import SessionOptions
 
 # Parts of an asset_uri (<name>:<version>-<tag>) appear in URL paths: no slashes, no colons.
 UriPart = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^/:\x00]*$")]
@@ -102,7 +103,7 @@ class AssetObjectUpdate(_Strict):
     _url = field_validator("asset_public_url")(_optional_http_url)
 
 
-class PresignedAssetRequest(_Strict):
+class PresignedAssetRequest(SessionOptions):
     """A large file's upload: the file is sent to the object store, the record completes
     when it arrives."""
 

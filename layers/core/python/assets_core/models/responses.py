@@ -11,6 +11,7 @@ from assets_core.identity import Visibility
 from assets_core.models.asset import Asset
 from assets_core.models.assetdb import AssetVersion
 from assets_core.models.component import Component
+from assets_core.models.sessions import Session
 
 
 class _Answer(BaseModel):
@@ -182,8 +183,10 @@ class UploadStarted(_Answer):
     success: Literal[True]
     upload_id: str
     status_url: str
-    upload: PresignedPost | None = Field(
-        default=None, description="Where to send the bundle (absent for a direct upload)"
+    upload: PresignedPost | Session | None = Field(
+        default=None,
+        description="Where to send the bundle (absent for a direct upload): one request, or "
+        "an upload session (method multipart) for a large one",
     )
 
 
@@ -248,7 +251,7 @@ class AssetObjectUpload(_Answer):
 
 
 class PresignedAssetRecord(AssetObjectRecord):
-    upload: AssetObjectUpload
+    upload: AssetObjectUpload | Session
 
 
 class AssetObjectPage(_Page):

@@ -6,7 +6,7 @@ import base64
 import contextlib
 import logging
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -25,6 +25,7 @@ from assets_core.ports import (  # noqa: F401
     Part,
     PresignedPost,
     PresignedPut,
+    StoredPart,
 )
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,21 @@ def crc32_of_header(value: str) -> int:
     return int.from_bytes(base64.b64decode(value), "big")
 
 
+# An upload session's checksum algorithm, as the API names it -> S3's name. A CRC32 session
+# is of the FULL_OBJECT type (S3 combines the parts' CRC32s into the whole object's, and
+# checks a declared one on completion); a SHA-256 session is COMPOSITE (each part checked).
+SESSION_ALGORITHMS = {"crc32": "CRC32", "sha256": "SHA256"}
+
+
+def _checksum_field(algorithm: str) -> str:
+    """The request and answer field of a checksum: ``ChecksumCRC32``, ``ChecksumSHA256``."""
+    return "Checksum" + SESSION_ALGORITHMS[algorithm]
+
+
+def _base64_of_hex(value: str) -> str:
+    return base64.b64encode(bytes.fromhex(value)).decode()
+
+
 class S3ObjectStore:
     """An ``ObjectStore`` on one S3 bucket (or an S3-compatible endpoint)."""
 
@@ -100,13 +116,26 @@ class S3ObjectStore:
         self.bucket = bucket
 
     def _call(self, action: str, key: str, **kwargs: Any) -> Any:
+        """One S3 request; its errors as domain errors."""
+        return self._request(action, key, frozenset(), kwargs)
+
+    def _request(
+        self, action: str, key: str, refusals: frozenset[str], kwargs: dict[str, Any]
+    ) -> Any:
+        """``refusals``: codes that name the request's fault here although they may be
+        transient elsewhere (``BadDigest`` of a whole object)."""
         try:
             return getattr(self.client, action)(Bucket=self.bucket, **kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
                 raise NotFound(f"No stored object '{key}'.", code="OBJECT_NOT_FOUND") from exc
-            if is_request_fault(exc):
+            if code == "NoSuchUpload":
+                raise NotFound(
+                    f"No unfinished upload of '{key}' (it was completed, aborted or expired).",
+                    code="NO_SUCH_UPLOAD",
+                ) from exc
+            if is_request_fault(exc) or code in refusals:
                 detail = exc.response.get("Error", {}).get("Message", "")
                 reason = f"{code} ({detail})" if detail else code
                 raise ObjectRefused(
@@ -174,6 +203,99 @@ class S3ObjectStore:
         return PresignedPut(
             url=url,
             headers={"Content-Length": str(size), "x-amz-checksum-sha256": checksum},
+        )
+
+    def start_session(self, key: str, content_type: str, algorithm: str) -> str:
+        """A multipart upload that a client sends the parts of, each part checked by the
+        store against the checksum (``crc32`` or ``sha256``) its URL was signed with."""
+        kind = "FULL_OBJECT" if algorithm == "crc32" else "COMPOSITE"
+        answer = self._call(
+            "create_multipart_upload",
+            key,
+            Key=key,
+            ContentType=content_type,
+            ChecksumAlgorithm=SESSION_ALGORITHMS[algorithm],
+            ChecksumType=kind,
+        )
+        return str(answer["UploadId"])
+
+    def presigned_part(
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        *,
+        size: int,
+        algorithm: str,
+        checksum: str,
+        expires_in: int,
+    ) -> PresignedPut:
+        """An UploadPart of exactly ``size`` bytes whose checksum (hex) is ``checksum``: both
+        are signed headers, and the store refuses a body that does not match (``BadDigest``)."""
+        value = _base64_of_hex(checksum)
+        try:
+            url: str = self.client.generate_presigned_url(
+                "upload_part",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "UploadId": upload_id,
+                    "PartNumber": number,
+                    "ContentLength": size,
+                    _checksum_field(algorithm): value,
+                },
+                ExpiresIn=expires_in,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            logger.exception("Signing a part of %s failed", key)
+            raise StoreUnavailable("Could not sign the part; try again.") from exc
+        return PresignedPut(
+            url=url,
+            headers={"Content-Length": str(size), f"x-amz-checksum-{algorithm}": value},
+        )
+
+    def list_parts(self, key: str, upload_id: str, algorithm: str) -> list[StoredPart]:
+        """Every part the store holds of an unfinished upload, in order (``NotFound`` when
+        the upload was completed, aborted or expired)."""
+        field = _checksum_field(algorithm)
+        parts: list[StoredPart] = []
+        marker: dict[str, int] = {}
+        while True:
+            page = self._call("list_parts", key, Key=key, UploadId=upload_id, **marker)
+            for part in page.get("Parts", []):
+                checksum = _hex_of(str(part.get(field) or "")) or ""
+                parts.append(
+                    StoredPart(
+                        int(part["PartNumber"]), str(part["ETag"]), int(part["Size"]), checksum
+                    )
+                )
+            if not page.get("IsTruncated"):
+                return parts
+            marker = {"PartNumberMarker": int(page["NextPartNumberMarker"])}
+
+    def complete_session(
+        self,
+        key: str,
+        upload_id: str,
+        parts: Sequence[StoredPart],
+        algorithm: str,
+        whole_crc32: str | None = None,
+    ) -> None:
+        """Assemble a session's parts; with ``whole_crc32`` (hex) the store checks the whole
+        object's CRC32 too, and refuses to assemble another (``BadDigest``)."""
+        field = _checksum_field(algorithm)
+        listed = [
+            {"ETag": part.etag, "PartNumber": part.number, field: _base64_of_hex(part.checksum)}
+            for part in parts
+        ]
+        whole: dict[str, str] = {}
+        if whole_crc32 is not None and algorithm == "crc32":
+            whole = {"ChecksumCRC32": _base64_of_hex(whole_crc32), "ChecksumType": "FULL_OBJECT"}
+        self._request(
+            "complete_multipart_upload",
+            key,
+            frozenset({"BadDigest", "InvalidPart", "InvalidPartOrder"}),
+            {"Key": key, "UploadId": upload_id, "MultipartUpload": {"Parts": listed}, **whole},
         )
 
     def presigned_get(
