@@ -20,7 +20,7 @@ CREDENTIALS_SECRETS = (
 )
 BUCKET_PREFIX = (
     r"/^Resource::<StorageBucket[0-9A-F]+\.Arn>\/"
-    r"(incoming|assets|assetdb|downloads|archives)\/\*$/g"
+    r"(incoming|assets|assetdb|downloads|archives)\/\*(\.run-\*\.zip)?$/g"
 )
 
 
@@ -48,7 +48,7 @@ SUPPRESSIONS = [
         "AwsSolutions-IAM5",
         "grant_read/grant_put/grant_delete scoped to one bucket and the one key prefix each "
         "function's code uses (incoming/, assets/, assetdb/, downloads/ or archives/); object keys "
-        "are not known ahead.",
+        "are not known ahead (ingest: only the markers of its next runs under incoming/).",
         [
             "Action::s3:GetObject*",
             "Action::s3:GetBucket*",

@@ -21,6 +21,7 @@ from assets_core.keys import (
     CREDENTIALS_SECRET_PREFIX,
     INCOMING_PREFIX,
     MANIFEST_PREFIX,
+    RUN_MARKER_SUFFIX,
 )
 from assets_core.routes import (
     API_GROUPS,
@@ -254,6 +255,8 @@ class AssetsRegistryStack(Stack):
         # and presigns archives of large ones.
         zip_api = api.functions["registry_zip"]
         bucket.grant_put(zip_api, f"{INCOMING_PREFIX}*")
+        # Upload sessions: their parts listed (ListParts) and the assembled bundle's HEAD.
+        bucket.grant_read(zip_api, f"{INCOMING_PREFIX}*")
         bucket.grant_put(zip_api, f"{MANIFEST_PREFIX}*")
         bucket.grant_read_write(zip_api, f"{ARCHIVE_PREFIX}*")
         bucket.grant_delete(zip_api, f"{ARCHIVE_PREFIX}*")
@@ -265,6 +268,8 @@ class AssetsRegistryStack(Stack):
         # presigned Assets DB files to checksum them.
         bucket.grant_read(ingest.function, f"{INCOMING_PREFIX}*")
         bucket.grant_delete(ingest.function, f"{INCOMING_PREFIX}*")
+        # The markers that start a bundle's next ingest run (never a bundle itself).
+        bucket.grant_put(ingest.function, f"{INCOMING_PREFIX}*{RUN_MARKER_SUFFIX}")
         bucket.grant_read_write(ingest.function, f"{ASSETS_PREFIX}*")
         bucket.grant_delete(ingest.function, f"{ASSETS_PREFIX}*")
         bucket.grant_read(ingest.function, f"{ASSETDB_PREFIX}*")

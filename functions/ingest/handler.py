@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from assets_core.config import get_settings
 from assets_core.identity import acting_as
-from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
+from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of, upload_key
 from assets_core.logic.bundles import Limits
 from assets_core.logic.ingest import IngestStats, ingest_upload
 from assets_core.logic.uploads import uploader_of
@@ -37,6 +37,7 @@ def limits() -> Limits:
         copy_part_bytes=settings.ingest_copy_part_bytes,
         upload_threads=settings.ingest_upload_threads,
         read_streams=settings.ingest_read_streams,
+        max_runs=settings.ingest_max_runs,
     )
 
 
@@ -44,12 +45,15 @@ def run_deadline(context: Any) -> float | None:
     """When this run stops ingesting (``time.monotonic()``): the margin before the function's
     deadline (``INGEST_STOP_MARGIN_SECONDS``, at most a tenth of the time left) leaves time
     to clean up and record why, instead of being killed halfway."""
+    settings = get_settings()
+    own = time.monotonic() + settings.ingest_run_seconds if settings.ingest_run_seconds else None
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
-        return None
+        return own
     seconds = remaining() / 1000
-    margin = min(get_settings().ingest_stop_margin_seconds, seconds / 10)
-    return time.monotonic() + seconds - margin
+    margin = min(settings.ingest_stop_margin_seconds, seconds / 10)
+    deadline = time.monotonic() + seconds - margin
+    return deadline if own is None else min(own, deadline)
 
 
 def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None) -> dict[str, Any]:
@@ -75,7 +79,10 @@ def ingest(event: dict[str, Any], context: Any, *, stores: Stores | None = None)
                     extra={"bucket": bucket, "key": key},
                 )
                 continue
-            ingest_counted(upload_id, key, chosen, bundle_limits)
+            # The bundle's own event, or the marker of a run that goes on from the last one.
+            ingest_counted(upload_id, upload_key(upload_id), chosen, bundle_limits)
+            if key != upload_key(upload_id):
+                chosen.objects.delete([key])
 
     # Report every failed message, even when all failed, rather than failing the invocation.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -99,7 +106,14 @@ def ingest_counted(
     try:
         with acting_as(uploader_of(queued)):  # the bundle's asset is the uploader's
             result = ingest_upload(upload_id, key, stores, bundle_limits, stats)
-        outcome = "success" if result.get("status") == "success" else "failed"
+        state = result.get("status")
+        outcome = (
+            "success"
+            if state == "success"
+            else "continued"
+            if state == "processing" and "checkpoint" in result
+            else "failed"
+        )
         # Named fields, never the record spread out: its "filename" is a LogRecord
         # attribute, and logging refuses to overwrite one (the message then failed after
         # ingest had finished, and went to the dead-letter queue).

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of
+from assets_core.keys import ASSETDB_PREFIX, s3_event_objects, upload_id_of, upload_key
 from assets_core.logic.janitor import settle_dead_letter, sweep
 from assets_core.observability import MetricUnit, emit, lambda_handler, logger
 from assets_core.ports import Stores
@@ -40,7 +40,8 @@ def settle(event: dict[str, Any], context: Any, stores: Stores) -> dict[str, Any
             upload_id = upload_id_of(key)
             if upload_id is None:
                 continue
-            result = settle_dead_letter(upload_id, key, stores)
+            # the bundle's key also for the marker of an ingest run that goes on
+            result = settle_dead_letter(upload_id, upload_key(upload_id), stores)
             logger.info(
                 "Settled a dead-lettered upload",
                 extra={"upload_id": upload_id, "upload_status": result.get("status")},

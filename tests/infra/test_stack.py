@@ -399,6 +399,11 @@ def test_least_privilege(synthesized: Synthesized) -> None:
     assert prefixes_of(s3_resources(builder)) == {"archives", "assets"}
     ingest = policy_statements(synthesized, INGEST.name)
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions(ingest)
+    # Ingest writes under incoming/ only the markers of its next runs, never a bundle
+    puts = [s for s in ingest if "s3:PutObject" in actions([s])]
+    incoming = [r for r in json.loads(s3_resources(puts)) if "/incoming/" in json.dumps(r)]
+    assert incoming
+    assert all("/incoming/*.run-*.zip" in json.dumps(r) for r in incoming), incoming
 
 
 def test_layers_do_not_ship_the_local_backends(synthesized: Synthesized) -> None:

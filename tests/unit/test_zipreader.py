@@ -110,3 +110,17 @@ def test_overlapping_members_are_refused() -> None:
     struct.pack_into("<I", data, second + 42, offset)  # b points at a's header too
     with pytest.raises(BadArchive):
         read_all(bytes(data))
+
+
+def test_a_long_gap_between_members_is_not_read_through() -> None:
+    # members an earlier ingest run stored lie between those still to read
+    payload = {"a.txt": b"a" * 100, "gap.bin": os.urandom(9 * 1024 * 1024), "z.txt": b"z" * 100}
+    data = zip_bytes(payload, stored=("gap.bin",))
+    source = BytesSource(data)
+    members, end = read_directory(source, "k", len(data))
+    wanted = [m for m in members if m.name != "gap.bin"]
+    before = (source.requests, source.served)
+    found = {i.member.name: b"".join(i.chunks) for i in read_members(source, "k", wanted, end)}
+    assert found == {"a.txt": payload["a.txt"], "z.txt": payload["z.txt"]}
+    assert source.requests - before[0] == 2  # one read, started again past the gap
+    assert source.served - before[1] < 2 * 1024 * 1024  # a chunk or two, not the 9 MiB

@@ -62,6 +62,10 @@ class Settings(BaseModel):
     ingest_read_streams: int = Field(default=3, ge=1, le=8)
     # Ingest stops this long before the function's deadline, to clean up and say why.
     ingest_stop_margin_seconds: int = Field(default=30, ge=1, le=300)
+    # A run ingests for at most this long (0: until the function's deadline, less the
+    # margin) before the next run goes on from the members it stored; at most this many runs.
+    ingest_run_seconds: int = Field(default=0, ge=0, le=900)
+    ingest_max_runs: int = Field(default=20, ge=1, le=1000)
     # Assets DB (spec 001): this deployment's id and the base of asset_public_url.
     assets_db_id: str = "assets-db-local"
     public_base_url: str = ""

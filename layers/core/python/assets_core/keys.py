@@ -18,14 +18,26 @@ ARCHIVE_REQUEST_SUFFIX = ".build.json"
 MANIFEST_KEY = re.compile(r"^downloads/[0-9a-f]{32}\.json$")
 # Secrets Manager names of assets' container registry credentials (one secret per value).
 CREDENTIALS_SECRET_PREFIX = "assets-registry/container-registry-credentials/"  # noqa: S105
+# A bundle, or the marker of its ingest's next run (``.run-<n>.zip``: an empty object whose
+# creation event starts the run that goes on from the last one's checkpoint).
 UPLOAD_KEY = re.compile(
-    r"^incoming/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.zip$"
+    r"^incoming/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"(\.run-[0-9]{1,4})?\.zip$"
 )
 
 
 def upload_key(upload_id: str) -> str:
     """Where an uploaded bundle is written: ``incoming/<upload_id>.zip``."""
     return f"{INCOMING_PREFIX}{upload_id}.zip"
+
+
+RUN_MARKER_SUFFIX = ".run-*.zip"  # the markers' keys, as an IAM resource pattern
+
+
+def next_run_key(upload_id: str, run: int) -> str:
+    """The marker that starts run ``run`` of an upload's ingest: ``incoming/<id>.run-<n>.zip``
+    (under the bundles' prefix and suffix, so the bucket notifies the ingest queue of it)."""
+    return f"{INCOMING_PREFIX}{upload_id}.run-{run}.zip"
 
 
 def members_prefix(asset_id: str, upload_id: str) -> str:

@@ -214,12 +214,17 @@ def read_groups(members: list[Member], end: int, streams: int) -> list[tuple[lis
 
 
 def store_members(
-    plan: FilePlan, reads: Sequence[Iterator[MemberData]], writer: MemberWriter
+    plan: FilePlan,
+    reads: Sequence[Iterator[MemberData]],
+    writer: MemberWriter,
+    sha256: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Store the planned members from the reads, side by side; each one's SHA-256 (hex) by
-    path. The first failure stops the other reads at their next member and is raised."""
+    path, in ``sha256`` when given (which then holds, after a failure, the members written
+    before it: their small PUTs may still be in flight, ``writer.flush`` waits for them).
+    The first failure stops the other reads at their next member and is raised."""
     stop = Event()
-    sha256: dict[str, str] = {}
+    sha256 = {} if sha256 is None else sha256
 
     def store_run(read: Iterator[MemberData]) -> None:
         try:

@@ -55,6 +55,9 @@ class Limits:
     # When this run must stop (time.monotonic()), leaving time to clean up before the
     # function's own deadline; None: no limit.
     deadline: float | None = None
+    # A bundle that one run cannot finish is continued by the next (from the members stored
+    # so far), up to this many runs in all; then it fails.
+    max_runs: int = 20
 
 
 class OutOfTime(Exception):

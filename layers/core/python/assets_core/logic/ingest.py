@@ -20,7 +20,7 @@ from assets_core.errors import (
     ObjectRefused,
 )
 from assets_core.identity import current_caller
-from assets_core.keys import members_prefix
+from assets_core.keys import members_prefix, next_run_key
 from assets_core.logic import assets, audit, lineage
 from assets_core.logic.bundle_writer import MemberWriter, read_groups, read_member, store_members
 from assets_core.logic.bundles import (
@@ -64,13 +64,15 @@ def ingest_upload(
     limits: Limits,
     stats: IngestStats | None = None,
 ) -> dict[str, Any]:
-    """Ingest one uploaded bundle, once: the upload's final status record. ``stats``, when
-    given, is filled in with the bundle's size and member count as they are learnt.
+    """Ingest one uploaded bundle, once: the upload's status record (final, or, for a bundle
+    one run cannot finish, ``processing`` with the checkpoint the next run goes on from).
+    ``stats``, when given, is filled in with the bundle's size and member count.
 
     A second delivery of the same upload finds the status final and changes nothing. A bundle
     that breaks a rule, or that the object store refuses (a 4xx that is the request's fault),
     ends in ``failed: <reason>`` with nothing stored; a store that does not answer, throttles
-    or fails raises, so the message is delivered again.
+    or fails raises, so the message is delivered again. A run that reaches its deadline with
+    members stored records them and writes the marker whose event starts the next run.
     """
     stats = stats or IngestStats()
     token = stores.status.lock(upload_id, limits.lock_seconds)
@@ -79,38 +81,76 @@ def ingest_upload(
     keeper = LockKeeper(stores.status, upload_id, token, limits.lock_seconds)
     keeper.start()
     try:
-        current = stores.status.get(upload_id) or {}
-        status = str(current.get("status", ""))
-        if status == "success" or status.startswith("failed"):
-            return current
-        upload_status = _UploadStatus(stores.status, upload_id, current)
-        upload_status.put(status="processing")
-        try:
-            if not current_caller().can_write:
-                raise BundleRejected(
-                    "the upload names no uploader allowed to write (its status expired, or it "
-                    "was not asked for through /zip/upload); ask for a new upload"
-                )
-            asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status, stats)
-        except (BundleRejected, ObjectRefused) as exc:
-            # A refusal names the bundle's fault: delivering it again would end the same way.
-            # Its record goes first, once: a run stopped between the two fails again and
-            # finds it recorded.
-            audit.recorded_once(
-                stores.trail, audit.REGISTRY, audit.upload_failed(upload_id, str(exc))
-            )
-            record = upload_status.put(status=f"failed: {exc}")
-            _discard_bundle(stores.objects, bundle_key)
-            return record
-        except BaseException:
-            upload_status.put(status="queued")
-            raise
-        record = upload_status.put(status="success", asset_id=asset_id)
-        _discard_bundle(stores.objects, bundle_key)
-        return record
+        record, next_run = _ingest_locked(upload_id, bundle_key, stores, limits, stats)
     finally:
         keeper.stop()
         stores.status.unlock(upload_id, token)
+    if next_run is not None:  # once the lock is free for the run it starts
+        stores.objects.put(next_run_key(upload_id, next_run), b"", "application/zip")
+    return record
+
+
+def _ingest_locked(
+    upload_id: str, bundle_key: str, stores: Stores, limits: Limits, stats: IngestStats
+) -> tuple[dict[str, Any], int | None]:
+    current = stores.status.get(upload_id) or {}
+    status = str(current.get("status", ""))
+    if status == "success" or status.startswith("failed"):
+        return current, None
+    upload_status = _UploadStatus(stores.status, upload_id, current)
+    upload_status.put(status="processing")
+    try:
+        if not current_caller().can_write:
+            raise BundleRejected(
+                "the upload names no uploader allowed to write (its status expired, or it "
+                "was not asked for through /zip/upload); ask for a new upload"
+            )
+        asset_id = _ingest(upload_id, bundle_key, stores, limits, upload_status, stats)
+    except Continued as more:
+        runs = _checkpoint(current).runs + 1
+        checkpoint = {"stored": more.stored, "runs": runs}
+        return upload_status.put(status="processing", checkpoint=checkpoint), runs + 1
+    except (BundleRejected, ObjectRefused) as exc:
+        # A refusal names the bundle's fault: delivering it again would end the same way.
+        # Its record goes first, once: a run stopped between the two fails again and
+        # finds it recorded.
+        audit.recorded_once(stores.trail, audit.REGISTRY, audit.upload_failed(upload_id, str(exc)))
+        record = upload_status.put(status=f"failed: {exc}", checkpoint=None)
+        _discard_bundle(stores.objects, bundle_key)
+        return record, None
+    except BaseException:
+        upload_status.put(status="queued")
+        raise
+    record = upload_status.put(status="success", asset_id=asset_id, checkpoint=None)
+    _discard_bundle(stores.objects, bundle_key)
+    return record, None
+
+
+class Continued(Exception):
+    """A run reached its deadline with members stored: the next run goes on from them."""
+
+    def __init__(self, stored: dict[str, str]) -> None:
+        super().__init__(f"{len(stored)} members stored")
+        self.stored = stored
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What earlier runs of an upload stored (path -> SHA-256), and how many runs they were."""
+
+    stored: dict[str, str]
+    runs: int
+
+
+def _checkpoint(record: dict[str, Any]) -> Checkpoint:
+    found = record.get("checkpoint")
+    if not isinstance(found, dict):
+        return Checkpoint({}, 0)
+    stored = found.get("stored")
+    runs = found.get("runs")
+    return Checkpoint(
+        dict(stored) if isinstance(stored, dict) else {}, runs if isinstance(runs, int) else 0
+    )
 
 
 class _UploadStatus:
@@ -123,8 +163,10 @@ class _UploadStatus:
         self.record = record
 
     def put(self, **changes: Any) -> dict[str, Any]:
-        """Write the record with these fields changed; the record written."""
-        self.record = {**self.record, **changes}
+        """Write the record with these fields changed (a field given None is removed); the
+        record written."""
+        merged = {**self.record, **changes}
+        self.record = {k: v for k, v in merged.items() if k not in changes or v is not None}
         self.store.put(self.upload_id, self.record)
         return self.record
 
@@ -216,7 +258,9 @@ def _ingest(
         files = check_members(members, limits)
         stats.members = len(files)
         manifest = find_asset_json(files)
-        groups = read_groups(list(files.values()), directory_start, limits.read_streams)
+        done = _checkpoint(upload_status.record)
+        remaining = [member for member in files.values() if member.name not in done.stored]
+        groups = read_groups(remaining, directory_start, limits.read_streams)
         reads = [read_members(objects, bundle_key, run, run_end) for run, run_end in groups]
         if groups[0][0][0] is manifest:  # it leads the archive, as the `assets` CLI writes it
             head = next(reads[0])  # the first read starts here and goes on from asset.json
@@ -227,7 +271,7 @@ def _ingest(
         raise BundleRejected(str(exc)) from exc
     with _closing_all(reads):
         return _register(
-            upload_id, bundle_key, stores, limits, upload_status, raw_json, files, reads
+            upload_id, bundle_key, stores, limits, upload_status, raw_json, files, reads, done
         )
 
 
@@ -251,6 +295,7 @@ def _register(
     raw_json: bytes,
     files: dict[str, Member],
     reads: list[Generator[MemberData]],
+    done: Checkpoint,
 ) -> str:
     document = parse_asset_json(raw_json)
     asset_id = check_asset_id(document)
@@ -264,7 +309,9 @@ def _register(
     upload_status.put(asset_id=asset_id, asset_version=version, status="processing")
     existing = _target(stores, asset_id, version, prefix)
     if existing is not _REGISTERED:
-        _store_and_commit(plan, asset_id, upload_id, bundle_key, stores, limits, reads, existing)
+        _store_and_commit(
+            plan, asset_id, upload_id, bundle_key, stores, limits, reads, existing, done
+        )
     return asset_id
 
 
@@ -310,23 +357,30 @@ def _store_and_commit(
     limits: Limits,
     reads: list[Generator[MemberData]],
     existing: dict[str, Any] | None,
+    done: Checkpoint,
 ) -> None:
-    """Store the planned members, hold their content (a content stored before is kept once:
-    the bytes just written are removed), and commit the asset or its new version. A failure
-    releases and removes what this run stored, unless the commit was applied after all."""
+    """Store the planned members (less those earlier runs stored), hold their content (a
+    content stored before is kept once: the bytes just written are removed), and commit the
+    asset or its new version. A failure releases and removes what the runs stored, unless the
+    commit was applied after all; a failure the next delivery may get past keeps what earlier
+    runs stored, and a run out of time with members stored hands over to the next run."""
     objects = stores.objects
     writer = MemberWriter(objects, bundle_key, limits)
     ref = upload_ref(asset_id, str(plan.document["asset_version"]), upload_id)
-    run = _Run(writer, stores, members_prefix(asset_id, upload_id), asset_id, ref)
+    kept = {plan.keys[path] for path in done.stored if path in plan.keys}
+    run = _Run(writer, stores, members_prefix(asset_id, upload_id), asset_id, ref, kept)
+    fresh: dict[str, str] = {}
     try:
-        sha256 = store_members(plan, reads, writer)
+        store_members(plan, reads, writer, fresh)
         writer.flush()
-        planned = validate_document(plan.with_digests(sha256))
+        planned = validate_document(plan.with_digests({**done.stored, **fresh}))
         held = hold(planned.document(), ref, blobs=stores.blobs, objects=objects)
         discard(held.duplicates, objects)
         asset = validate_document(held.document)
         _commit(asset, planned.declared_lineage(), existing, stores, ref, upload_id)
-    except (BadArchive, OutOfTime) as exc:
+    except OutOfTime as exc:
+        raise _out_of_time(run, done, fresh, limits, exc) from exc
+    except BadArchive as exc:
         run.clean_up()
         raise BundleRejected(str(exc)) from exc
     except AlreadyExists as exc:
@@ -345,14 +399,38 @@ def _store_and_commit(
         # The commit may have been applied although the driver reported an error: cleaning
         # up then would leave a registered asset without its files (``clean_up`` looks
         # first; if even looking fails, everything stays for the redelivery to find).
-        if run.clean_up():
+        if run.clean_up(keep_earlier_runs=True):
             return
         raise
     except BaseException:
-        run.clean_up()
+        run.clean_up(keep_earlier_runs=True)
         raise
     finally:
         writer.close()
+
+
+def _out_of_time(
+    run: _Run, done: Checkpoint, fresh: dict[str, str], limits: Limits, reached: OutOfTime
+) -> Exception:
+    """What a run that reached its deadline ends with: the members stored so far for the next
+    run (once this run's last writes are done and its unfinished ones aborted), unless it
+    stored none (the next run would do no better) or it was the last run allowed."""
+    try:
+        run.writer.flush()
+    except Exception:
+        run.clean_up(keep_earlier_runs=True)
+        raise
+    run.writer.abort_open()
+    if not fresh:
+        run.clean_up()
+        return BundleRejected(
+            f"{reached}: a run stored no member in its time (a member too large to store in "
+            "one run)"
+        )
+    if done.runs + 1 >= limits.max_runs:
+        run.clean_up()
+        return BundleRejected(f"{reached}, in {limits.max_runs} runs")
+    return Continued({**done.stored, **fresh})
 
 
 def upload_ref(asset_id: str, version: str, upload_id: str) -> str:
@@ -457,16 +535,23 @@ class _Run:
     prefix: str
     asset_id: str
     ref: str
+    earlier: set[str]  # the keys of the members earlier runs stored (the checkpoint's)
 
-    def clean_up(self) -> bool:
-        """Remove everything this run wrote: open multipart uploads, the content it held,
-        and its stored members (less any that another version came to hold meanwhile);
-        unless this upload's version is committed (the driver reported an error for a write
-        it applied, or a run delivered again), which keeps all it holds: True then."""
+    def clean_up(self, *, keep_earlier_runs: bool = False) -> bool:
+        """Remove everything the runs wrote: open multipart uploads, the content this run
+        held, and the stored members (less any that another version came to hold meanwhile,
+        and, for a failure the next delivery may get past, those of the checkpoint); unless
+        this upload's version is committed (the driver reported an error for a write it
+        applied, or a run delivered again), which keeps all it holds: True then."""
         self.writer.close()
         self.writer.abort_open()
         if _inserted_by_this_run(unscoped(self.stores.documents), self.asset_id, self.prefix):
             return True
         let_go(self.ref, blobs=self.stores.blobs, objects=self.stores.objects)
-        self.stores.objects.delete_prefix(self.prefix, keep=self.stores.blobs.keys_in_use)
+        kept = self.earlier if keep_earlier_runs else set()
+
+        def keep(keys: list[str]) -> set[str]:
+            return self.stores.blobs.keys_in_use(keys) | (kept & set(keys))
+
+        self.stores.objects.delete_prefix(self.prefix, keep=keep)
         return False

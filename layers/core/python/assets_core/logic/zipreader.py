@@ -13,7 +13,7 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -117,13 +117,24 @@ def read_directory(source: RangeSource, key: str, size: int) -> tuple[list[Membe
     return members, directory_start
 
 
-class _Cursor:
-    """Sequential reads over a stream of chunks."""
+# A gap between members at least this long is not read through: the read starts again past
+# it (members an earlier ingest run stored lie between those still to store).
+REOPEN_GAP = 8 * 1024 * 1024
 
-    def __init__(self, chunks: Iterator[bytes], position: int) -> None:
+
+class _Cursor:
+    """Sequential reads over a stream of chunks; ``reopen`` starts a stream at a position."""
+
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        position: int,
+        reopen: Callable[[int], Iterator[bytes]] | None = None,
+    ) -> None:
         self.chunks = chunks
         self.buffer = b""
         self.position = position
+        self.reopen = reopen
 
     def _fill(self) -> bool:
         for chunk in self.chunks:
@@ -155,6 +166,12 @@ class _Cursor:
     def skip_to(self, position: int) -> None:
         if position < self.position:
             raise BadArchive("members overlap each other")
+        if self.reopen is not None and position - self.position - len(self.buffer) >= REOPEN_GAP:
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()
+            self.chunks, self.buffer, self.position = self.reopen(position), b"", position
+            return
         for _ in self.pieces(position - self.position):
             pass
 
@@ -176,7 +193,11 @@ def read_members(
     ordered = sorted(members, key=lambda m: m.offset)
     if not ordered:
         return
-    cursor = _Cursor(source.stream_range(key, ordered[0].offset, end, CHUNK), ordered[0].offset)
+    cursor = _Cursor(
+        source.stream_range(key, ordered[0].offset, end, CHUNK),
+        ordered[0].offset,
+        lambda start: source.stream_range(key, start, end, CHUNK),
+    )
     for member in ordered:
         cursor.skip_to(member.offset)
         header = LOCAL_HEADER.unpack(cursor.read_exact(LOCAL_HEADER.size))
