@@ -84,6 +84,7 @@ def clean_up(stack_url: str) -> None:
             "asset-zip-1",
             "asset-zip-2",
             "asset-zip-3",
+            "asset-zip-4",
             "my-model",
             "model-x",
             "model-l",
