@@ -20,7 +20,7 @@ CDK := node_modules/.bin/cdk
 DOCS_UI := layers/core/python/assets_core/docs_ui/vendor/.built
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui synth cdk-app deploy destroy smoke bench bench-downloads bench-versions clean
+.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions clean
 
 all: test
 
@@ -156,6 +156,11 @@ bench: install
 # Assets of 20 MB, 1 GiB and 6 GiB up and down through the local stack with the CLI (SIZES=...).
 bench-downloads: install
 	$(PY) -m bench.downloads $(SIZES)
+
+# A 6 GiB bundle in parts (four at a time), the client killed and resumed, ingested over several
+# runs, downloaded and compared (SIZE=...).
+bench-uploads: install
+	$(PY) -m bench.uploads $(SIZE)
 
 # Ten versions of a 1 GiB asset, each changing one 10 MiB file: the storage they take.
 bench-versions: install

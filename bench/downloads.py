@@ -9,11 +9,8 @@ extracted file with the one it wrote. Prints ``name: value`` lines and writes
 
     python -m bench.downloads [SIZE ...]     # sizes like 20M 1G 6G (the default)
 
-A bundle goes to S3 by a presigned POST, which S3 caps at 5 GB (and LocalStack drops the
-connection past it); until multipart uploads land, an asset above ``FOLDER_MAX_BYTES`` is
-written half random, half zeros, in every 8 MiB, and sent as a deflated ZIP of about half its
-size. Ingest stores the files inflated, so the download, which is what this measures, holds
-every byte of the asset.
+Every asset is a folder of random files, zipped as the command sends it: in parts past
+100 MiB (an upload session), so a 6 GiB asset goes up as it is, past S3's 5 GB single request.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +44,6 @@ UNITS = {"K": 1024, "M": MIB, "G": GIB}
 # One file per this many bytes at most, so a 6 GiB asset holds a member past 4 GiB (ZIP64
 # sizes) and members whose offsets pass 4 GiB.
 FILE_MAX_BYTES = 4 * GIB + 512 * MIB
-FOLDER_MAX_BYTES = 4 * GIB  # past it, a deflated bundle (see above)
 CHUNK = 8 * MIB
 
 
@@ -61,24 +56,20 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1]) * unit) if unit else int(text)
 
 
-def content(size: int, compressible: bool) -> Iterator[bytes]:
-    """``size`` bytes in chunks: random, or half random and half zeros in every chunk."""
+def content(size: int) -> Iterator[bytes]:
+    """``size`` random bytes in chunks."""
     left = size
     while left:
         length = min(left, CHUNK)
-        if compressible:
-            half = length // 2
-            yield os.urandom(half) + bytes(length - half)
-        else:
-            yield os.urandom(length)
+        yield os.urandom(length)
         left -= length
 
 
-def write_file(path: Path, size: int, compressible: bool) -> str:
+def write_file(path: Path, size: int) -> str:
     """The file's bytes at ``path``; their sha256."""
     digest = hashlib.sha256()
     with path.open("wb") as out:
-        for chunk in content(size, compressible):
+        for chunk in content(size):
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest()
@@ -92,7 +83,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def make_asset(root: Path, asset_id: str, size: int, compressible: bool) -> dict[str, str]:
+def make_asset(root: Path, asset_id: str, size: int) -> dict[str, str]:
     """A folder with asset.json and ``size`` bytes of files; their sha256 by path."""
     folder = root / asset_id
     (folder / "weights").mkdir(parents=True)
@@ -111,23 +102,10 @@ def make_asset(root: Path, asset_id: str, size: int, compressible: bool) -> dict
     while left:
         length = min(left, FILE_MAX_BYTES)
         name = f"weights/part-{index}.bin"
-        written[name] = write_file(folder / name, length, compressible)
+        written[name] = write_file(folder / name, length)
         left -= length
         index += 1
     return written
-
-
-def deflated_bundle(folder: Path) -> Path:
-    """The folder as a ZIP of deflated members (level 1), asset.json first."""
-    bundle = folder.with_suffix(".zip")
-    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.write(folder / "asset.json", "asset.json")
-        for path in sorted((folder / "weights").iterdir()):
-            info = zipfile.ZipInfo(f"weights/{path.name}", date_time=(2026, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as member:
-                shutil.copyfileobj(source, member, CHUNK)
-    return bundle
 
 
 class Stack:
@@ -191,17 +169,12 @@ class Stack:
 
 def one_size(stack: Stack, scratch: Path, size: int, label: str) -> dict[str, Any]:
     asset_id = f"bench-download-{label.lower()}"
-    compressible = size > FOLDER_MAX_BYTES
-    log(f"{label}: writing {size / MIB:.0f} MiB of files (compressible: {compressible})")
-    written = make_asset(scratch, asset_id, size, compressible)
-    sent = deflated_bundle(scratch / asset_id) if compressible else scratch / asset_id
+    log(f"{label}: writing {size / MIB:.0f} MiB of files")
+    written = make_asset(scratch, asset_id, size)
     started = time.perf_counter()
-    stack.assets("upload", str(sent))
+    stack.assets("upload", str(scratch / asset_id))
     uploaded = time.perf_counter() - started
     shutil.rmtree(scratch / asset_id / "weights")  # disk: the stack holds its copy now
-    bundle_bytes = sent.stat().st_size if compressible else None
-    if compressible:
-        sent.unlink()
     out = scratch / f"{asset_id}-out"
     log(f"{label}: uploaded in {uploaded:.1f} s; downloading")
     started = time.perf_counter()
@@ -216,7 +189,6 @@ def one_size(stack: Stack, scratch: Path, size: int, label: str) -> dict[str, An
     return {
         "bytes": size,
         "files": len(written),
-        "deflated_bundle_bytes": bundle_bytes,
         "delivery": status["delivery"],
         "zip_bytes": status["size"],
         "upload_seconds": round(uploaded, 1),

@@ -316,6 +316,7 @@ class AssetsClient:
         upload_id: str,
         path: Path,
         *,
+        base: str = "/registry/uploads",
         parallel: int = 4,
         progress: Progress = _nothing,
         on_total: Callable[[int], None] = _nothing,
@@ -323,7 +324,7 @@ class AssetsClient:
         """Continue an interrupted upload in parts from the parts the store holds: the
         session (its status, once completed)."""
         saved = parts.saved_session(upload_id) or {}
-        url = saved.get("session_url") or f"/registry/uploads/{_quote(upload_id)}"
+        url = saved.get("session_url") or f"{base}/{_quote(upload_id)}"
         session: dict[str, Any] = self._json("GET", url)
         on_total(int(session["size"]))
         if session["status"] != "uploading":
@@ -768,6 +769,7 @@ class AssetsClient:
                 "filename": path.name,
                 "size": size,
                 "asset_metadata": metadata,
+                "multipart": False,  # whatever the service's own threshold
             },
         )
         upload = ticket.pop("upload")

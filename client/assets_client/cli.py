@@ -671,7 +671,7 @@ def db_upload(
         bar.total = path.stat().st_size
         if resume_id:
             session = options.client.resume_upload(
-                resume_id, path, parallel=parallel, progress=bar.update
+                resume_id, path, base="/assetdb/uploads", parallel=parallel, progress=bar.update
             )
             options.emit(session, f"{resume_id}\t{session['status']}")
             return

@@ -87,6 +87,7 @@ def test_fifty_mib_bundle_round_trip(stack_url: str) -> None:
             "status": "success",
             "asset_id": asset_id,
             "asset_version": "v1",
+            "ingest_runs": 1,
         }
         # the metadata holds each file's size and sha256
         document = http.get(f"/registry/assets/{asset_id}").json()

@@ -176,6 +176,12 @@ def test_bucket_is_private_encrypted_ssl_only_with_cors_and_lifecycle(
     assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"] == {
         "DaysAfterInitiation": 1
     }
+    # An upload session never outlives the rule that aborts its store upload
+    from assets_core.config import Settings
+
+    ttl = Settings.model_fields["upload_session_ttl"]
+    longest = next(m.le for m in ttl.metadata if getattr(m, "le", None) is not None)
+    assert longest <= 1 * 24 * 3600
     assert rules["expire-incoming"]["Prefix"] == "incoming/"
     assert rules["expire-incoming"]["ExpirationInDays"] == 2
     assert "LoggingConfiguration" in main

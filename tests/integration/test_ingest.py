@@ -98,6 +98,7 @@ def test_bundle_is_stored_and_registered(s3: Any) -> None:
         "status": "success",
         "asset_id": "bundle-001",
         "asset_version": "v1",
+        "ingest_runs": 1,
     }
     document = assets.get("bundle-001", store=assets_store())
     assert document["asset_file_ids"] == ["weights", "config.json", "docs/a/b/readme.md"]
@@ -468,6 +469,7 @@ def test_ingest_leaves_the_status_record_it_read_as_it_was(
         "status": expected,
         "asset_id": "unchanged-1",
         "asset_version": "v1",
+        **({} if insert_fails else {"ingest_runs": 1}),
     }
 
 

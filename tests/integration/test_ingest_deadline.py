@@ -81,6 +81,7 @@ def test_a_run_out_of_time_hands_over_to_the_next_run(
     record = status_of(upload_id)
     assert record["status"] == "success", record
     assert "checkpoint" not in record
+    assert record["ingest_runs"] == 2
     keys = stored_keys(s3, "assets/")
     assert sorted(key.rsplit("/", 1)[-1] for key in keys) == sorted(members)
     assert stored_keys(s3, "incoming/") == []

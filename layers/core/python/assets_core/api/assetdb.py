@@ -122,6 +122,8 @@ def _upload_presigned(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     in_session = sessions.wants_session(request.size, request, limits)
     if in_session:
         sessions.check_request(request.size, request, limits, request.sha256)
+    else:
+        sessions.check_single(request)
     record: dict[str, Any] = audited(
         lambda: assetdb.start_presigned_upload(
             request.asset_metadata,

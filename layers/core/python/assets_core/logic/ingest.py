@@ -121,7 +121,10 @@ def _ingest_locked(
     except BaseException:
         upload_status.put(status="queued")
         raise
-    record = upload_status.put(status="success", asset_id=asset_id, checkpoint=None)
+    runs = _checkpoint(current).runs + 1
+    record = upload_status.put(
+        status="success", asset_id=asset_id, checkpoint=None, ingest_runs=runs
+    )
     _discard_bundle(stores.objects, bundle_key)
     return record, None
 

@@ -11,7 +11,8 @@ usual ingest or Assets DB completion, which write the statuses after) or ``abort
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,8 +94,8 @@ def plan_parts(size: int | None, part_size: int | None, limits: SessionLimits) -
 def check_request(
     size: int | None, options: SessionOptions, limits: SessionLimits, sha256: str | None = None
 ) -> tuple[int, int]:
-    """Refuse a session request that cannot be opened, before anything is written: its part
-    size and count."""
+    """Refuse a session request that cannot be opened, before anything is written or
+    started: its part size and count."""
     if sha256 is not None:
         raise InvalidInput(
             "A session checks each part's checksum and the whole object's crc32, not a "
@@ -106,7 +107,39 @@ def check_request(
             "A whole-object crc32 is checked by crc32 sessions only; drop it, or use "
             '"checksum_algorithm": "crc32".'
         )
-    return plan_parts(size, options.part_size, limits)
+    part_size, count = plan_parts(size, options.part_size, limits)
+    check_declared(options.parts, count, options.checksum_algorithm)
+    return part_size, count
+
+
+def check_single(options: SessionOptions) -> None:
+    """Refuse the session's own fields on an upload sent in one request."""
+    named = options.model_fields_set & {"crc32", "part_size", "parts", "checksum_algorithm"}
+    if named:
+        raise InvalidInput(
+            f'{", ".join(sorted(named))} apply to uploads in parts: send "multipart": true '
+            "(or a size past the threshold), or leave them out.",
+            code="NOT_A_SESSION",
+        )
+
+
+def check_declared(declared: Sequence[PartChecksum], count: int, algorithm: str) -> None:
+    """Each declared part within the session, named once, with a checksum of its length."""
+    width = 8 if algorithm == "crc32" else 64
+    numbers = [part.part_number for part in declared]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("A part number is named twice.", code="DUPLICATE_PART")
+    for part in declared:
+        if part.part_number > count:
+            raise InvalidInput(
+                f"Part {part.part_number} is past the session's last part ({count}).",
+                code="PART_OUT_OF_RANGE",
+            )
+        if len(part.checksum) != width:
+            raise InvalidInput(
+                f"Part {part.part_number}: a {algorithm} checksum is {width} hex digits.",
+                code="BAD_CHECKSUM",
+            )
 
 
 def open_session(
@@ -174,23 +207,12 @@ def _sign(
     now: datetime,
 ) -> list[dict[str, Any]]:
     algorithm = str(session["checksum_algorithm"])
-    width = 8 if algorithm == "crc32" else 64
-    count = int(session["part_count"])
+    check_declared(declared, int(session["part_count"]), algorithm)
     ends = datetime.fromisoformat(str(session["expires_at"]))
     seconds = int(min(limits.url_expiry_seconds, (ends - now).total_seconds()))
     expires_at = (now + timedelta(seconds=seconds)).isoformat(timespec="seconds")
     signed = []
     for part in declared:
-        if part.part_number > count:
-            raise InvalidInput(
-                f"Part {part.part_number} is past the session's last part ({count}).",
-                code="PART_OUT_OF_RANGE",
-            )
-        if len(part.checksum) != width:
-            raise InvalidInput(
-                f"Part {part.part_number}: a {algorithm} checksum is {width} hex digits.",
-                code="BAD_CHECKSUM",
-            )
         put = objects.presigned_part(
             str(session["key"]),
             str(session["store_upload_id"]),
@@ -227,13 +249,15 @@ class Found:
         return session
 
     @property
+    def key(self) -> str:
+        return str(self.session["key"])
+
+    @property
     def status(self) -> str:
         return str(self.record.get("status", UPLOADING))
 
-    def expired(self, now: datetime) -> bool:
-        return self.status == UPLOADING and now > datetime.fromisoformat(
-            str(self.session["expires_at"])
-        )
+    def past_its_time(self, now: datetime) -> bool:
+        return now > datetime.fromisoformat(str(self.session["expires_at"]))
 
 
 def find(upload_id: str, *, place: Place, status: StatusStore, caller: Caller) -> Found:
@@ -258,25 +282,75 @@ def _is_uuid(value: str) -> bool:
         return False
 
 
-def _close(found: Found, state: str, objects: ObjectStore, status: StatusStore) -> None:
-    """End an unfinished session: the store's parts are removed, the status says why."""
-    objects.abort_multipart(str(found.session["key"]), str(found.session["store_upload_id"]))
+# Completing, aborting and expiring a session hold its lock (beside the upload's processing
+# lock, which ingest takes): each reads the record again under it, so none writes over what
+# another decided. A call that finds it held answers 409, to be tried again.
+LOCK_SECONDS = 120
+
+
+@contextmanager
+def _locked(found: Found, status: StatusStore) -> Iterator[Found]:
+    token = status.lock(f"session:{found.upload_id}", LOCK_SECONDS)
+    if token is None:
+        raise Conflict(
+            f"The upload session '{found.upload_id}' is being completed or aborted; try again.",
+            code="SESSION_BUSY",
+        )
+    try:
+        fresh = status.get(found.upload_id)
+        found.record = fresh if fresh is not None else found.record
+        yield found
+    finally:
+        status.unlock(f"session:{found.upload_id}", token)
+
+
+def _settle(found: Found, objects: ObjectStore, status: StatusStore, *, probe: bool = True) -> None:
+    """Bring the record's status up to what the store says (under the session's lock):
+    ``completing`` without the object is an assembly that did not happen (a call stopped
+    before it, or its store failed), so the session takes parts again; one that takes parts
+    past its time, or whose store upload is gone without the object (the bucket's rule
+    aborted it), is expired and aborted; one whose store upload was assembled is
+    ``completing``. ``probe``: ask the store whether its upload is still open (a caller that
+    lists the parts next learns it from that)."""
+    if found.status not in (UPLOADING, COMPLETING):
+        return
+    assembled = objects.size(found.key) is not None
+    if found.status == COMPLETING and assembled:
+        return
+    if assembled:
+        _put(found, COMPLETING, status)
+        return
+    if found.status == COMPLETING:
+        found.record = {**found.record, "status": UPLOADING}
+    if found.past_its_time(datetime.now(UTC)) or (probe and not _store_upload_open(found, objects)):
+        _close(found, EXPIRED, objects, status)
+    elif found.status != UPLOADING:
+        _put(found, UPLOADING, status)
+
+
+def _store_upload_open(found: Found, objects: ObjectStore) -> bool:
+    try:
+        _list(found, objects)
+    except NotFound:
+        return False
+    return True
+
+
+def _list(found: Found, objects: ObjectStore) -> list[StoredPart]:
+    return objects.list_parts(
+        found.key, str(found.session["store_upload_id"]), str(found.session["checksum_algorithm"])
+    )
+
+
+def _put(found: Found, state: str, status: StatusStore) -> None:
     found.record = {**found.record, "status": state}
     status.put(found.upload_id, found.record)
 
 
-def _stored_parts(found: Found, objects: ObjectStore, status: StatusStore) -> list[StoredPart]:
-    """The parts the store holds; a session whose store upload is gone (the bucket's rule
-    aborted it) is expired, and answered as such."""
-    try:
-        return objects.list_parts(
-            str(found.session["key"]),
-            str(found.session["store_upload_id"]),
-            str(found.session["checksum_algorithm"]),
-        )
-    except NotFound:
-        _close(found, EXPIRED, objects, status)
-        raise _closed(found) from None
+def _close(found: Found, state: str, objects: ObjectStore, status: StatusStore) -> None:
+    """End an unfinished session: the store's parts are removed, the status says why."""
+    objects.abort_multipart(found.key, str(found.session["store_upload_id"]))
+    _put(found, state, status)
 
 
 def _closed(found: Found) -> Conflict:
@@ -285,24 +359,31 @@ def _closed(found: Found) -> Conflict:
             f"The upload session '{found.upload_id}' was aborted; start a new upload.",
             code="SESSION_ABORTED",
         )
+    if found.status == EXPIRED:
+        return Conflict(
+            f"The upload session '{found.upload_id}' expired before it was completed; start a "
+            "new upload.",
+            code="SESSION_EXPIRED",
+        )
     return Conflict(
-        f"The upload session '{found.upload_id}' expired before it was completed; start a new "
-        "upload.",
-        code="SESSION_EXPIRED",
+        f"The upload session '{found.upload_id}' is completed ({found.status}); it takes no "
+        "more parts.",
+        code="SESSION_COMPLETED",
     )
 
 
-def _open(found: Found, objects: ObjectStore, status: StatusStore) -> None:
-    """Refuse a session that takes no more parts (expiring it first when its time is up)."""
-    if found.expired(datetime.now(UTC)):
-        _close(found, EXPIRED, objects, status)
-    if found.status in (ABORTED, EXPIRED):
-        raise _closed(found)
-    if found.status != UPLOADING:
-        raise Conflict(
-            f"The upload session '{found.upload_id}' is completed; it takes no more parts.",
-            code="SESSION_COMPLETED",
-        )
+def _needs_settling(found: Found, objects: ObjectStore) -> bool:
+    """Whether the record may say less than the store (checked without the lock)."""
+    if found.status == COMPLETING:
+        return objects.size(found.key) is None
+    return found.status == UPLOADING and found.past_its_time(datetime.now(UTC))
+
+
+def _settled(found: Found, objects: ObjectStore, status: StatusStore) -> Found:
+    if _needs_settling(found, objects):
+        with _locked(found, status):
+            _settle(found, objects, status)
+    return found
 
 
 def describe(
@@ -310,19 +391,20 @@ def describe(
 ) -> dict[str, Any]:
     """The session and, while it takes parts, those the store holds and those missing: what
     a client resumes from."""
-    if found.expired(datetime.now(UTC)):
-        _close(found, EXPIRED, objects, status)
+    found = _settled(found, objects, status)
     view = _view(found.upload_id, found.status, found.session, place)
-    if found.status == UPLOADING:
-        try:
-            stored = _stored_parts(found, objects, status)
-        except Conflict:
-            view["status"] = found.status
-            return view
-        view["received"] = [_received(part) for part in stored]
-        held = {part.number for part in stored}
-        count = int(found.session["part_count"])
-        view["missing"] = [n for n in range(1, count + 1) if n not in held]
+    if found.status != UPLOADING:
+        return view
+    try:
+        stored = _list(found, objects)
+    except NotFound:  # assembled, or aborted by the bucket's rule, since the record was read
+        with _locked(found, status):
+            _settle(found, objects, status)
+        return _view(found.upload_id, found.status, found.session, place)
+    view["received"] = [_received(part) for part in stored]
+    held = {part.number for part in stored}
+    count = int(found.session["part_count"])
+    view["missing"] = [n for n in range(1, count + 1) if n not in held]
     return view
 
 
@@ -344,10 +426,9 @@ def sign_parts(
     status: StatusStore,
 ) -> dict[str, Any]:
     """Signed URLs for the parts the client declared (each bound to its size and checksum)."""
-    _open(found, objects, status)
-    numbers = [part.part_number for part in declared]
-    if len(set(numbers)) != len(numbers):
-        raise InvalidInput("A part number is named twice.", code="DUPLICATE_PART")
+    found = _settled(found, objects, status)
+    if found.status != UPLOADING:
+        raise _closed(found)
     signed = _sign(found.session, declared, limits, objects, datetime.now(UTC))
     return {"upload_id": found.upload_id, "parts": signed}
 
@@ -363,44 +444,53 @@ def complete(
     """Assemble the object once every part is named, received and matches what the client
     named; the object's arrival starts what follows (ingest). Completing again answers the
     same; a part missing or different is a 400 naming it, and the session stays open."""
-    session = found.session
-    if found.status == COMPLETING and objects.size(str(session["key"])) is None:
-        found.record = {**found.record, "status": UPLOADING}  # an earlier call did not finish
-    elif found.status not in (UPLOADING,):
+    with _locked(found, status):
+        _settle(found, objects, status, probe=False)
         if found.status in (ABORTED, EXPIRED):
             raise _closed(found)
-        return _view(found.upload_id, found.status, session, place)
-    _open(found, objects, status)
-    stored = _checked(found, named, _stored_parts(found, objects, status))
-    status.put(found.upload_id, {**found.record, "status": COMPLETING})
+        if found.status != UPLOADING:
+            return _view(found.upload_id, found.status, found.session, place)
+        try:
+            stored = _checked(found, named, _list(found, objects))
+        except NotFound:
+            _settle(found, objects, status)
+            if found.status in (ABORTED, EXPIRED):
+                raise _closed(found) from None
+            return _view(found.upload_id, found.status, found.session, place)
+        _put(found, COMPLETING, status)
+        _assemble(found, stored, objects, status)
+        if place.completed is not None:
+            _put(found, place.completed, status)
+        return _view(found.upload_id, found.status, found.session, place)
+
+
+def _assemble(
+    found: Found, stored: list[StoredPart], objects: ObjectStore, status: StatusStore
+) -> None:
+    """Have the store assemble the parts; on a refusal or a failure that did not assemble
+    them, the session takes parts again."""
+    session = found.session
     try:
         objects.complete_session(
-            str(session["key"]),
+            found.key,
             str(session["store_upload_id"]),
             stored,
             str(session["checksum_algorithm"]),
             session.get("crc32"),
         )
     except ObjectRefused as exc:
-        status.put(found.upload_id, {**found.record, "status": UPLOADING})
+        _put(found, UPLOADING, status)
         raise InvalidInput(
             "The object store refused to assemble the parts: "
             f"{exc.reason}. The declared crc32 is not the parts' own: abort the session "
             "(DELETE) and upload again.",
             code="CHECKSUM_MISMATCH",
         ) from exc
-    except NotFound:
-        if objects.size(str(session["key"])) is None:  # not completed by a call beside this
-            _close(found, EXPIRED, objects, status)
-            raise _closed(found) from None
     except AppError:
-        status.put(found.upload_id, {**found.record, "status": UPLOADING})
+        if objects.size(found.key) is not None:  # assembled, the answer lost on the way
+            return
+        _put(found, UPLOADING, status)
         raise
-    if place.completed is not None:
-        found.record = {**found.record, "status": place.completed}
-        status.put(found.upload_id, found.record)
-        return _view(found.upload_id, place.completed, session, place)
-    return _view(found.upload_id, COMPLETING, session, place)
 
 
 def _checked(
@@ -454,13 +544,15 @@ def _matching(
 def abort(
     found: Found, *, place: Place, objects: ObjectStore, status: StatusStore
 ) -> dict[str, Any]:
-    """End the session and remove its parts; aborting again answers the same."""
-    if found.status in (ABORTED, EXPIRED):
+    """End the session and remove its parts; aborting again answers the same. A session
+    completed (whatever its upload's status since) cannot be aborted."""
+    with _locked(found, status):
+        _settle(found, objects, status, probe=False)
+        if found.status == UPLOADING:
+            _close(found, ABORTED, objects, status)
+        elif found.status not in (ABORTED, EXPIRED):
+            raise Conflict(
+                f"The upload session '{found.upload_id}' is {found.status}; it cannot be aborted.",
+                code="SESSION_COMPLETED",
+            )
         return _view(found.upload_id, found.status, found.session, place)
-    if found.status != UPLOADING and objects.size(str(found.session["key"])) is not None:
-        raise Conflict(
-            f"The upload session '{found.upload_id}' is completed; it cannot be aborted.",
-            code="SESSION_COMPLETED",
-        )
-    _close(found, ABORTED, objects, status)
-    return _view(found.upload_id, ABORTED, found.session, place)

@@ -123,6 +123,7 @@ def start_presigned(
         return _start_session(
             filename, size, options, session_limits, status, objects, uploader, correlation_id
         )
+    sessions.check_single(options)
     if size is not None and size > limits.max_bytes:
         raise PayloadTooLarge(
             f"The bundle is {size} bytes; at most {limits.max_bytes} are allowed."
@@ -217,7 +218,7 @@ def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dic
     if record is None:
         raise NotFound(f"No upload has upload_id '{upload_id}'.", code="UPLOAD_NOT_FOUND")
     answer = {"upload_id": upload_id, "status": record.get("status", "queued")}
-    for name in ("asset_id", "asset_version"):
+    for name in ("asset_id", "asset_version", "ingest_runs"):
         if record.get(name):
             answer[name] = record[name]
     return answer

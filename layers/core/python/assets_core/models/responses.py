@@ -192,8 +192,15 @@ class UploadStarted(_Answer):
 
 class UploadStatus(_Answer):
     upload_id: str
-    status: str = Field(description="queued, processing, success, or 'failed: <reason>'")
+    status: str = Field(
+        description="queued, processing, success, or 'failed: <reason>'; an upload in parts: "
+        "uploading, completing, aborted or expired before"
+    )
     asset_id: str | None = None
+    asset_version: str | None = None
+    ingest_runs: int | None = Field(
+        default=None, description="Once ingested: in how many runs (a large bundle needs more)"
+    )
 
 
 class FileEntry(_Answer):
