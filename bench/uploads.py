@@ -120,15 +120,18 @@ def own_s3() -> tuple[Any, dict[str, str]]:
     return server, env
 
 
-def session(stack: Stack, upload_id: str) -> dict[str, Any]:
+def read(stack: Stack, path: str) -> dict[str, Any]:
+    """A GET of the stack, as the bench's admin; its JSON."""
     answer = httpx.get(
-        f"{stack.url}/registry/uploads/{upload_id}",
-        headers={"Authorization": f"Bearer {stack.token}"},
-        timeout=30,
+        f"{stack.url}{path}", headers={"Authorization": f"Bearer {stack.token}"}, timeout=30
     )
     answer.raise_for_status()
     result: dict[str, Any] = answer.json()
     return result
+
+
+def session(stack: Stack, upload_id: str) -> dict[str, Any]:
+    return read(stack, f"/registry/uploads/{upload_id}")
 
 
 def killed_upload(stack: Stack, bundle: Path, state: Path) -> tuple[str, dict[str, Any], float]:
@@ -241,13 +244,7 @@ def main(label: str) -> None:
 def wait_for_ingest(stack: Stack, upload_id: str, timeout: float = 7200) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        answer = httpx.get(
-            f"{stack.url}/registry/zip/status/{upload_id}",
-            headers={"Authorization": f"Bearer {stack.token}"},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        status: dict[str, Any] = answer.json()
+        status = read(stack, f"/registry/zip/status/{upload_id}")
         if status["status"] == "success":
             return status
         if status["status"].startswith("failed"):

@@ -29,7 +29,6 @@ from tests.integration.test_upload_sessions import (
     a_bundle,
     crc,
     open_session,
-    put_part,
     send_all,
     session_call,
     split,
@@ -301,16 +300,7 @@ def test_assetdb_abort_racing_a_complete_does_not_leave_aborted_over_a_stored_fi
     parts = split(data, 5 * MIB)
     _, created = open_db({"size": len(data), "multipart": True, "part_size": 5 * MIB})
     upload = created["upload"]
-    declared = [{"part_number": n, "checksum": crc(p)} for n, p in enumerate(parts, 1)]
-    _, signed = session_call(
-        "sign_upload_parts", upload["upload_id"], {"parts": declared}, handler=assetdb_handler
-    )
-    named = []
-    for item, part in zip(signed["parts"], parts, strict=True):
-        r = put_part(item, part)
-        named.append(
-            {"part_number": item["part_number"], "etag": r.headers["etag"], "checksum": crc(part)}
-        )
+    named = send_all(upload, parts, handler=assetdb_handler)
     stale = found_now(upload["upload_id"], assetdb.SESSIONS)  # DELETE reads the record ...
     status, done = session_call(
         "complete_upload_session", upload["upload_id"], {"parts": named}, handler=assetdb_handler
@@ -600,24 +590,9 @@ def test_a_sha256_session_completes_and_ingests(s3: Any) -> None:
     )
     assert status == 202, started
     upload_id = started["upload"]["upload_id"]
-    declared = [
-        {"part_number": n, "checksum": hashlib.sha256(p).hexdigest()}
-        for n, p in enumerate(parts, 1)
-    ]
-    _, signed = session_call("sign_upload_parts", upload_id, {"parts": declared})
-    named = []
-    for item, part in zip(signed["parts"], parts, strict=True):
-        r = put_part(item, part)
-        assert r.status_code == 200, r.text
-        named.append(
-            {
-                "part_number": item["part_number"],
-                "etag": r.headers["etag"],
-                "checksum": hashlib.sha256(part).hexdigest(),
-            }
-        )
+    named = send_all(started["upload"], parts, checksum=lambda p: hashlib.sha256(p).hexdigest())
     status, listed = session_call("get_upload_session", upload_id)
-    assert [p["checksum"] for p in listed["received"]] == [d["checksum"] for d in declared], listed
+    assert [p["checksum"] for p in listed["received"]] == [n["checksum"] for n in named], listed
     status, done = session_call(
         "complete_upload_session", upload_id, {"parts": list(reversed(named))}
     )
@@ -838,20 +813,7 @@ def test_a_file_completed_after_its_record_was_deleted_is_not_kept(s3: Any) -> N
         ),
     )
     assert deleted[0] == 200, deleted
-    declared = [{"part_number": n, "checksum": crc(p)} for n, p in enumerate(parts, 1)]
-    _, signed = session_call(
-        "sign_upload_parts", upload["upload_id"], {"parts": declared}, handler=assetdb_handler
-    )
-    named = []
-    for item, part in zip(signed["parts"], parts, strict=True):
-        answer = put_part(item, part)
-        named.append(
-            {
-                "part_number": item["part_number"],
-                "etag": answer.headers["etag"],
-                "checksum": crc(part),
-            }
-        )
+    named = send_all(upload, parts, handler=assetdb_handler)
     done = session_call(
         "complete_upload_session", upload["upload_id"], {"parts": named}, handler=assetdb_handler
     )

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -67,21 +68,32 @@ def put_part(signed: dict[str, Any], data: bytes, **headers: str) -> httpx.Respo
 
 
 def send_all(
-    upload: dict[str, Any], parts: list[bytes], who: Any = UPLOADER
+    upload: dict[str, Any],
+    parts: list[bytes],
+    *,
+    first: int = 1,
+    handler: Any = zip_handler,
+    checksum: Callable[[bytes], str] = crc,
 ) -> list[dict[str, Any]]:
-    """Sign every part (in one request), send each; what completing names."""
-    declared = [{"part_number": n, "checksum": crc(p)} for n, p in enumerate(parts, start=1)]
-    status, signed = session_call("sign_upload_parts", upload["upload_id"], {"parts": declared})
+    """Sign the parts from ``first`` on (in one request), send each; what completing names
+    for them."""
+    declared = [
+        {"part_number": n, "checksum": checksum(parts[n - 1])} for n in range(first, len(parts) + 1)
+    ]
+    status, signed = session_call(
+        "sign_upload_parts", upload["upload_id"], {"parts": declared}, handler=handler
+    )
     assert status == 200, signed
     named = []
-    for item, data in zip(signed["parts"], parts, strict=True):
+    for item in signed["parts"]:
+        data = parts[item["part_number"] - 1]
         answer = put_part(item, data)
         assert answer.status_code == 200, answer.text
         named.append(
             {
                 "part_number": item["part_number"],
                 "etag": answer.headers["etag"],
-                "checksum": crc(data),
+                "checksum": checksum(data),
             }
         )
     return named
@@ -173,33 +185,13 @@ def test_completing_names_the_missing_or_different_part_and_keeps_the_session() 
     assert "Part 3" in answer["error"]["message"]
     status, answer = session_call("complete_upload_session", upload["upload_id"], {"parts": named})
     assert (status, answer["error"]["code"]) == (400, "PART_MISSING"), answer
-    named += send_all_from(upload, parts, 3)
+    named += send_all(upload, parts, first=3)
     wrong = [dict(named[0], etag='"ffffffffffffffffffffffffffffffff"'), *named[1:]]
     status, answer = session_call("complete_upload_session", upload["upload_id"], {"parts": wrong})
     assert (status, answer["error"]["code"]) == (400, "PART_MISMATCH"), answer
     assert "Part 1" in answer["error"]["message"]
     status, answer = session_call("complete_upload_session", upload["upload_id"], {"parts": named})
     assert status == 202, answer
-
-
-def send_all_from(upload: dict[str, Any], parts: list[bytes], first: int) -> list[dict[str, Any]]:
-    declared = [
-        {"part_number": n, "checksum": crc(parts[n - 1])} for n in range(first, len(parts) + 1)
-    ]
-    _, signed = session_call("sign_upload_parts", upload["upload_id"], {"parts": declared})
-    named = []
-    for item in signed["parts"]:
-        data = parts[item["part_number"] - 1]
-        answer = put_part(item, data)
-        assert answer.status_code == 200, answer.text
-        named.append(
-            {
-                "part_number": item["part_number"],
-                "etag": answer.headers["etag"],
-                "checksum": crc(data),
-            }
-        )
-    return named
 
 
 def test_a_declared_whole_crc32_that_the_parts_do_not_make_is_refused(s3: Any) -> None:
@@ -343,22 +335,7 @@ def test_an_assets_db_file_sent_in_parts_completes_its_record(s3: Any) -> None:
     upload = created["upload"]
     assert (upload["method"], upload["part_count"]) == ("multipart", 2)
     assert upload["session_url"] == f"/assetdb/uploads/{upload['upload_id']}"
-    declared = [{"part_number": n, "checksum": crc(p)} for n, p in enumerate(parts, start=1)]
-    status, signed = session_call(
-        "sign_upload_parts", upload["upload_id"], {"parts": declared}, handler=assetdb_handler
-    )
-    assert status == 200, signed
-    named = []
-    for item, part in zip(signed["parts"], parts, strict=True):
-        answer = put_part(item, part)
-        assert answer.status_code == 200, answer.text
-        named.append(
-            {
-                "part_number": item["part_number"],
-                "etag": answer.headers["etag"],
-                "checksum": crc(part),
-            }
-        )
+    named = send_all(upload, parts, handler=assetdb_handler)
     # the registry's routes do not serve it
     assert session_call("get_upload_session", upload["upload_id"])[0] == 404
     status, completed = session_call(

@@ -180,26 +180,26 @@ class S3ObjectStore:
             raise StoreUnavailable("Could not sign the upload; try again.") from exc
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
 
+    def _signed(self, action: str, params: dict[str, Any], expires_in: int) -> str:
+        """A presigned URL of ``action`` on this bucket (signing reads no network, but a
+        credential provider may fail)."""
+        try:
+            url: str = self.client.generate_presigned_url(
+                action, Params={"Bucket": self.bucket, **params}, ExpiresIn=expires_in
+            )
+        except (ClientError, BotoCoreError) as exc:
+            logger.exception("Signing %s of %s failed", action, params.get("Key"))
+            raise StoreUnavailable("Could not sign the upload; try again.") from exc
+        return url
+
     def presigned_put(self, key: str, *, size: int, sha256: str, expires_in: int) -> PresignedPut:
         """A PUT of exactly ``size`` bytes whose SHA-256 (hex) is ``sha256``: both are signed
         headers (a request without them, or with others, is refused), and S3 computes the
         body's checksum and refuses one that does not match (``BadDigest``). AWS documents
         checksums on presigned PUTs (as signed headers), not on POST forms."""
         checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
-        try:
-            url: str = self.client.generate_presigned_url(
-                "put_object",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": key,
-                    "ContentLength": size,
-                    "ChecksumSHA256": checksum,
-                },
-                ExpiresIn=expires_in,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            logger.exception("Signing an upload of %s failed", key)
-            raise StoreUnavailable("Could not sign the upload; try again.") from exc
+        params = {"Key": key, "ContentLength": size, "ChecksumSHA256": checksum}
+        url = self._signed("put_object", params, expires_in)
         return PresignedPut(
             url=url,
             headers={"Content-Length": str(size), "x-amz-checksum-sha256": checksum},
@@ -233,22 +233,14 @@ class S3ObjectStore:
         """An UploadPart of exactly ``size`` bytes whose checksum (hex) is ``checksum``: both
         are signed headers, and the store refuses a body that does not match (``BadDigest``)."""
         value = _base64_of_hex(checksum)
-        try:
-            url: str = self.client.generate_presigned_url(
-                "upload_part",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": key,
-                    "UploadId": upload_id,
-                    "PartNumber": number,
-                    "ContentLength": size,
-                    _checksum_field(algorithm): value,
-                },
-                ExpiresIn=expires_in,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            logger.exception("Signing a part of %s failed", key)
-            raise StoreUnavailable("Could not sign the part; try again.") from exc
+        params = {
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": number,
+            "ContentLength": size,
+            _checksum_field(algorithm): value,
+        }
+        url = self._signed("upload_part", params, expires_in)
         return PresignedPut(
             url=url,
             headers={"Content-Length": str(size), f"x-amz-checksum-{algorithm}": value},
