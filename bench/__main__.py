@@ -27,6 +27,7 @@ for path in (ROOT / "layers" / "core" / "python", ROOT):
 
 from assets_core.routes import INGEST  # noqa: E402
 from bench.bundles import mixed_bundle, stored_bundle  # noqa: E402
+from bench.transfers import transfer_figures  # noqa: E402
 from local.backends import LOCALSTACK_KEY  # noqa: E402
 from local.stand_ins import Server, start_localstack  # noqa: E402
 
@@ -411,6 +412,17 @@ def archive_figures(
     }
 
 
+def s3_server_name() -> str:
+    """The S3 every figure was measured against: LocalStack's version, as pinned for the
+    local stack."""
+    pinned = (ROOT / "local" / "localstack-requirements.txt").read_text().splitlines()
+    version = next(
+        (line.split("==", 1)[1] for line in pinned if line.startswith("localstack-core==")),
+        "unknown",
+    )
+    return f"LocalStack {version} (S3, host mode)"
+
+
 def main() -> None:
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-"))
@@ -496,6 +508,10 @@ def main() -> None:
             for name, value in archive_figures(s3, env, document, scratch, case).items():
                 figures[name] = value
 
+        log("the assets command against s3transfer, 2 GiB")
+        for name, value in transfer_figures(2 * GIB, scratch).items():
+            figures[name] = value
+
         log("layer size")
         figures["layer_size_mib"] = round(layer_size_mib(), 1)
 
@@ -511,6 +527,8 @@ def main() -> None:
     figures["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
+    figures["python"] = platform.python_version()
+    figures["s3_server"] = s3_server_name()
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -27,6 +29,10 @@ from assets_client.bundle import (
 )
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:3000"
+# A download from the object store: ranged GETs of this size, this many at once (what
+# s3transfer does; one stream of an object is slower than the store).
+RANGE_BYTES = 16 * 1024 * 1024
+RANGES = 4
 Progress = Callable[[int], None]
 
 
@@ -291,10 +297,9 @@ class AssetsClient:
     ) -> dict[str, Any]:
         """Open a session at ``route``, send every part, complete it; the route's answer
         (with the session under ``upload``, and ``upload_id``)."""
+        # No pass over the file first: each part's CRC32 is computed by the worker that reads
+        # it, then signed (a resume reads the file first, to compare the parts held).
         body = {**request, "multipart": True, "part_size": part_size}
-        checksums: list[str] | None = None
-        if not path.is_dir():
-            checksums, body["crc32"] = parts.file_checksums(path, part_size)
         answer: dict[str, Any] = self._json("POST", route, json=body)
         session = answer["upload"]
         upload_id = str(session["upload_id"])
@@ -308,7 +313,7 @@ class AssetsClient:
             },
         )
         on_session(upload_id)
-        self._send_parts(session, path, {}, checksums, parallel, progress)
+        self._send_parts(session, path, {}, None, parallel, progress)
         return answer
 
     def resume_upload(
@@ -363,6 +368,10 @@ class AssetsClient:
                     )
             wanted = set(range(1, len(checksums) + 1)) - set(held)
             pending = parts.file_parts(path, part_size, checksums, wanted)
+            batch = parts.SIGN_BATCH
+        elif not path.is_dir():  # a new upload: each part's checksum computed as it is sent
+            unknown = [""] * int(session["part_count"])
+            pending = parts.file_parts(path, part_size, unknown, set(range(1, len(unknown) + 1)))
             batch = parts.SIGN_BATCH
         else:
             pending = parts.stream_parts(zip_folder(scan_folder(path)), part_size, held)
@@ -692,18 +701,91 @@ class AssetsClient:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             return [name for name in pool.map(fetch, listed) if name is not None]
 
+    def extract(
+        self,
+        location: str,
+        asset: dict[str, Any],
+        destination: Path,
+        progress: Progress = _nothing,
+        on_total: Callable[[int | None], None] = lambda _: None,
+    ) -> list[str]:
+        """Stream the asset's ZIP from ``location`` straight into ``destination``: each member
+        unzipped as it arrives (its CRC-32 and size checked by stream-unzip) and written with
+        its sha256 checked against the asset's, in one pass, without a copy of the ZIP on
+        disk; the checked paths. ``VerificationError`` names a bad file."""
+        from stream_unzip import UnzipError, stream_unzip
+
+        expected = _expected_digests(asset)
+        checked: list[str] = []
+        try:
+            with self._zip_chunks(location, on_total) as chunks:
+
+                def counted() -> Iterator[bytes]:
+                    for chunk in chunks:
+                        progress(len(chunk))
+                        yield chunk
+
+                for raw_name, _, members in stream_unzip(counted(), chunk_size=CHUNK):
+                    name = raw_name.decode("utf-8", "replace")
+                    _extract_member(name, members, destination, expected, checked)
+        except UnzipError as exc:
+            raise VerificationError(f"the downloaded ZIP is corrupt: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"the download stopped before its end ({exc}); try again") from exc
+        missing = sorted(str(path) for path in set(expected) - set(checked))
+        if missing:
+            raise VerificationError(f"missing from the download: {', '.join(missing)}")
+        return checked
+
+    @contextmanager
+    def _zip_chunks(
+        self, location: str, on_total: Callable[[int | None], None]
+    ) -> Iterator[Iterator[bytes]]:
+        """The ZIP's bytes in order: from the object store by ranged GETs, ``RANGES`` at once
+        (one stream is slower than the store), else (the service's stream) as they come."""
+        if self._ours(location):
+            with self.http.stream("GET", location, follow_redirects=True, timeout=None) as got:
+                if got.status_code >= 400:
+                    got.read()
+                    _raise_for(got)
+                length = got.headers.get("content-length")
+                on_total(int(length) if length else None)
+                yield got.iter_bytes(CHUNK)
+            return
+        with ThreadPoolExecutor(max_workers=RANGES) as pool:
+            yield self._ranges(location, pool, on_total)
+
+    def _ranges(
+        self, url: str, pool: ThreadPoolExecutor, on_total: Callable[[int | None], None]
+    ) -> Iterator[bytes]:
+        def fetch(start: int, end: int) -> bytes:
+            answer = self.storage.get(url, headers={"Range": f"bytes={start}-{end - 1}"})
+            if answer.status_code >= 400:
+                _raise_for(answer)
+            return answer.content
+
+        first = self.storage.get(url, headers={"Range": f"bytes=0-{RANGE_BYTES - 1}"})
+        if first.status_code >= 400:
+            _raise_for(first)
+        total = int(first.headers.get("content-range", "/0").rsplit("/", 1)[-1] or 0)
+        if first.status_code != 206:  # no ranges here: the body is the whole object
+            total = len(first.content)
+        on_total(total)
+        yield first.content
+        window: deque[Future[bytes]] = deque()
+        for start in range(len(first.content), total, RANGE_BYTES):
+            window.append(pool.submit(fetch, start, min(total, start + RANGE_BYTES)))
+            if len(window) > RANGES:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
     def verify(
         self, archive: Path, asset: dict[str, Any], extract_to: Path | None = None
     ) -> list[str]:
         """Check every stored file in a downloaded ZIP against the asset's sha256 values
         (extracting it when asked); the checked paths. ``VerificationError`` names a bad one."""
-        expected = {
-            (f.get("asset_file_metadata") or {}).get("path"): (
-                f.get("asset_file_metadata") or {}
-            ).get("sha256")
-            for f in asset.get("files") or []
-            if (f.get("asset_file_metadata") or {}).get("sha256")
-        }
+        expected = _expected_digests(asset)
         checked = []
         with zipfile.ZipFile(archive) as zipped:
             for info in zipped.infolist():
@@ -830,6 +912,51 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             yield chunk
+
+
+def _expected_digests(asset: dict[str, Any]) -> dict[str, str]:
+    """Each stored file's sha256, by its path in the asset."""
+    found = {}
+    for entry in asset.get("files") or []:
+        metadata = entry.get("asset_file_metadata") or {}
+        if metadata.get("sha256") and metadata.get("path"):
+            found[str(metadata["path"])] = str(metadata["sha256"])
+    return found
+
+
+def _extract_member(
+    name: str,
+    chunks: Iterable[bytes],
+    destination: Path,
+    expected: dict[str, str],
+    checked: list[str],
+) -> None:
+    """One member of a streamed ZIP written under ``destination`` (through a ``.part`` file)
+    with its sha256 checked; a directory entry is only consumed."""
+    reason = unsafe_member_name(name)
+    if reason:
+        raise VerificationError(f"refusing member '{name}': {reason}")
+    if name.endswith("/"):
+        for _ in chunks:
+            pass
+        return
+    target = destination.joinpath(*name.split("/"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for chunk in chunks:
+            digest.update(chunk)
+            out.write(chunk)
+    if name in expected and digest.hexdigest() != expected[name]:
+        partial.unlink(missing_ok=True)
+        raise VerificationError(
+            f"{name} does not match its stored sha256 "
+            f"(expected {expected[name]}, got {digest.hexdigest()})"
+        )
+    partial.replace(target)
+    if name in expected:
+        checked.append(name)
 
 
 def _member_digest(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, extract_to: Path | None) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -271,22 +270,20 @@ def _download_zip(
     version: str | None,
 ) -> None:
     asset = options.client.get(asset_id, version)
-    with tempfile.TemporaryDirectory() as scratch:
-        archive = output or (
-            Path(scratch) / f"{asset_id}.zip" if extract else Path(f"{asset_id}.zip")
-        )
-        with options.spinner("zip") as show:
-            location = options.client.download_location(asset_id, on_status=show, version=version)
-        with options.bar(f"download {asset_id}") as bar:
-            options.client.save(
-                location,
-                archive,
-                progress=bar.update,
-                on_total=lambda n: setattr(bar, "total", n),
-            )
-        if extract:
+    with options.spinner("zip") as show:
+        location = options.client.download_location(asset_id, on_status=show, version=version)
+    with options.bar(f"download {asset_id}") as bar:
+        total = lambda n: setattr(bar, "total", n)  # noqa: E731
+        if extract:  # unzipped as it arrives: no copy of the ZIP on disk
             extract.mkdir(parents=True, exist_ok=True)
-        checked = options.client.verify(archive, asset, extract_to=extract)
+            checked = options.client.extract(
+                location, asset, extract, progress=bar.update, on_total=total
+            )
+        else:
+            archive = output or Path(f"{asset_id}.zip")
+            options.client.save(location, archive, progress=bar.update, on_total=total)
+    if not extract:
+        checked = options.client.verify(archive, asset)
     where = str(extract or archive)
     options.emit(
         {

@@ -42,7 +42,8 @@ class PartRefused(Exception):
 
 @dataclass(frozen=True)
 class Part:
-    """A part to send: its number, its CRC32 (hex), and how to get its bytes."""
+    """A part to send: its number, its CRC32 (hex; empty: computed once it is read), and how
+    to get its bytes."""
 
     number: int
     checksum: str
@@ -191,11 +192,13 @@ class PartSender:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             running: set[Future[dict[str, Any]]] = set()
             while group := list(islice(iterator, batch)):
-                urls = self.sign(group)
-                for part, signed in zip(group, urls, strict=True):
+                known = [part for part in group if part.checksum]
+                signed = self.sign(known) if known else []
+                urls = dict(zip((p.number for p in known), signed, strict=True))
+                for part in group:
                     while len(running) >= self.parallel:
                         running = self._settle(running, sent)
-                    running.add(pool.submit(self._send, part, signed))
+                    running.add(pool.submit(self._send, part, urls.get(part.number)))
             while running:
                 running = self._settle(running, sent)
         return sent
@@ -212,8 +215,14 @@ class PartSender:
         gc.collect()
         return rest
 
-    def _send(self, part: Part, signed: dict[str, Any]) -> dict[str, Any]:
+    def _send(self, part: Part, signed: dict[str, Any] | None) -> dict[str, Any]:
+        """Send one part (its URL signed here when its checksum is known only once it is
+        read); what completing names for it."""
         data = part.load()
+        if not part.checksum:
+            part = Part(part.number, crc_hex(data), part.load)
+        if signed is None:
+            [signed] = self.sign([part])
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 answer = self.storage.put(signed["url"], content=data, headers=signed["headers"])

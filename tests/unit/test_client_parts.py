@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,14 @@ def test_sessions_are_saved_found_by_path_and_forgotten(
     parts.forget_session("u-1")
     assert parts.unfinished_for(target) == []
     assert parts.saved_session("../u-1") is None
+
+
+def test_parts_whose_checksum_is_known_once_read_are_signed_one_by_one() -> None:
+    def store(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"etag": '"e"'})
+
+    signed: list[int] = []
+    pending = [parts.Part(n, "", partial(bytes, [n] * 10)) for n in range(1, 4)]
+    sent = sender(store, signed).send_all(pending, batch=200)
+    assert sorted(signed) == [1, 2, 3]
+    assert sent[2]["checksum"] == crc(bytes([2]) * 10)
