@@ -83,21 +83,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def asset_json(asset_id: str) -> str:
+    """The asset.json of a bench asset: the required fields, version v1."""
+    return json.dumps(
+        {
+            "asset_id": asset_id,
+            "asset_uri": f"models://bench/{asset_id}",
+            "asset_version": "v1",
+            "asset_profile_id": "bench",
+            "asset_file_ids": [],
+        }
+    )
+
+
 def make_asset(root: Path, asset_id: str, size: int) -> dict[str, str]:
     """A folder with asset.json and ``size`` bytes of files; their sha256 by path."""
     folder = root / asset_id
     (folder / "weights").mkdir(parents=True)
-    (folder / "asset.json").write_text(
-        json.dumps(
-            {
-                "asset_id": asset_id,
-                "asset_uri": f"models://bench/{asset_id}",
-                "asset_version": "v1",
-                "asset_profile_id": "bench",
-                "asset_file_ids": [],
-            }
-        )
-    )
+    (folder / "asset.json").write_text(asset_json(asset_id))
     written, index, left = {}, 0, size
     while left:
         length = min(left, FILE_MAX_BYTES)

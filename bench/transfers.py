@@ -34,7 +34,7 @@ for path in (ROOT / "layers" / "core" / "python", ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.downloads import MIB, Stack, log, parse_size  # noqa: E402
+from bench.downloads import MIB, Stack, asset_json, log, parse_size  # noqa: E402
 from bench.uploads import own_s3, wait_for_ingest  # noqa: E402
 
 S3TRANSFER = TransferConfig(max_concurrency=10)  # what a user of boto3 would set
@@ -42,21 +42,8 @@ S3TRANSFER = TransferConfig(max_concurrency=10)  # what a user of boto3 would se
 
 def write_bundle(path: Path, size: int, asset_id: str) -> None:
     """A ZIP of one stored member of ``size`` random bytes, with its asset.json."""
-    import json
-
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(
-            "asset.json",
-            json.dumps(
-                {
-                    "asset_id": asset_id,
-                    "asset_uri": f"models://bench/{asset_id}",
-                    "asset_version": "v1",
-                    "asset_profile_id": "bench",
-                    "asset_file_ids": [],
-                }
-            ),
-        )
+        archive.writestr("asset.json", asset_json(asset_id))
         info = zipfile.ZipInfo("weights.bin", date_time=(2026, 1, 1, 0, 0, 0))
         with archive.open(info, "w", force_zip64=True) as member:
             for start in range(0, size, 8 * MIB):

@@ -34,7 +34,7 @@ for path in (ROOT / "layers" / "core" / "python", ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.downloads import GIB, MIB, Stack, log, parse_size, sha256_of  # noqa: E402
+from bench.downloads import GIB, MIB, Stack, asset_json, log, parse_size, sha256_of  # noqa: E402
 
 RESULTS = ROOT / "bench" / "uploads.json"
 MEMBER_BYTES = GIB  # stored members of 1 GiB: each within one short ingest run
@@ -46,18 +46,7 @@ def write_bundle(path: Path, size: int, asset_id: str) -> dict[str, str]:
     """A ZIP of stored (incompressible) members, asset.json first; each member's sha256."""
     written: dict[str, str] = {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(
-            "asset.json",
-            json.dumps(
-                {
-                    "asset_id": asset_id,
-                    "asset_uri": f"models://bench/{asset_id}",
-                    "asset_version": "v1",
-                    "asset_profile_id": "bench",
-                    "asset_file_ids": [],
-                }
-            ),
-        )
+        archive.writestr("asset.json", asset_json(asset_id))
         index, left = 0, size
         while left:
             length = min(left, MEMBER_BYTES)
