@@ -371,7 +371,7 @@ class AssetsClient:
             batch = parts.SIGN_BATCH
         elif not path.is_dir():  # a new upload: each part's checksum computed as it is sent
             unknown = [""] * int(session["part_count"])
-            pending = parts.file_parts(path, part_size, unknown, set(range(1, len(unknown) + 1)))
+            pending = parts.file_parts(path, part_size, unknown)
             batch = parts.SIGN_BATCH
         else:
             pending = parts.stream_parts(zip_folder(scan_folder(path)), part_size, held)
@@ -943,24 +943,29 @@ def _extract_member(
     target = destination.joinpath(*name.split("/"))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    digest = hashlib.sha256()
     with partial.open("wb") as out:
-        for chunk in chunks:
-            digest.update(chunk)
-            out.write(chunk)
-    if name in expected and digest.hexdigest() != expected[name]:
+        digest = _copied_sha256(chunks, out)
+    if name in expected and digest != expected[name]:
         partial.unlink(missing_ok=True)
         raise VerificationError(
-            f"{name} does not match its stored sha256 "
-            f"(expected {expected[name]}, got {digest.hexdigest()})"
+            f"{name} does not match its stored sha256 (expected {expected[name]}, got {digest})"
         )
     partial.replace(target)
     if name in expected:
         checked.append(name)
 
 
-def _member_digest(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, extract_to: Path | None) -> str:
+def _copied_sha256(chunks: Iterable[bytes], out: BinaryIO | None) -> str:
+    """The chunks' SHA-256 (hex), written to ``out`` on the way when one is given."""
     digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+        if out is not None:
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+def _member_digest(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, extract_to: Path | None) -> str:
     target: BinaryIO | None = None
     if extract_to is not None:
         destination = extract_to.joinpath(*info.filename.split("/"))
@@ -968,14 +973,10 @@ def _member_digest(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, extract_to: P
         target = destination.open("wb")
     try:
         with zipped.open(info) as member:
-            while chunk := member.read(CHUNK):
-                digest.update(chunk)
-                if target is not None:
-                    target.write(chunk)
+            return _copied_sha256(iter(lambda: member.read(CHUNK), b""), target)
     finally:
         if target is not None:
             target.close()
-    return digest.hexdigest()
 
 
 def _raise_for(response: httpx.Response) -> None:

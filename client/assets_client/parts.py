@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -69,9 +68,10 @@ def file_checksums(path: Path, part_size: int) -> tuple[list[str], str]:
 
 
 def file_parts(
-    path: Path, part_size: int, checksums: list[str], wanted: set[int]
+    path: Path, part_size: int, checksums: list[str], wanted: set[int] | None = None
 ) -> Iterator[Part]:
-    """The wanted parts of a file; each read by whoever sends it, when it sends it."""
+    """The wanted parts of a file (all by default); each read by whoever sends it, when it
+    sends it."""
 
     def loader(number: int) -> Callable[[], bytes]:
         def load() -> bytes:
@@ -82,7 +82,7 @@ def file_parts(
         return load
 
     for number, checksum in enumerate(checksums, start=1):
-        if number in wanted:
+        if wanted is None or number in wanted:
             yield Part(number, checksum, loader(number))
 
 
@@ -183,7 +183,6 @@ class PartSender:
         self.storage = storage
         self.parallel = max(1, parallel)
         self.progress = progress
-        self.lock = threading.Lock()
 
     def send_all(self, parts: Iterable[Part], batch: int) -> dict[int, dict[str, Any]]:
         """Send every part; what completing names for each, by number."""

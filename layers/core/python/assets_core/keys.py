@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from urllib.parse import quote, unquote_plus
 
 INCOMING_PREFIX = "incoming/"
@@ -55,6 +56,15 @@ def archive_key(asset_id: str, revision: int | str, suffix: str = ".zip") -> str
     earlier version's label: ``VersionRead.label``), or, by ``suffix``, its build request or
     failure."""
     return f"{ARCHIVE_PREFIX}{asset_id}/{revision}{suffix}"
+
+
+def is_upload_id(value: str) -> bool:
+    """Whether ``value`` is an upload id as the service makes them: a UUID in its canonical
+    lower-case form."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def upload_id_of(key: str) -> str | None:

@@ -10,7 +10,6 @@ usual ingest or Assets DB completion, which write the statuses after) or ``abort
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from assets_core.errors import AppError, Conflict, InvalidInput, NotFound, ObjectRefused
 from assets_core.identity import Caller
+from assets_core.keys import is_upload_id
 from assets_core.models.sessions import (
     MAX_PARTS,
     MAX_SESSION_BYTES,
@@ -263,7 +263,7 @@ class Found:
 def find(upload_id: str, *, place: Place, status: StatusStore, caller: Caller) -> Found:
     """The session of ``upload_id`` opened through ``place``, when the caller may see it (its
     uploader, or an admin); for anyone else, and for an upload sent in one request, 404."""
-    record = status.get(upload_id) if _is_uuid(upload_id) else None
+    record = status.get(upload_id) if is_upload_id(upload_id) else None
     session = (record or {}).get("session")
     if (
         record is None
@@ -273,13 +273,6 @@ def find(upload_id: str, *, place: Place, status: StatusStore, caller: Caller) -
     ):
         raise NotFound(f"No upload session has upload_id '{upload_id}'.", code="UPLOAD_NOT_FOUND")
     return Found(upload_id, record)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False
 
 
 # Completing, aborting and expiring a session hold its lock (beside the upload's processing

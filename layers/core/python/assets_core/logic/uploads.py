@@ -12,7 +12,7 @@ from typing import Any
 
 from assets_core.errors import InvalidInput, NotFound, PayloadTooLarge
 from assets_core.identity import ANONYMOUS, Caller
-from assets_core.keys import upload_key
+from assets_core.keys import is_upload_id, upload_key
 from assets_core.logic import sessions
 from assets_core.models.sessions import SessionOptions
 from assets_core.ports import ObjectStore, StatusStore
@@ -212,7 +212,7 @@ def presigned_ticket(
 def upload_status(upload_id: str, *, status: StatusStore, caller: Caller) -> dict[str, Any]:
     """What a client may see of an upload: its status, and its asset once known. Only its
     uploader and admins see it; for anyone else it does not exist."""
-    record = status.get(upload_id) if _is_uuid(upload_id) else None
+    record = status.get(upload_id) if is_upload_id(upload_id) else None
     if record is not None and not _sees_upload(caller, record):
         record = None
     if record is None:
@@ -229,10 +229,3 @@ def _sees_upload(caller: Caller, record: Mapping[str, Any]) -> bool:
     if isinstance(session, dict) and session.get("service") != SESSIONS.service:
         return False  # another service's session (an Assets DB file's)
     return caller.is_admin or caller.owns(record.get("uploaded_by"))
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False

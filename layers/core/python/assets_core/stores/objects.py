@@ -197,7 +197,7 @@ class S3ObjectStore:
         headers (a request without them, or with others, is refused), and S3 computes the
         body's checksum and refuses one that does not match (``BadDigest``). AWS documents
         checksums on presigned PUTs (as signed headers), not on POST forms."""
-        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+        checksum = _base64_of_hex(sha256)
         params = {"Key": key, "ContentLength": size, "ChecksumSHA256": checksum}
         url = self._signed("put_object", params, expires_in)
         return PresignedPut(
