@@ -375,7 +375,9 @@ class AssetsClient:
             batch = parts.SIGN_BATCH
         else:
             pending = parts.stream_parts(zip_folder(scan_folder(path)), part_size, held)
-            batch = max(1, parallel)
+            # A batch is cut, and held, before it is signed: half the parts in flight keeps
+            # what a stream holds at once near 1.5 x parallel parts.
+            batch = max(1, parallel // 2)
 
         def sign(group: list[parts.Part]) -> list[dict[str, Any]]:
             declared = [{"part_number": p.number, "checksum": p.checksum} for p in group]

@@ -170,7 +170,7 @@ def unfinished_for(path: Path) -> list[str]:
 class PartSender:
     """Sends parts side by side: URLs signed in batches as the parts come, each part tried
     up to ``ATTEMPTS`` times (with a fresh URL after a failure), the bytes held at once
-    bounded by ``parallel`` parts (twice that for a stream, one batch being cut)."""
+    bounded by ``parallel`` parts (and, for a stream, the batch cut and waiting for a slot)."""
 
     def __init__(
         self,
