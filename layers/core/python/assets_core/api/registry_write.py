@@ -292,7 +292,7 @@ def add_lineage(
 class AliasTarget(BaseModel):
     """The version an alias points at."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     asset_version: str = Field(min_length=1, max_length=1024)
 
 

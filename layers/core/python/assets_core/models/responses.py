@@ -15,13 +15,14 @@ from assets_core.models.sessions import Session
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class _Stamped(BaseModel):
     """What the server writes into every record it stores (absent from records stored before
     it did)."""
 
+    model_config = ConfigDict(defer_build=True)
     created_by: str | None = Field(default=None, description="The creator's token subject")
     created_at: str | None = Field(default=None, description="ISO-8601 UTC")
     updated_by: str | None = Field(default=None, description="The last writer's token subject")
@@ -129,7 +130,7 @@ class LineageGraph(_Answer):
 class AuditRecord(BaseModel):
     """One audit record (registry records also carry asset_type, alias, upload_id...)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     audit_id: str
     at: str
     actor: str

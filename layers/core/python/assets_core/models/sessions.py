@@ -20,7 +20,7 @@ CHECKSUM = "^([0-9a-f]{8}|[0-9a-f]{64})$"
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PartChecksum(_Request):
@@ -80,7 +80,7 @@ class CompleteRequest(_Request):
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class SignedPart(_Answer):
