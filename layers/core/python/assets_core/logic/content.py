@@ -59,19 +59,21 @@ def stored_content(entry: Any, objects: Keyed) -> tuple[str, str, int] | None:
 
 def hold(document: dict[str, Any], ref: str, *, blobs: BlobStore, objects: Keyed) -> Held:
     """Record that ``ref`` holds the content of each stored file of ``document``."""
-    files: list[Any] = []
+    entries = list(document.get("files") or [])
+    found = [stored_content(entry, objects) for entry in entries]
+    holders = blobs.reference(
+        [(sha256, key, size) for key, sha256, size in filter(None, found)], ref
+    )
     held = Held(document)
-    for entry in document.get("files") or []:
-        found = stored_content(entry, objects)
-        if found is None:
-            files.append(entry)
-            continue
-        key, sha256, size = found
-        holder = blobs.reference(sha256, key, size, ref)
-        held.contents.append(sha256)
-        if holder != key:
-            entry = {**entry, "asset_file_url": objects.url_of(holder)}
-            held.duplicates.append(key)
+    files: list[Any] = []
+    for entry, content in zip(entries, found, strict=True):
+        if content is not None:
+            key, sha256, _ = content
+            holder = holders[sha256]
+            held.contents.append(sha256)
+            if holder != key:
+                entry = {**entry, "asset_file_url": objects.url_of(holder)}
+                held.duplicates.append(key)
         files.append(entry)
     held.document = {**document, "files": files}
     return held

@@ -11,15 +11,19 @@ collected gets a new record and object and never loses the one it was written to
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
+from assets_core.errors import AppError, StoreUnavailable
 from assets_core.stores.documents import MongoDocumentStore, session
 
 MAX_KEYS_PER_QUERY = 500
+DUPLICATE_KEY = 11000
 
 
 class MongoBlobStore:
@@ -29,21 +33,74 @@ class MongoBlobStore:
         self.documents = documents
         self.collection = documents.collection
 
-    def reference(self, sha256: str, key: str, size: int, ref: str) -> str:
-        """Record that ``ref`` holds this content, written at ``key`` if no record has it
-        yet; the key of the object that holds it (``key``, or the one stored before)."""
+    def reference(self, contents: Sequence[tuple[str, str, int]], ref: str) -> dict[str, str]:
+        """Record that ``ref`` holds each content (sha256, key, size), written at its key if
+        no record has it yet; the key of the object that holds each (its key, or the one
+        stored before), by sha256. A content named twice is recorded once, at its first key.
+        Batches of upserts, each followed by one read of the holders' keys: a few requests
+        for a thousand files, not one each. The upserts are idempotent, and a reference once
+        added keeps its record from being collected, so the read finds every record."""
         self.documents._writable()
-        found: dict[str, Any] = self.documents._run(
-            lambda: self.collection.find_one_and_update(
-                {"sha256": sha256},
-                {"$setOnInsert": {"key": key, "size": size}, "$addToSet": {"refs": ref}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-                projection={"_id": 0, "key": 1},
+        first: dict[str, tuple[str, int]] = {}
+        for sha256, key, size in contents:
+            first.setdefault(sha256, (key, size))
+        items = sorted(first.items())
+        holders: dict[str, str] = {}
+        for start in range(0, len(items), MAX_KEYS_PER_QUERY):
+            batch = items[start : start + MAX_KEYS_PER_QUERY]
+            self._upsert(
+                [
+                    UpdateOne(
+                        {"sha256": sha256},
+                        {"$setOnInsert": {"key": key, "size": size}, "$addToSet": {"refs": ref}},
+                        upsert=True,
+                    )
+                    for sha256, (key, size) in batch
+                ]
+            )
+            wanted = [sha256 for sha256, _ in batch]
+            found: list[dict[str, Any]] = self.documents._run(
+                functools.partial(self._holders, wanted)
+            )
+            holders.update({str(record["sha256"]): str(record["key"]) for record in found})
+        missing = sorted(set(first) - set(holders))
+        if missing:  # not possible while references are only added before being read
+            raise StoreUnavailable(f"content records not found after recording them: {missing[:3]}")
+        return holders
+
+    def _holders(self, wanted: list[str]) -> list[dict[str, Any]]:
+        return list(
+            self.collection.find(
+                {"sha256": {"$in": wanted}},
+                projection={"_id": 0, "sha256": 1, "key": 1},
                 session=session(),
             )
         )
-        return str(found["key"])
+
+    def _bulk_write(self, operations: list[UpdateOne]) -> None:
+        if self.documents.emulated:  # mongomock's bulk_write cannot take pymongo 4's UpdateOne
+            for operation in operations:
+                spec = operation._doc
+                self.collection.update_one(operation._filter, spec, upsert=True)
+            return
+        self.collection.bulk_write(operations, ordered=True, session=session())
+
+    def _upsert(self, operations: list[UpdateOne], attempts: int = 3) -> None:
+        """One ordered bulk write of idempotent upserts. Two upserts of the same new content
+        at once can both try to insert it and one fails on the unique index; written again,
+        it finds the record the other inserted."""
+        for attempt in range(attempts):
+            try:
+                self.documents._run(functools.partial(self._bulk_write, operations))
+                return
+            except AppError as exc:
+                cause = exc.__cause__
+                duplicate = isinstance(cause, BulkWriteError) and all(
+                    error.get("code") == DUPLICATE_KEY
+                    for error in cause.details.get("writeErrors", [])
+                )
+                if not duplicate or attempt == attempts - 1:
+                    raise
 
     def release(self, sha256: str, ref: str) -> None:
         """``ref`` no longer holds this content (nothing when it did not)."""
