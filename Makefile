@@ -20,7 +20,7 @@ CDK := node_modules/.bin/cdk
 DOCS_UI := layers/core/python/assets_core/docs_ui/vendor/.built
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions clean
+.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions bench-profile clean
 
 all: test
 
@@ -161,6 +161,10 @@ bench-downloads: install
 # runs, downloaded and compared (SIZE=...).
 bench-uploads: install
 	$(PY) -m bench.uploads $(SIZE)
+
+# Where ingest's time goes (pyinstrument, every thread): bench/profile-ingest.txt (SIZE=...).
+bench-profile: install
+	$(PY) -m bench.profile $(SIZE)
 
 # Ten versions of a 1 GiB asset, each changing one 10 MiB file: the storage they take.
 bench-versions: install

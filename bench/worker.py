@@ -1,6 +1,6 @@
 """One measured job in a fresh process, so its peak RSS is its own: prints JSON.
 
-python -m bench.worker ingest|naive|floor|download|archive|get ARGS...
+python -m bench.worker ingest|profile|naive|floor|download|archive|get ARGS...
 """
 
 from __future__ import annotations
@@ -36,6 +36,43 @@ def ingest(upload_id: str, key: str, out: str) -> dict[str, Any]:
         raise SystemExit(f"ingest failed: {record}")
     Path(out).write_text(json.dumps(stores.documents.get(record["asset_id"])))
     return {"seconds": seconds, "peak_rss_mib": peak_rss_mib(), "rss_after_imports_mib": rss_before}
+
+
+def profile(upload_id: str, key: str, out: str) -> dict[str, Any]:
+    """The ingest job under pyinstrument, every thread profiled (the readers that inflate and
+    hash, the pool that sends the requests) and their sessions combined: a text report of
+    where the threads' time goes, written to ``out``."""
+    import threading
+
+    from pyinstrument import Profiler
+    from pyinstrument.session import Session
+
+    sessions: list[Session] = []
+    lock = threading.Lock()
+    run = threading.Thread.run
+
+    def profiled(thread: threading.Thread) -> None:
+        profiler = Profiler(interval=0.002)
+        profiler.start()
+        try:
+            run(thread)
+        finally:
+            session = profiler.stop()
+            with lock:
+                sessions.append(session)
+
+    threading.Thread.run = profiled  # type: ignore[method-assign]
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    result = ingest(upload_id, key, str(Path(out).with_suffix(".json")))
+    main = profiler.stop()
+    threading.Thread.run = run  # type: ignore[method-assign]
+    combined = main
+    for session in sessions:
+        combined = Session.combine(combined, session)
+    profiler._last_session = combined  # noqa: SLF001  (the combined session is rendered)
+    Path(out).write_text(profiler.output_text(unicode=True, show_all=False, time="seconds"))
+    return {**result, "threads": len(sessions) + 1}
 
 
 def floor(key: str) -> dict[str, Any]:
@@ -198,6 +235,7 @@ if __name__ == "__main__":
     job, *args = sys.argv[1:]
     jobs: dict[str, Callable[..., dict[str, Any]]] = {
         "ingest": ingest,
+        "profile": profile,
         "naive": naive,
         "floor": floor,
         "download": download,
