@@ -42,7 +42,9 @@ FreeForm = dict[str, Any]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=False, str_strip_whitespace=False, defer_build=True
+    )
 
 
 class AssetProfile(_Strict):
