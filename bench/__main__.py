@@ -29,7 +29,7 @@ from assets_core.routes import INGEST  # noqa: E402
 from bench.bundles import mixed_bundle, stored_bundle  # noqa: E402
 from bench.transfers import transfer_figures  # noqa: E402
 from local.backends import LOCALSTACK_KEY  # noqa: E402
-from local.stand_ins import Server, start_localstack  # noqa: E402
+from local.stand_ins import Server, start_localstack, start_mongodb  # noqa: E402
 
 MIB, GIB = 1024 * 1024, 1024**3
 BUCKET = "bench"
@@ -58,8 +58,12 @@ def start_s3() -> tuple[Server, str]:
     return server, server.address
 
 
-def worker_env(endpoint: str) -> dict[str, str]:
+def worker_env(endpoint: str, mongodb_uri: str | None = None) -> dict[str, str]:
+    """The workers' environment: the S3 at ``endpoint``, the metadata on the MongoDB wire
+    server at ``mongodb_uri`` (as DocumentDB is reached; mongomock when None)."""
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "REDIS_URL")}
+    if mongodb_uri:
+        env["MONGODB_URI"] = mongodb_uri
     env.update(
         {
             "S3_ENDPOINT_URL": endpoint,
@@ -465,7 +469,8 @@ def main() -> None:
         os.environ[name] = LOCALSTACK_KEY
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     s3_server, endpoint = start_s3()
-    env = worker_env(endpoint)
+    mongodb = start_mongodb()
+    env = worker_env(endpoint, mongodb.address)
     os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
     s3 = boto3.client("s3", endpoint_url=endpoint)
     figures = Figures()
@@ -560,6 +565,7 @@ def main() -> None:
         figures["query_p99_ms_10k_search"] = round(search, 2)
     finally:
         s3_server.stop()
+        mongodb.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
     figures["machine"] = (

@@ -1,4 +1,5 @@
-"""``make bench-profile``: where ingest's time goes on LocalStack's S3, by pyinstrument.
+"""``make bench-profile``: where ingest's time goes on LocalStack's S3 and the MongoDB wire
+server (SecantusDB), by pyinstrument.
 
 The 1 GiB mixed bundle of ``make bench`` is PUT to the local S3 and ingested once by the
 ingest function's code in a process of its own, with every thread profiled; the combined
@@ -15,11 +16,12 @@ from pathlib import Path
 
 import boto3
 
-from bench.__main__ import BUCKET, ROOT, log, put_once, run_worker, start_s3, worker_env
+from assets_core.routes import INGEST
+from bench.__main__ import ROOT, log, put_once, run_worker, start_s3, worker_env
 from bench.bundles import mixed_bundle
 from bench.downloads import parse_size
-from assets_core.routes import INGEST
 from local.backends import LOCALSTACK_KEY
+from local.stand_ins import start_mongodb
 
 REPORT = ROOT / "bench" / "profile-ingest.txt"
 
@@ -30,8 +32,9 @@ def main(size: str = "1G") -> None:
         os.environ[name] = LOCALSTACK_KEY
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     server, endpoint = start_s3()
+    mongodb = start_mongodb()
     try:
-        env = {**worker_env(endpoint), **INGEST.environment}
+        env = {**worker_env(endpoint, mongodb.address), **INGEST.environment}
         s3 = boto3.client("s3", endpoint_url=endpoint)
         bundle = mixed_bundle(scratch / "mixed.zip", "bench-profile", parse_size(size))
         upload_id = str(uuid.uuid4())
@@ -45,6 +48,7 @@ def main(size: str = "1G") -> None:
         print(f"report: {REPORT.relative_to(ROOT)}")
     finally:
         server.stop()
+        mongodb.stop()
 
 
 if __name__ == "__main__":

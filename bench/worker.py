@@ -45,6 +45,7 @@ def profile(upload_id: str, key: str, out: str) -> dict[str, Any]:
     import threading
 
     from pyinstrument import Profiler
+    from pyinstrument.renderers import ConsoleRenderer
     from pyinstrument.session import Session
 
     sessions: list[Session] = []
@@ -61,7 +62,7 @@ def profile(upload_id: str, key: str, out: str) -> dict[str, Any]:
             with lock:
                 sessions.append(session)
 
-    threading.Thread.run = profiled  # type: ignore[method-assign]
+    threading.Thread.run = profiled  # type: ignore[method-assign,assignment]
     profiler = Profiler(interval=0.002)
     profiler.start()
     result = ingest(upload_id, key, str(Path(out).with_suffix(".json")))
@@ -70,8 +71,8 @@ def profile(upload_id: str, key: str, out: str) -> dict[str, Any]:
     combined = main
     for session in sessions:
         combined = Session.combine(combined, session)
-    profiler._last_session = combined  # noqa: SLF001  (the combined session is rendered)
-    Path(out).write_text(profiler.output_text(unicode=True, show_all=False, time="seconds"))
+    renderer = ConsoleRenderer(unicode=True, show_all=False, time="seconds")
+    Path(out).write_text(renderer.render(combined))
     return {**result, "threads": len(sessions) + 1}
 
 
