@@ -62,22 +62,35 @@ class CallerScopedStore[S: DocumentStore]:
     # -- reads: the caller's condition goes into the query ----------------------------------
 
     def where(self, query: Mapping[str, Any]) -> dict[str, Any]:
-        """``query`` narrowed to the records the caller may see."""
-        conditions = [dict(query)] if query else []
+        """``query`` narrowed to the records the caller may see: one flat document where the
+        conditions' fields do not overlap (the fields of one document are all required,
+        as ``$and`` would require them), so a server's planner finds the query's indexed
+        fields at the top (SecantusDB gives up on indexes for a query under ``$and``);
+        ``$and`` of the rest where they overlap."""
+        merged = dict(query)
+        rest: list[dict[str, Any]] = []
         visible = visible_to(current_caller()) if self.private_records else None
-        if visible is not None:
-            conditions.append(visible)
-        if self.live:
-            conditions.append(dict(self.live))
-        if not conditions:
-            return {}
-        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        for condition in (visible, self.live):
+            if not condition:
+                continue
+            if merged.keys() & condition.keys():
+                rest.append(dict(condition))
+            else:
+                merged.update(condition)
+        return {"$and": [merged, *rest]} if rest else merged
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self.unscoped.find_one(self.where({self.key_field: key}))
+        """The record by its key, if the caller may see it: read by key alone (a unique
+        index, on any server) and the visibility rule checked on it."""
+        found = self.unscoped.find_one({self.key_field: key, **self.live})
+        return found if found is not None and self._sees(found) else None
 
     def read(self, key: str) -> Versioned | None:
-        return self.unscoped.read_one(self.where({self.key_field: key}))
+        found = self.unscoped.read_one({self.key_field: key, **self.live})
+        return found if found is not None and self._sees(found.document) else None
+
+    def _sees(self, document: Mapping[str, Any]) -> bool:
+        return not self.private_records or sees(current_caller(), document)
 
     def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None:
         return self.unscoped.find_one(self.where(query))
