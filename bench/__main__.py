@@ -52,6 +52,21 @@ def log(message: str) -> None:
     print(f"# {message}", file=sys.stderr, flush=True)
 
 
+def start_stand_ins() -> tuple[Server, Server, str]:
+    """LocalStack's S3 (with the benchmark's bucket) and the MongoDB wire server, with the
+    credentials LocalStack checks exported; the S3 endpoint."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = LOCALSTACK_KEY
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    s3_server, endpoint = start_s3()
+    try:
+        mongodb = start_mongodb()
+    except BaseException:
+        s3_server.stop()
+        raise
+    return s3_server, mongodb, endpoint
+
+
 def start_s3() -> tuple[Server, str]:
     """LocalStack's S3, as the tests and make run use it, with the benchmark's bucket."""
     server = start_localstack(services="s3")
@@ -406,11 +421,7 @@ def s3_server_name() -> str:
 def main() -> None:
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-"))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ[name] = LOCALSTACK_KEY
-    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    s3_server, endpoint = start_s3()
-    mongodb = start_mongodb()
+    s3_server, mongodb, endpoint = start_stand_ins()
     env = worker_env(endpoint, mongodb.address)
     os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
     s3 = boto3.client("s3", endpoint_url=endpoint)

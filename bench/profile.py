@@ -8,7 +8,6 @@ top lines printed. ``python -m bench.profile [SIZE]`` takes another size (``64M`
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import uuid
@@ -17,22 +16,16 @@ from pathlib import Path
 import boto3
 
 from assets_core.routes import INGEST
-from bench.__main__ import ROOT, log, put_once, run_worker, start_s3, worker_env
+from bench.__main__ import ROOT, log, put_once, run_worker, start_stand_ins, worker_env
 from bench.bundles import mixed_bundle
 from bench.downloads import parse_size
-from local.backends import LOCALSTACK_KEY
-from local.stand_ins import start_mongodb
 
 REPORT = ROOT / "bench" / "profile-ingest.txt"
 
 
 def main(size: str = "1G") -> None:
     scratch = Path(tempfile.mkdtemp(prefix="assets-profile-"))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ[name] = LOCALSTACK_KEY
-    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    server, endpoint = start_s3()
-    mongodb = start_mongodb()
+    server, mongodb, endpoint = start_stand_ins()
     try:
         env = {**worker_env(endpoint, mongodb.address), **INGEST.environment}
         s3 = boto3.client("s3", endpoint_url=endpoint)
