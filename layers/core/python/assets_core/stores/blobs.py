@@ -24,6 +24,8 @@ from assets_core.stores.documents import MongoDocumentStore, session
 
 MAX_KEYS_PER_QUERY = 500
 DUPLICATE_KEY = 11000
+# One upsert: the record it finds (or inserts) and the update it makes.
+Upsert = tuple[dict[str, Any], dict[str, Any]]
 
 
 class MongoBlobStore:
@@ -50,10 +52,9 @@ class MongoBlobStore:
             batch = items[start : start + MAX_KEYS_PER_QUERY]
             self._upsert(
                 [
-                    UpdateOne(
+                    (
                         {"sha256": sha256},
                         {"$setOnInsert": {"key": key, "size": size}, "$addToSet": {"refs": ref}},
-                        upsert=True,
                     )
                     for sha256, (key, size) in batch
                 ]
@@ -77,21 +78,21 @@ class MongoBlobStore:
             )
         )
 
-    def _bulk_write(self, operations: list[UpdateOne]) -> None:
+    def _bulk_write(self, upserts: list[Upsert]) -> None:
         if self.documents.emulated:  # mongomock's bulk_write cannot take pymongo 4's UpdateOne
-            for operation in operations:
-                spec = operation._doc
-                self.collection.update_one(operation._filter, spec, upsert=True)
+            for query, update in upserts:
+                self.collection.update_one(query, update, upsert=True, session=session())
             return
+        operations = [UpdateOne(query, update, upsert=True) for query, update in upserts]
         self.collection.bulk_write(operations, ordered=True, session=session())
 
-    def _upsert(self, operations: list[UpdateOne], attempts: int = 3) -> None:
+    def _upsert(self, upserts: list[Upsert], attempts: int = 3) -> None:
         """One ordered bulk write of idempotent upserts. Two upserts of the same new content
         at once can both try to insert it and one fails on the unique index; written again,
         it finds the record the other inserted."""
         for attempt in range(attempts):
             try:
-                self.documents._run(functools.partial(self._bulk_write, operations))
+                self.documents._run(functools.partial(self._bulk_write, upserts))
                 return
             except AppError as exc:
                 cause = exc.__cause__
