@@ -19,8 +19,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk
 DOCS_UI := layers/core/python/assets_core/docs_ui/vendor/.built
 CHROMIUM := /usr/bin/chromium
+CONSOLE := console/dist/index.html
+CONSOLE_NPM := console/node_modules/.installed
 
-.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions bench-profile clean
+.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui console console-test synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions bench-profile clean
 
 all: test
 
@@ -48,7 +50,7 @@ install: $(VENV)/.synced $(LOCALSTACK)/.synced
 uv.lock: pyproject.toml | $(UV)
 	$(UV) lock --python $(PYTHON)
 
-run: install $(DOCS_UI)
+run: install $(DOCS_UI) $(CONSOLE)
 	PORT=$(PORT) $(PY) -m local
 
 lint: install
@@ -65,7 +67,7 @@ typecheck: install
 # The suite starts its own MongoDB wire server and LocalStack (tests/conftest.py), runs at the
 # stack's log level and in a random order (pytest-randomly; -p no:randomly to stop it), and
 # reports coverage, failing under pyproject.toml's floor ([tool.coverage.report] fail_under).
-test: lint typecheck layer $(CDK) $(DOCS_UI) $(CHROMIUM)
+test: lint typecheck layer $(CDK) $(DOCS_UI) $(CONSOLE) $(CHROMIUM) console-test
 	$(VENV)/bin/pytest --cov
 
 # One suite at a time (make test runs them all).
@@ -78,7 +80,7 @@ integration: install $(DOCS_UI)
 infra: install layer $(CDK)
 	$(VENV)/bin/pytest -m infra
 
-e2e: install $(DOCS_UI) $(CHROMIUM)
+e2e: install $(DOCS_UI) $(CONSOLE) $(CHROMIUM)
 	$(VENV)/bin/pytest -m e2e
 
 # The dependencies layer: the runtime dependencies from uv.lock as arm64 wheels for
@@ -100,7 +102,7 @@ layer: install $(LAYERS_BUILT)
 
 # cdk.json's app: what `cdk synth` and `cdk deploy` run, so the CLI works on a fresh clone
 # (after npm ci) with the environments and layers built first. Quiet: the CLI shows its output.
-cdk-app: install $(LAYERS_BUILT)
+cdk-app: install $(LAYERS_BUILT) $(CONSOLE)
 	@$(PY) -m infra_cdk.app
 
 # The Amazon RDS / DocumentDB CA bundle the functions use for TLS to DocumentDB, from the
@@ -114,7 +116,7 @@ certs: $(CDK)
 # Every synthesis goes through cdk.json's app and the pinned CLI, as `make deploy` does; the
 # infrastructure tests run the same command (tests/infra/conftest.py).
 CDK_FLAGS := --no-notices
-synth: install layer $(CDK)
+synth: install layer $(CDK) $(CONSOLE)
 	$(CDK) synth $(CDK_FLAGS) --quiet $(CDK_CONTEXT)
 	@ls cdk.out/*.template.json
 
@@ -129,6 +131,20 @@ $(DOCS_UI): $(CDK) infra_cdk/docs_ui.py | $(VENV)/.synced
 	$(PY) -m infra_cdk.docs_ui
 	touch $@
 
+# The web console (console/): TypeScript, built by Vite into console/dist, served at /console
+# by the local gateway and, in AWS, from its bucket through CloudFront (make synth bundles it).
+$(CONSOLE_NPM): console/package.json console/package-lock.json
+	npm ci --silent --prefix console
+	touch $@
+CONSOLE_SOURCES := $(shell find console/src console/index.html console/vite.config.ts console/tsconfig.json -type f 2>/dev/null)
+$(CONSOLE): $(CONSOLE_NPM) $(CONSOLE_SOURCES)
+	npm run --silent --prefix console build
+console: $(CONSOLE)
+
+# The console's own logic (search filters, sign-in, uploads in parts, lineage layout): Vitest.
+console-test: $(CONSOLE_NPM)
+	npm test --silent --prefix console
+
 # The browser tests drive Debian's Chromium with playwright-core (package.json); installed
 # here when missing (root, and Debian's package archive, needed once per machine).
 $(CHROMIUM):
@@ -136,7 +152,7 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
 		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
-deploy: install layer $(CDK)
+deploy: install layer $(CDK) $(CONSOLE)
 	$(PY) -m infra_cdk.preflight $(CDK_CONTEXT)
 	$(CDK) deploy $(CDK_FLAGS) --all $(CDK_CONTEXT)
 
@@ -172,4 +188,4 @@ bench-versions: install
 
 clean:
 	rm -rf $(VENV) $(UV_DIR) $(LOCALSTACK) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache \
-		.coverage .coverage.* layers/deps/python layers/build
+		.coverage .coverage.* layers/deps/python layers/build console/node_modules console/dist
