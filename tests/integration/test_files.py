@@ -86,6 +86,20 @@ def test_a_file_redirects_to_a_presigned_get_of_exactly_its_bytes(asset: str) ->
         assert quote(name, safe="") in disposition or f'"{name}"' in disposition
 
 
+def test_with_redirect_false_the_link_comes_as_json_for_a_browser_app(asset: str) -> None:
+    data = MEMBERS["config.json"]
+    answer = file_route(
+        "apigw_registry_get_file", asset, "config.json", query={"redirect": "false"}
+    )
+    assert answer["statusCode"] == 200, answer["body"]
+    assert "Location" not in answer["headers"]
+    with urllib.request.urlopen(json.loads(answer["body"])["location"], timeout=30) as fetched:
+        assert fetched.read() == data
+    refused = file_route("apigw_registry_get_file", asset, "config.json", query={"redirect": "no"})
+    assert refused["statusCode"] == 400
+    assert json.loads(refused["body"])["success"] is False
+
+
 def test_head_describes_the_stored_file(asset: str) -> None:
     answer = file_route("apigw_registry_head_file", asset, "models/weights.bin")
     assert answer["statusCode"] == 200

@@ -108,3 +108,20 @@ def test_mongomock_is_chosen_by_name_or_by_no_uri(
 
     monkeypatch.setattr(documents, "get_settings", lambda: from_environment({"MONGODB_URI": uri}))
     assert documents.is_emulated() is emulated
+
+
+def test_facets_count_values_once_per_document(collection_store: StoreFactory) -> None:
+    from assets_core.ports import Facet
+
+    store = collection_store("faceted", key_field="key")
+    store.insert({"key": "a", "who": "ann", "parts": [{"tags": ["x", "y"]}, {"tags": ["x"]}]})
+    store.insert({"key": "b", "who": "ann", "parts": [{"tags": ["y"]}]})
+    store.insert({"key": "c", "who": "bo", "parts": []})
+    store.insert({"key": "d", "who": "", "parts": [{"tags": []}]})
+    wanted = {"tag": Facet("parts.tags", ("parts", "parts.tags")), "who": Facet("who")}
+    counted = store.facets({}, wanted, 10)
+    assert counted == {"tag": [("y", 2), ("x", 1)], "who": [("ann", 2), ("bo", 1)]}
+    assert store.facets({"key": {"$ne": "a"}}, wanted, 1) == {
+        "tag": [("y", 1)],
+        "who": [("ann", 1)],
+    }

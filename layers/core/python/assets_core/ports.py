@@ -36,6 +36,20 @@ def etag_of(revision: int) -> str:
     return f'"{revision}"'
 
 
+@dataclass(frozen=True)
+class Facet:
+    """A field whose values are counted over the documents a query matches: ``path`` in
+    dotted form, and the arrays on the way to it (``unwind``, outermost first) that are
+    opened so each value inside counts once per document."""
+
+    path: str
+    unwind: tuple[str, ...] = ()
+
+
+# For each facet, its most frequent values and how many documents hold each, most first.
+type FacetCounts = dict[str, list[tuple[Any, int]]]
+
+
 class DocumentStore(Protocol):
     """Documents keyed by one unique string field. Every write is atomic and bumps the
     document's revision; ``replace`` (and ``update`` given a revision) writes only over the
@@ -58,6 +72,9 @@ class DocumentStore(Protocol):
     def delete(self, key: str, *, revision: int | None = None) -> bool: ...
     def find_page(self, query: Mapping[str, Any], page: PageRequest) -> Page: ...
     def count(self, query: Mapping[str, Any]) -> int: ...
+    def facets(
+        self, query: Mapping[str, Any], facets: Mapping[str, Facet], limit: int
+    ) -> FacetCounts: ...
     def find(
         self,
         query: Mapping[str, Any],

@@ -177,6 +177,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("GET", "/query/by-tag/{tag}"),
             ("GET", "/query/by-api-route/{route+}"),
             ("POST", "/query/search", READ),
+            ("POST", "/query/facets", READ),
             *SERVICE_ROUTES,
         ),
     ),

@@ -36,7 +36,7 @@ from assets_core.identity import (
     without_server_fields,
 )
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import DocumentStore, Versioned
+from assets_core.ports import DocumentStore, Facet, FacetCounts, Versioned
 
 
 class CallerScopedStore[S: DocumentStore]:
@@ -103,6 +103,11 @@ class CallerScopedStore[S: DocumentStore]:
 
     def count(self, query: Mapping[str, Any]) -> int:
         return self.unscoped.count(self.where(query))
+
+    def facets(
+        self, query: Mapping[str, Any], facets: Mapping[str, Facet], limit: int
+    ) -> FacetCounts:
+        return self.unscoped.facets(self.where(query), facets, limit)
 
     def find(
         self,

@@ -14,6 +14,7 @@ from assets_core.api.http import (
     ETAG,
     Cursor,
     Limit,
+    RedirectQuery,
     answers,
     audited_in,
     describe_validation_errors,
@@ -320,13 +321,18 @@ def query_assets(
     "/asset-object/<asset_id>",
     summary="Download an asset's file",
     tags=TAGS,
-    responses=answers(307, Redirect, description="To the file: a signed link, or the public URL"),
+    responses={
+        **answers(307, Redirect, description="To the file: a signed link, or the public URL"),
+        **answers(200, Redirect, description="With ?redirect=false: that link, as JSON"),
+    },
 )
-def get_asset_object(asset_id: Annotated[str, Path()]) -> Response[Any]:
+def get_asset_object(
+    asset_id: Annotated[str, Path()], redirect_to: RedirectQuery = None
+) -> Response[Any]:
     location = assetdb.file_location(
         asset_id, store=assetdb_store(), files=objects(), expires_in=OBJECT_LINK_SECONDS
     )
-    return redirect(location)
+    return redirect(location, redirect_to)
 
 
 FILE_HEADERS = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from itertools import accumulate
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -142,8 +142,22 @@ def request_base(headers: Mapping[str, str]) -> str:
     return f"{scheme}://{headers.get('host', 'localhost')}"
 
 
-def redirect(location: str) -> Response[Any]:
-    """A 307 to a short-lived location (never cached); the body names it too."""
+# A browser app cannot read a redirect's Location (fetch gives it an opaque answer), nor send
+# its token on a plain link: with ?redirect=false it gets the link as JSON, and opens it.
+RedirectQuery = Annotated[
+    Literal["true", "false"] | None,
+    Query(
+        alias="redirect",
+        description="false: answer 200 with the link in the body instead of redirecting",
+    ),
+]
+
+
+def redirect(location: str, follow: str | None = None) -> Response[Any]:
+    """A 307 to a short-lived location (never cached); the body names it too. ``follow``
+    ``"false"`` (a route's ``?redirect=false``): a 200 with the same body instead."""
+    if follow == "false":
+        return json_response(HTTPStatus.OK, {"location": location}, {"Cache-Control": "no-store"})
     return Response(
         status_code=HTTPStatus.TEMPORARY_REDIRECT,
         content_type=content_types.APPLICATION_JSON,

@@ -15,6 +15,7 @@ from assets_core.api.http import (
     AllVersions,
     Cursor,
     Limit,
+    RedirectQuery,
     VersionQuery,
     all_versions,
     answers,
@@ -26,6 +27,7 @@ from assets_core.api.http import (
 from assets_core.logic import assets, files, lineage, versions
 from assets_core.logic.audit import audit_query
 from assets_core.models.responses import (
+    AssetFacets,
     AssetPage,
     AssetRecord,
     AuditPage,
@@ -259,9 +261,16 @@ FILE_HEADERS = {
     "/assets/<asset_id>/files/.+",
     summary="Download one file of an asset",
     tags=["files"],
-    responses=answers(307, Redirect, description="To a presigned, short-lived GET of the file"),
+    responses={
+        **answers(307, Redirect, description="To a presigned, short-lived GET of the file"),
+        **answers(200, Redirect, description="With ?redirect=false: that link, as JSON"),
+    },
 )
-def get_file(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
+def get_file(
+    asset_id: Annotated[str, Path()],
+    version: VersionQuery = None,
+    redirect_to: RedirectQuery = None,
+) -> Response[Any]:
     location = files.location(
         asset_id,
         _file_path(asset_id),
@@ -270,7 +279,7 @@ def get_file(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> 
         objects=objects(),
         expires_in=FILE_LINK_SECONDS,
     )
-    return redirect(location)
+    return redirect(location, redirect_to)
 
 
 @router.route(
@@ -321,3 +330,16 @@ def search(
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
     return assets.search(query, page, store=_matched(all_versions)).body()
+
+
+@router.post(
+    "/query/facets",
+    summary="Count the types, sub-types, tags and owners of the assets a filter matches",
+    tags=["query"],
+    responses=answers(200, AssetFacets),
+)
+def facets(
+    query: Annotated[dict[str, Any], Body(description="A filter of allowed operators")],
+    all_versions: AllVersions = None,
+) -> dict[str, Any]:
+    return assets.facets(query, store=_matched(all_versions))

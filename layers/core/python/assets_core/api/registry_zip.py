@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ConfigDict, Field
 
 from assets_core.api.http import (
+    RedirectQuery,
     VersionQuery,
     answers,
     form_or_json_body,
@@ -149,9 +150,14 @@ def delivery_options() -> delivery.Options:
             "STREAM_MAX_BYTES), or to a presigned GET of the ZIP assembled in S3",
         ),
         **answers(202, DownloadStatus, description="A large ZIP is being assembled: poll"),
+        **answers(200, Redirect, description="With ?redirect=false: that link, as JSON"),
     },
 )
-def download_asset(asset_id: Annotated[str, Path()], version: VersionQuery = None) -> Response[Any]:
+def download_asset(
+    asset_id: Annotated[str, Path()],
+    version: VersionQuery = None,
+    redirect_to: RedirectQuery = None,
+) -> Response[Any]:
     answer = delivery.deliver(
         asset_id,
         version,
@@ -161,7 +167,7 @@ def download_asset(asset_id: Annotated[str, Path()], version: VersionQuery = Non
     )
     if answer.location is None:
         return json_response(HTTPStatus.ACCEPTED, answer.body, {"Cache-Control": "no-store"})
-    return redirect(answer.location)
+    return redirect(answer.location, redirect_to)
 
 
 @router.get(

@@ -51,7 +51,7 @@ from assets_core.logic.versions import (
 )
 from assets_core.logic.versions import read as read_version
 from assets_core.pagination import Page, PageRequest
-from assets_core.ports import DocumentStore, Vault, Versioned
+from assets_core.ports import DocumentStore, Facet, Vault, Versioned
 from assets_core.scoping import unscoped
 
 if TYPE_CHECKING:  # loaded by the write paths; the read-only functions never build these models
@@ -432,6 +432,33 @@ def search(query: Any, page: PageRequest, *, store: DocumentStore) -> Page:
     checked = validate_filter({} if query is None else query)
     _refuse_secret_paths(checked)
     return _shown_page(store.find_page(checked, page))
+
+
+# What the console's search page narrows by: each facet's field and the arrays on its way.
+FACETS = {
+    "asset_type": Facet(TYPE_PATH, ("profiles",)),
+    "asset_sub_type": Facet(SUB_TYPE_PATH, ("profiles",)),
+    "tag": Facet(TAG_PATH, ("profiles", TAG_PATH)),
+    "owner": Facet("created_by"),
+}
+FACET_PATHS = {name: facet.path for name, facet in FACETS.items()}
+MAX_FACET_VALUES = 20
+
+
+def facets(query: Any, *, store: DocumentStore, limit: int = MAX_FACET_VALUES) -> dict[str, Any]:
+    """How many assets matching a filter (as ``search`` takes it) hold each of the most
+    frequent types, sub-types, tags and owners: ``{"facets": {name: [{"value", "count"}]},
+    "paths": {name: the field to filter on}}``."""
+    checked = validate_filter({} if query is None else query)
+    _refuse_secret_paths(checked)
+    counted = store.facets(checked, FACETS, limit)
+    return {
+        "facets": {
+            name: [{"value": value, "count": count} for value, count in counted[name]]
+            for name in FACETS
+        },
+        "paths": FACET_PATHS,
+    }
 
 
 # Paths no filter may name: the credentials and the server's bookkeeping.

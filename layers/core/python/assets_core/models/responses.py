@@ -68,6 +68,20 @@ class AssetPage(_Page):
     items: list[AssetRecord]
 
 
+class FacetValue(_Answer):
+    value: Any = Field(description="A value of the field")
+    count: int = Field(description="How many matching assets hold it")
+
+
+class AssetFacets(_Answer):
+    """The most frequent values (up to 20 each) over the assets a filter matches."""
+
+    facets: dict[str, list[FacetValue]] = Field(
+        description="asset_type, asset_sub_type, tag and owner: values, most frequent first"
+    )
+    paths: dict[str, str] = Field(description="The field each facet counts, to filter on")
+
+
 class AssetDeleted(_Answer):
     success: Literal[True]
     asset_id: str

@@ -45,6 +45,8 @@ from assets_core.pagination import Page, PageRequest, take_page
 from assets_core.ports import (  # noqa: F401  (DocumentStore: re-exported)
     REVISION,
     DocumentStore,
+    Facet,
+    FacetCounts,
     Versioned,
     etag_of,
 )
@@ -629,6 +631,30 @@ class MongoDocumentStore:
         )
         return counted
 
+    def facets(
+        self, query: Mapping[str, Any], facets: Mapping[str, Facet], limit: int
+    ) -> FacetCounts:
+        """The ``limit`` most frequent values of each facet over the documents matching a
+        filter, with how many documents hold each (ties in value order): one aggregation,
+        under the store's time limit."""
+        prepared = self._prepare(query)
+        pipeline = [
+            {"$match": prepared},
+            {"$facet": {name: _facet_stages(facet, limit) for name, facet in facets.items()}},
+        ]
+
+        def run() -> FacetCounts:
+            [counted] = list(
+                self.collection.aggregate(pipeline, maxTimeMS=self.max_time_ms, session=session())
+            )
+            return {
+                name: [(row["_id"], int(row["count"])) for row in counted.get(name, [])]
+                for name in facets
+            }
+
+        found: FacetCounts = self._run(run)
+        return found
+
     def ensure_indexes(self, paths: Sequence[str], unique: Sequence[str] = ()) -> None:
         """Create the unique key index and one index per queried path (idempotent)."""
         collection = self.collection
@@ -699,3 +725,17 @@ def collection_store(name: str, *, key_field: str, show_id: bool = False) -> Mon
         show_id=show_id,
         read_only=settings.mongodb_read_only,
     )
+
+
+def _facet_stages(facet: Facet, limit: int) -> list[dict[str, Any]]:
+    """Count each value once per document: the arrays opened, one row per (value,
+    document), then rows per value."""
+    field = "$" + facet.path
+    return [
+        *({"$unwind": "$" + path} for path in facet.unwind),
+        {"$match": {facet.path: {"$nin": [None, ""]}}},
+        {"$group": {"_id": {"value": field, "document": "$_id"}}},
+        {"$group": {"_id": "$_id.value", "count": {"$sum": 1}}},
+        {"$sort": {"count": -1, "_id": 1}},
+        {"$limit": limit},
+    ]
