@@ -56,6 +56,7 @@ def admin_token(server: GatewayServer) -> str:
 def _serve(host: str, port: int, backends: Backends) -> int:
     from assets_core.config import get_settings
     from assets_core.routes import API_GROUPS, ARCHIVE_BUILDER, INGEST, JANITOR, OUTBOX, PURGE
+    from local.console import allow_console_uploads
     from local.events import EventLog, configure_events
     from local.gateway import serve
     from local.poller import (
@@ -72,6 +73,8 @@ def _serve(host: str, port: int, backends: Backends) -> int:
         get_settings().bucket_name,
         archive_queue=ARCHIVE_QUEUE,
     )
+    origins = [f"http://{host}:{port}", f"http://localhost:{port}"]
+    allow_console_uploads(backends.s3_endpoint, get_settings().bucket_name, origins)
     ingest_handler = importlib.import_module(INGEST.module).handler
     janitor_handler = importlib.import_module(JANITOR.module).handler
     poller = QueuePoller(backends.s3_endpoint, queue_url, ingest_handler)
@@ -109,7 +112,7 @@ def _serve(host: str, port: int, backends: Backends) -> int:
     server = serve(host, port, event_log)
     base = f"http://{host}:{port}"
     prefixes = sorted({group.prefix for group in API_GROUPS})
-    lines = [f"Assets Registry running at {base}"]
+    lines = [f"Assets Registry running at {base}", f"  Console: {base}/console/"]
     for prefix in prefixes:
         lines.append(f"  {base}{prefix}  (docs {base}{prefix}/docs, health {base}{prefix}/health)")
     lines += [

@@ -25,6 +25,7 @@ from assets_core.routes import (
 )
 from local.apigw import LocalContext, http_answer, http_api_event
 from local.authority import LocalAuthority, Refused, TokenRequest, event_authorizer
+from local.console import console_answer, is_console
 from local.poller import function_context, scheduled_event
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ class Gateway:
         self.invocations: dict[str, threading.Lock] = {}
         self.authority = LocalAuthority()
         self.event_log: EventLog | None = None
+        from assets_core.config import get_settings
+
+        # Where presigned uploads go: the console's pages may send requests there.
+        self.s3_endpoint = get_settings().s3_endpoint_url or "https://*.amazonaws.com"
 
     def invocation_lock(self, name: str) -> threading.Lock:
         with self.lock:
@@ -166,6 +171,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path == DOWNLOAD.local_path:
             self._stream(url)
+            return
+        if is_console(url.path) and self.command in ("GET", "HEAD"):
+            self._send(*console_answer(url.path, self.gateway.s3_endpoint))
             return
         body = self._read_body()
         if body is None:
