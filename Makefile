@@ -77,7 +77,7 @@ unit: install
 integration: install $(DOCS_UI)
 	$(VENV)/bin/pytest -m integration
 
-infra: install layer $(CDK)
+infra: install layer $(CDK) $(CONSOLE)
 	$(VENV)/bin/pytest -m infra
 
 e2e: install $(DOCS_UI) $(CONSOLE) $(CHROMIUM)

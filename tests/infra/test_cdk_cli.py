@@ -19,19 +19,25 @@ CLI_ONLY_METADATA = ("aws:cdk:path", "aws:asset:path", "aws:asset:property", "aw
 
 
 def test_cdk_json_runs_the_app_as_a_module_with_the_project_python() -> None:
-    # make builds the environment and the layers first (a fresh clone needs only npm ci),
-    # then runs the app as a module (as a script, infra_cdk/constructs/ shadows constructs).
+    # make builds the environment, the layers and the console first (a fresh clone needs only
+    # npm ci), then runs the app as a module (as a script, infra_cdk/constructs/ shadows
+    # constructs).
     app = json.loads((ROOT / "cdk.json").read_text())["app"]
     assert app == "make --no-print-directory --silent cdk-app"
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(
-        r"^cdk-app: install \$\(LAYERS_BUILT\)\n\t@\$\(PY\) -m infra_cdk.app$", makefile, re.M
+        r"^cdk-app: install \$\(LAYERS_BUILT\) \$\(CONSOLE\)\n\t@\$\(PY\) -m infra_cdk.app$",
+        makefile,
+        re.M,
     )
 
 
 def test_makefile_synthesizes_and_deploys_through_the_cli() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^synth:.*\n\t\$\(CDK\) synth \$\(CDK_FLAGS\)", makefile, re.M)
+    # The console's build is part of the stack (its BucketDeployment): built before either.
+    for target in ("synth", "deploy", "cdk-app", "infra"):
+        assert re.search(rf"^{target}: .*\$\(CONSOLE\)", makefile, re.M), target
     assert re.search(r"^\t\$\(CDK\) deploy \$\(CDK_FLAGS\)", makefile, re.M)
     assert "CDK_FLAGS := --no-notices" in makefile
     assert "infra_cdk.synth" not in makefile
