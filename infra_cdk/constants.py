@@ -14,6 +14,8 @@ CORE_LAYER_SOURCE_DIR = ROOT / "layers" / "core"
 # and the source without bytecode otherwise (tests synthesize without building).
 CORE_LAYER_BUILD_DIR = ROOT / "layers" / "build" / "core"
 DEPS_LAYER_DIR = ROOT / "layers" / "deps"
+# Built by `make console` (Vite): index.html and assets/, served by the console's distribution.
+CONSOLE_DIST_DIR = ROOT / "console" / "dist"
 FUNCTION_SG_PORTS = {"redis": 6379, "mongodb": 27017}
 
 # Context keys (cdk.json or `-c key=value`) and their defaults.
@@ -39,6 +41,14 @@ CONTEXT_DEFAULTS: dict[str, object] = {
     "auth_audience": "",
     "auth_domain_prefix": "",  # the Cognito hosted domain; default assets-<account id>
     "open_api": False,
+    # The web console's sign-in with an external issuer (a public client of that issuer,
+    # authorization code with PKCE, its redirect URI the ConsoleUrl output): all four or none;
+    # none leaves the console deployed with sign-in not configured. With the stack's Cognito
+    # pool the console has a client of its own and these stay unset.
+    "console_client_id": "",
+    "console_authorize_url": "",
+    "console_token_url": "",
+    "console_logout_url": "",
     # Each function keeps executions of its own (routes.py); false on an account whose
     # concurrency quota cannot hold them and the 100 AWS keeps unreserved.
     "reserved_concurrency": True,

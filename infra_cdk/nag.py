@@ -123,14 +123,74 @@ EDGE_DISTRIBUTION = [
 ]
 
 
+CONSOLE_DISTRIBUTION = [
+    _rule(
+        "AwsSolutions-CFR1",
+        "The console is static files for the API's callers, wherever they are: who may act is "
+        "decided by the API's JWT authorizer, not by country.",
+    ),
+    _rule(
+        "AwsSolutions-CFR4",
+        "The console answers on its cloudfront.net name with CloudFront's default certificate, "
+        "whose minimum viewer protocol cannot be set (TLSv1); a custom domain with its own ACM "
+        "certificate in us-east-1 is what allows TLSv1.2_2021. Viewers are redirected to HTTPS "
+        "and HSTS keeps them there; CloudFront reaches the bucket over HTTPS (OAC).",
+    ),
+]
+CONSOLE_WITHOUT_WEB_ACL = _rule(
+    "AwsSolutions-CFR2",
+    "Without the edge (-c public=true) there is no web ACL to attach: the console serves only "
+    "its own static files (GET and HEAD, cached), holds no data and takes no input; the API "
+    "it calls has its own throttling and authorizer. With the edge on, the edge's web ACL is "
+    "attached.",
+)
+BUCKET_DEPLOYMENT = [
+    _rule(
+        "AwsSolutions-IAM5",
+        "CDK's BucketDeployment handler (deploy time only) copies the console's build from the "
+        "CDK assets bucket into the console bucket and prunes what the build no longer has: "
+        "read on the assets bucket's objects, write and delete on the console bucket's, keys "
+        "not known ahead.",
+        [
+            "Action::s3:GetObject*",
+            "Action::s3:GetBucket*",
+            "Action::s3:List*",
+            "Action::s3:DeleteObject*",
+            "Action::s3:Abort*",
+            {"regex": r"/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.+\/\*$/g"},
+            {"regex": r"/^Resource::<ConsoleBucket[0-9A-F]+\.Arn>\/\*$/g"},
+        ],
+    ),
+    _rule(
+        "AwsSolutions-L1",
+        "CDK's BucketDeployment handler: its runtime is the one aws-cdk-lib ships it for "
+        "(Python 3.13 today); it moves with aws-cdk-lib.",
+    ),
+]
+
+
+def bucket_deployment_handlers(stack: Stack) -> list[IConstruct]:
+    """CDK's BucketDeployment handlers: singletons at the stack's root."""
+    return [c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment")]
+
+
 def suppress_findings(
     stack: Stack,
     *,
     public_routes: Sequence[IConstruct] = (),
     distributions: Sequence[IConstruct] = (),
+    console: IConstruct | None = None,
+    console_protected: bool = False,
 ) -> None:
     NagSuppressions.add_stack_suppressions(stack, SUPPRESSIONS, apply_to_nested_stacks=True)
     for route in public_routes:
         NagSuppressions.add_resource_suppressions(route, [PUBLIC_ROUTE])
     for distribution in distributions:
         NagSuppressions.add_resource_suppressions(distribution, EDGE_DISTRIBUTION)
+    if console is not None:
+        rules = CONSOLE_DISTRIBUTION + ([] if console_protected else [CONSOLE_WITHOUT_WEB_ACL])
+        NagSuppressions.add_resource_suppressions(console, rules)
+    for handler in bucket_deployment_handlers(stack):
+        NagSuppressions.add_resource_suppressions(
+            handler, BUCKET_DEPLOYMENT, apply_to_children=True
+        )

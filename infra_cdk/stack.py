@@ -1,6 +1,7 @@
 """The Assets Registry stack: it composes the capability constructs and grants each function
-exactly what its code does. With the edge on, a second small stack in us-east-1 holds the web
-ACL the main stack's CloudFront distribution uses."""
+exactly what its code does, and serves the web console from CloudFront. With the edge on, a
+second small stack in us-east-1 holds the web ACL the main stack's CloudFront distributions
+use."""
 
 from __future__ import annotations
 
@@ -37,6 +38,14 @@ from infra_cdk import constants
 from infra_cdk.constructs.api import ApiConstruct
 from infra_cdk.constructs.auth import AuthConstruct
 from infra_cdk.constructs.cache import CacheConstruct
+from infra_cdk.constructs.console import (
+    EXTERNAL_SIGN_IN_KEYS,
+    NO_SIGN_IN,
+    ConsoleConstruct,
+    cognito_sign_in,
+    external_sign_in,
+    sign_in_origins,
+)
 from infra_cdk.constructs.database import DatabaseConstruct
 from infra_cdk.constructs.database_users import DatabaseUsersConstruct
 from infra_cdk.constructs.download import DownloadConstruct
@@ -211,6 +220,7 @@ class AssetsRegistryStack(Stack):
                 domain_prefix=str(setting("auth_domain_prefix")),
                 retain=retain,
             )
+        console, sign_in = self._console(storage, auth, retain=retain, web_acl_arn=web_acl_arn)
         api = ApiConstruct(
             self,
             "Api",
@@ -218,6 +228,7 @@ class AssetsRegistryStack(Stack):
             rate_limit=int(setting("api_rate_limit")),
             burst_limit=int(setting("api_burst_limit")),
             authorizer=auth.authorizer if auth else None,
+            cors_origins=[console.origin],
         )
         edge = None
         if web_acl_arn is not None:
@@ -228,6 +239,7 @@ class AssetsRegistryStack(Stack):
                 web_acl_arn=web_acl_arn,
                 log_bucket=storage.access_logs,
             )
+        console.deploy(api_url=edge.url if edge is not None else api.url, auth=sign_in)
         ingest = IngestConstruct(
             self,
             "Ingest",
@@ -336,19 +348,68 @@ class AssetsRegistryStack(Stack):
             description="The streaming download function URL",
         )
         CfnOutput(self, "BucketName", value=bucket.bucket_name)
+        CfnOutput(self, "ConsoleUrl", value=console.url, description="The web console")
         if auth is not None:
             CfnOutput(self, "AuthIssuer", value=auth.issuer, description="The tokens' issuer")
         if auth is not None and auth.user_pool is not None and auth.domain is not None:
-            cli, machines = auth.clients
+            cli, machines, console_client = auth.clients
             CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
             CfnOutput(self, "CliClientId", value=cli.user_pool_client_id)
             CfnOutput(self, "MachineClientId", value=machines.user_pool_client_id)
+            CfnOutput(self, "ConsoleClientId", value=console_client.user_pool_client_id)
             CfnOutput(self, "AuthDomain", value=auth.domain.base_url())
         suppress_findings(
             self,
             public_routes=api.public_routes,
             distributions=[edge.distribution] if edge is not None else [],
+            console=console.distribution,
+            console_protected=web_acl_arn is not None,
         )
+
+    def _console(
+        self,
+        storage: StorageConstruct,
+        auth: AuthConstruct | None,
+        *,
+        retain: bool,
+        web_acl_arn: str | None,
+    ) -> tuple[ConsoleConstruct, dict[str, Any]]:
+        """The console's distribution, its sign-in (the pool's console client, an external
+        issuer's from context, or none) and the data bucket's CORS rule for it.
+
+        The API's CORS, the console client's callback and the data bucket's CORS rule name the
+        distribution's origin, so its CSP cannot name the API or the bucket back (CloudFormation
+        would see a cycle): it allows their hosts by wildcard, the API's on its region's
+        execute-api (or, with the edge on, on cloudfront.net) and the buckets' on S3's. The
+        sign-in origin (the pool's domain or the issuer's) depends on nothing of the console's
+        and is named exactly."""
+        context = {key: self._setting(key) for key in EXTERNAL_SIGN_IN_KEYS.values()}
+        external = external_sign_in(context)
+        hosted = auth.hosted_url if auth is not None else None
+        if external is not None and (auth is None or hosted is not None):
+            raise ValueError(
+                f"{', '.join(EXTERNAL_SIGN_IN_KEYS.values())} are for an external issuer "
+                "(-c auth_issuer=...); the stack's user pool has a console client of its own"
+            )
+        if web_acl_arn is not None:
+            api_sources = ["https://*.cloudfront.net"]
+        else:
+            api_sources = [f"https://*.execute-api.{self.region}.{self.url_suffix}"]
+        console = ConsoleConstruct(
+            self,
+            "Console",
+            dist_dir=constants.CONSOLE_DIST_DIR,
+            api_sources=api_sources,
+            sign_in=[hosted] if hosted else sign_in_origins(external or {}),
+            log_bucket=storage.access_logs,
+            retain=retain,
+            web_acl_arn=web_acl_arn,
+        )
+        storage.allow_browser_access(console.origin)
+        if auth is not None and hosted is not None:
+            client = auth.add_console_client(console.url)
+            return console, cognito_sign_in(hosted, client.user_pool_client_id)
+        return console, external or NO_SIGN_IN
 
     def _keep_credentials(
         self,

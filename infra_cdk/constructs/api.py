@@ -1,8 +1,10 @@
 """The HTTP API: one Lambda function per API group of the route table, a route per entry
 (each behind the JWT authorizer unless it is public by design: health, openapi.json, docs),
-default throttling, CORS and access logs."""
+default throttling, CORS for the web console's origin, and access logs."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -11,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from assets_core.routes import API_GROUPS, is_public
+from assets_core.routes import API_GROUPS, all_routes, is_public
 from infra_cdk.constructs.function import FunctionContext, make_function
 
 ACCESS_LOG_FORMAT = (
@@ -20,6 +22,11 @@ ACCESS_LOG_FORMAT = (
     '"status":"$context.status","responseLength":"$context.responseLength",'
     '"integrationError":"$context.integrationErrorMessage"}'
 )
+
+
+def route_methods() -> list[str]:
+    """The HTTP methods the route table uses (a preflight asks for one of them)."""
+    return sorted({route.method for _, route in all_routes()})
 
 
 class ApiConstruct(Construct):
@@ -32,6 +39,7 @@ class ApiConstruct(Construct):
         rate_limit: int,
         burst_limit: int,
         authorizer: apigw.IHttpRouteAuthorizer | None,
+        cors_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.http_api = apigw.HttpApi(
@@ -39,9 +47,11 @@ class ApiConstruct(Construct):
             "HttpApi",
             description="Assets Registry API",
             create_default_stage=False,
+            # Browsers may call only from the web console (bearer tokens, no cookies); other
+            # clients do not send CORS requests and are not affected.
             cors_preflight=apigw.CorsPreflightOptions(
-                allow_origins=["*"],
-                allow_methods=[apigw.CorsHttpMethod.ANY],
+                allow_origins=list(cors_origins),
+                allow_methods=[apigw.CorsHttpMethod(method) for method in route_methods()],
                 allow_headers=["content-type", "authorization"],
                 max_age=Duration.hours(1),
             ),

@@ -1,7 +1,9 @@
 """Object storage and its event pipelines: the bucket, its access-log bucket, ObjectCreated
 events on incoming/ (bundles) and assetdb/ (presigned Assets DB files) into an encrypted SQS
 queue with a dead-letter queue, and on archives/*.build.json (requests to assemble a large
-download) into the archive builder's queue. Download manifests and archives expire."""
+download) into the archive builder's queue. Download manifests and archives expire. Browsers
+reach the bucket (presigned uploads and downloads) only from the origins
+``allow_browser_access`` names: the web console's."""
 
 from __future__ import annotations
 
@@ -54,15 +56,6 @@ class StorageConstruct(Construct):
             versioned=False,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="bucket/",
-            cors=[
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
-                    allowed_origins=["*"],
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                    max_age=3600,
-                )
-            ],
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart",
@@ -141,4 +134,21 @@ class StorageConstruct(Construct):
             s3.EventType.OBJECT_CREATED,
             s3n.SqsDestination(self.archive_queue),
             s3.NotificationKeyFilter(prefix=ARCHIVE_PREFIX, suffix=ARCHIVE_REQUEST_SUFFIX),
+        )
+
+    def allow_browser_access(self, origin: str) -> None:
+        """CORS for a web origin: presigned POSTs and PUTs (single and multipart uploads) and
+        presigned GETs. The browser reads each uploaded part's ETag to complete a multipart
+        upload, so ETag is exposed."""
+        self.bucket.add_cors_rule(
+            allowed_methods=[
+                s3.HttpMethods.GET,
+                s3.HttpMethods.HEAD,
+                s3.HttpMethods.PUT,
+                s3.HttpMethods.POST,
+            ],
+            allowed_origins=[origin],
+            allowed_headers=["*"],
+            exposed_headers=["ETag"],
+            max_age=3600,
         )

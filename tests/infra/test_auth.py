@@ -1,7 +1,7 @@
 """Identity in the stack: a JWT authorizer on every route that is not public by design, its
 tokens from a Cognito user pool (groups and scopes named after the roles, a PKCE client for
-the CLI, a client-credentials client for machines), or from an external issuer by context;
-an open API only when asked for."""
+the CLI, a client-credentials client for machines, a code-flow client for the web console:
+test_console.py), or from an external issuer by context; an open API only when asked for."""
 
 from __future__ import annotations
 
@@ -34,13 +34,14 @@ def test_every_route_but_the_public_ones_has_the_jwt_authorizer(
     assert sum(expected.values()) == 4 * 4 + 2
 
 
-def test_the_authorizer_trusts_the_user_pools_two_clients(synthesized: Synthesized) -> None:
+def test_the_authorizer_trusts_the_user_pools_three_clients(synthesized: Synthesized) -> None:
     [authorizer] = synthesized.resources("AWS::ApiGatewayV2::Authorizer").values()
     properties = authorizer["Properties"]
     assert properties["AuthorizerType"] == "JWT"
     assert properties["IdentitySource"] == ["$request.header.Authorization"]
     audience = properties["JwtConfiguration"]["Audience"]
     clients = synthesized.resources("AWS::Cognito::UserPoolClient")
+    assert len(clients) == 3
     assert sorted(a["Ref"] for a in audience) == sorted(clients)
     issuer = str(properties["JwtConfiguration"]["Issuer"])
     assert "cognito-idp" in issuer
@@ -63,7 +64,8 @@ def test_the_cli_uses_pkce_without_a_secret_and_machines_client_credentials(
     clients = [
         c["Properties"] for c in synthesized.resources("AWS::Cognito::UserPoolClient").values()
     ]
-    [cli] = [c for c in clients if "code" in c.get("AllowedOAuthFlows", [])]
+    [cli] = [c for c in clients if c.get("CallbackURLs") == ["http://localhost:8765/callback"]]
+    assert cli["AllowedOAuthFlows"] == ["code"]
     [machines] = [c for c in clients if "client_credentials" in c.get("AllowedOAuthFlows", [])]
     assert not cli.get("GenerateSecret", False)
     assert cli["CallbackURLs"] == ["http://localhost:8765/callback"]

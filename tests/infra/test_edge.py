@@ -34,8 +34,14 @@ class EdgeAssembly:
     def resources(self, template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
+    def distribution_id(self) -> str:
+        """The edge's distribution (the console has one of its own)."""
+        distributions = self.resources(self.main, "AWS::CloudFront::Distribution")
+        [logical_id] = [k for k in distributions if k.startswith("Edge")]
+        return logical_id
+
     def distribution(self) -> dict[str, Any]:
-        [distribution] = self.resources(self.main, "AWS::CloudFront::Distribution").values()
+        distribution = self.main["Resources"][self.distribution_id()]
         config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
         return config
 
@@ -63,7 +69,9 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> EdgeAssembly:
 
 
 def test_the_edge_is_off_by_default(synthesized: Synthesized) -> None:
-    assert synthesized.resources("AWS::CloudFront::Distribution") == {}
+    # The console's distribution only
+    [distribution] = synthesized.resources("AWS::CloudFront::Distribution")
+    assert distribution.startswith("Console")
     assert synthesized.resources("AWS::WAFv2::WebACL") == {}
     assert "EdgeUrl" not in synthesized.template["Outputs"]
     assert "PUBLIC_BASE_URL" not in json.dumps(synthesized.template)
@@ -178,7 +186,9 @@ def test_the_distribution_forwards_everything_to_the_http_api_uncached(
     assert behavior["TargetOriginId"] == origin["Id"]
     assert behavior["ViewerProtocolPolicy"] == "https-only"
     assert behavior["CachePolicyId"] == cloudfront.CachePolicy.CACHING_DISABLED.cache_policy_id
-    # All viewer headers but Host: Authorization reaches the JWT authorizer.
+    # All viewer headers but Host: Authorization reaches the JWT authorizer, and Origin and
+    # Access-Control-Request-* the API's CORS (preflights are OPTIONS, allowed; nothing is
+    # cached, so no answer for one origin is served to another).
     assert (
         behavior["OriginRequestPolicyId"]
         == cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.origin_request_policy_id
@@ -194,8 +204,7 @@ def test_the_distribution_forwards_everything_to_the_http_api_uncached(
     }
     assert config["Logging"]["Prefix"] == "cloudfront/"
     edge_url = public.main["Outputs"]["EdgeUrl"]["Value"]
-    [distribution_id] = public.resources(public.main, "AWS::CloudFront::Distribution")
-    assert {"Fn::GetAtt": [distribution_id, "DomainName"]} in edge_url["Fn::Join"][1]
+    assert {"Fn::GetAtt": [public.distribution_id(), "DomainName"]} in edge_url["Fn::Join"][1]
 
 
 def test_the_origin_header_is_the_generated_secret_resolved_at_deploy(
@@ -234,7 +243,7 @@ def test_every_api_function_checks_the_origin_header(public: EdgeAssembly) -> No
 
 
 def test_the_assets_db_names_the_edge_in_its_public_urls(public: EdgeAssembly) -> None:
-    [distribution_id] = public.resources(public.main, "AWS::CloudFront::Distribution")
+    distribution_id = public.distribution_id()
     functions = public.resources(public.main, "AWS::Lambda::Function").values()
     bases = [
         f["Properties"]["Environment"]["Variables"]["PUBLIC_BASE_URL"]
@@ -296,3 +305,21 @@ def test_the_edge_needs_the_stacks_region(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("CDK_DEFAULT_REGION", raising=False)
     with pytest.raises(ValueError, match="needs the stack's region"):
         build_app({"public": "true"}, nag=False)
+
+
+def test_the_console_uses_the_edges_web_acl_and_calls_the_api_through_the_edge(
+    public: EdgeAssembly,
+) -> None:
+    distributions = public.resources(public.main, "AWS::CloudFront::Distribution")
+    [console] = [v for k, v in distributions.items() if k.startswith("Console")]
+    config = console["Properties"]["DistributionConfig"]
+    assert config["WebACLId"] == public.distribution()["WebACLId"]
+    [policy] = public.resources(public.main, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    csp = json.dumps(policy["Properties"])
+    assert "https://*.cloudfront.net" in csp
+    assert "execute-api" not in csp
+    deployments = public.resources(public.main, "Custom::CDKBucketDeployment").values()
+    markers = json.dumps([d["Properties"].get("SourceMarkers") for d in deployments])
+    assert json.dumps({"Fn::GetAtt": [public.distribution_id(), "DomainName"]}) in markers
+    report = (public.directory / f"AwsSolutions--{STACK_NAME}-NagReport.csv").read_text()
+    assert f'"AwsSolutions-CFR2","{STACK_NAME}/Console/Distribution/Resource","Compliant"' in report
