@@ -182,9 +182,13 @@ class ConsoleConstruct(Construct):
         self.content_security_policy = csp(
             api_sources=api_sources, upload_sources=upload_sources, sign_in=sign_in
         )
+        # CloudFront's names are the account's, in every region: the region keeps a second
+        # deployment of the stack elsewhere from taking the first one's.
+        account_unique = f"{stack.stack_name}-{stack.region}-console"
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
+            response_headers_policy_name=f"{account_unique}-headers",
             comment="Assets Registry console: CSP, HSTS, nosniff, no framing, referrer policy",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
@@ -210,7 +214,12 @@ class ConsoleConstruct(Construct):
             "Distribution",
             comment="Assets Registry console",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket,
+                    origin_access_control=cloudfront.S3OriginAccessControl(
+                        self, "OriginAccess", origin_access_control_name=account_unique
+                    ),
+                ),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 # Honours the objects' Cache-Control: no-cache for index.html and config.json.

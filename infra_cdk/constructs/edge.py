@@ -150,7 +150,8 @@ class WebAclConstruct(Construct):
 class EdgeConstruct(Construct):
     """A CloudFront distribution whose one origin is the HTTP API: HTTPS only, nothing cached,
     every method, every viewer header but Host (so ``Authorization`` reaches the JWT
-    authorizer), the web ACL attached, access logs to ``log_bucket``.
+    authorizer, and ``Origin`` and the preflights' ``Access-Control-Request-*`` the API's CORS
+    for the console), the web ACL attached, access logs to ``log_bucket``.
 
     For the functions' check: ``origin_verify_header`` names the header CloudFront adds, and
     ``origin_verify_secret`` holds its value (generated at deploy; CloudFormation resolves it
