@@ -57,7 +57,8 @@ export function parseConfig(value: unknown): ConsoleConfig {
 export async function loadConfig(fetcher: typeof fetch = fetch): Promise<ConsoleConfig> {
   let answer: Response;
   try {
-    answer = await fetcher("config.json", { cache: "no-store" });
+    // beside index.html, wherever the page's own address is (/console or /console/)
+    answer = await fetcher(`${import.meta.env.BASE_URL}config.json`, { cache: "no-store" });
   } catch {
     throw new ConfigError("The console's config.json could not be fetched.");
   }

@@ -3,8 +3,9 @@ bucket of their own, served by a CloudFront distribution under ``/console/`` tha
 bucket through Origin Access Control, with the security headers a browser app needs.
 
 The object keys carry the path (``https://<distribution>/console/assets/x.js`` is the object
-``console/assets/x.js``); a CloudFront Function maps ``/``, ``/console`` and ``/console/`` to
-``/console/index.html`` (the app routes with the URL's hash, so no other path needs a fallback).
+``console/assets/x.js``); a CloudFront Function redirects ``/`` and ``/console`` to
+``/console/`` and serves ``/console/index.html`` there (the app routes with the URL's hash, so
+no other path needs a fallback).
 ``config.json``, next to ``index.html``, is what the app reads at start: the API's URL and how
 to sign in (``console_config``); both are served ``no-cache``, the hashed assets for a year.
 
@@ -46,11 +47,17 @@ SIGN_IN_URLS = ("authorize_url", "token_url", "logout_url")
 OAUTH_KIND = "cognito"
 NO_SIGN_IN: dict[str, Any] = {"kind": "none"}
 
-# Viewer request (CloudFront Functions, JavaScript 2.0): the console's entry points.
+# Viewer request (CloudFront Functions, JavaScript 2.0): the console's entry points. "/" and
+# "/console" are redirected to "/console/" (as the local gateway does), so the page's own
+# address is its folder and every relative URL in it resolves there; "/console/" is index.html.
 INDEX_REWRITE = """\
 function handler(event) {
   var request = event.request;
-  if (request.uri === "/" || request.uri === "/console" || request.uri === "/console/") {
+  if (request.uri === "/" || request.uri === "/console") {
+    return {statusCode: 301, statusDescription: "Moved Permanently",
+            headers: {location: {value: "/console/"}}};
+  }
+  if (request.uri === "/console/") {
     request.uri = "/console/index.html";
   }
   return request;

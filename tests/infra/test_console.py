@@ -154,8 +154,8 @@ def test_the_distribution_redirects_to_https_and_rewrites_the_entry_points(
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("/", "/console/index.html"),
-        ("/console", "/console/index.html"),
+        ("/", "301 /console/"),
+        ("/console", "301 /console/"),
         ("/console/", "/console/index.html"),
         ("/console/index.html", "/console/index.html"),
         ("/console/config.json", "/console/config.json"),
@@ -163,10 +163,14 @@ def test_the_distribution_redirects_to_https_and_rewrites_the_entry_points(
         ("/other", "/other"),
     ],
 )
-def test_the_rewrite_maps_only_the_entry_points_to_index_html(uri: str, expected: str) -> None:
+def test_the_entry_points_lead_to_index_html_and_nothing_else_is_rewritten(
+    uri: str, expected: str
+) -> None:
     # CloudFront Functions are JavaScript: run the handler as CloudFront would call it.
     script = INDEX_REWRITE + (
-        f"process.stdout.write(handler({{request: {{uri: {json.dumps(uri)}}}}}).uri);"
+        f"const out = handler({{request: {{uri: {json.dumps(uri)}}}}});"
+        "process.stdout.write(out.statusCode ? out.statusCode + ' ' + out.headers.location.value"
+        " : out.uri);"
     )
     run = subprocess.run(
         ["node", "-e", script], capture_output=True, text=True, check=True, timeout=60
