@@ -90,6 +90,7 @@ def test_every_route_says_who_may_call_it() -> None:
         "POST /components/gql",
         "POST /dbregistry/asset_registries",
         "POST /registry/graphql",
+        "POST /registry/query/facets",
         "POST /registry/query/search",
     ]
     assert all(access != WRITE for key, access in accesses.items() if key.startswith("GET "))
