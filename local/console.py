@@ -57,6 +57,8 @@ def console_answer(path: str, s3_endpoint: str, root: Path = CONSOLE_DIR) -> Ans
         return 200, [*headers, *typed], body
     if not (root / "index.html").is_file():
         return _error(404, "CONSOLE_NOT_BUILT", "The console is not built: run make console.")
+    if "\x00" in relative:  # no file has it (and a path holding it cannot be resolved)
+        return _error(404, "NOT_FOUND", "No such console file.")
     base = root.resolve()
     target = (root / relative).resolve()
     if base not in target.parents or not target.is_file():

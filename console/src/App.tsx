@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useMemo, useState } from "react";
+import { createContext, useContext, useEffect, useMemo, useRef, useState } from "react";
 
 import { Api } from "./api";
 import {
@@ -7,6 +7,7 @@ import {
   forgetSession,
   localSignIn,
   logoutUrl,
+  refreshCognitoSession,
   restoreSession,
   ROLES,
   saveSession,
@@ -70,7 +71,7 @@ const TITLES: Record<Route["page"], string> = {
 export function App({ config }: { config: ConsoleConfig }) {
   const [session, setSession] = useState<Session | null>(() => restoreSession());
   const [signInError, setSignInError] = useState<unknown>(null);
-  const [finishing, setFinishing] = useState(() => config.auth.kind === "cognito" && new URLSearchParams(location.search).has("code"));
+  const [finishing, setFinishing] = useState(() => config.auth.kind === "cognito" && ["code", "error"].some((k) => new URLSearchParams(location.search).has(k)));
   const route = useRoute();
 
   // Back from Cognito's hosted UI with ?code=&state=: exchange the code, then clean the address.
@@ -88,6 +89,24 @@ export function App({ config }: { config: ConsoleConfig }) {
         setFinishing(false);
       });
   }, [config, finishing]);
+
+  // Cognito's access tokens last an hour: renewed two minutes before they expire, while the
+  // tab is open (the refresh token lives in memory only).
+  useEffect(() => {
+    if (config.auth.kind !== "cognito" || !session?.refreshToken) return;
+    const auth = config.auth;
+    const wait = Math.max(5_000, session.expiresAt - Date.now() - 120_000);
+    const timer = setTimeout(() => {
+      refreshCognitoSession(auth, session).then(
+        (renewed) => {
+          saveSession(renewed);
+          setSession(renewed);
+        },
+        (error: unknown) => setSignInError(error),
+      );
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [config, session]);
 
   const signOut = () => {
     forgetSession();
@@ -113,6 +132,17 @@ export function App({ config }: { config: ConsoleConfig }) {
   useEffect(() => {
     document.title = `${TITLES[route.page]} · Assets Registry`;
   }, [route.page]);
+
+  // After a move to another page, focus goes to its content (the link that was clicked is
+  // gone), so keyboard and screen reader users start there.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById("main")?.focus();
+  }, [route.page, route.params.id]);
 
   if (finishing) return <p role="status">Signing in…</p>;
   if (!session) {

@@ -13,6 +13,7 @@ export interface Session {
   sub: string;
   roles: Role[];
   expiresAt: number; // ms since the epoch
+  refreshToken?: string; // Cognito's: kept in memory only, never stored
 }
 
 const SESSION_KEY = "assets-console.session";
@@ -65,7 +66,9 @@ export function sessionOf(token: string): Session {
 }
 
 export function saveSession(session: Session, store: Storage = sessionStorage): void {
-  store.setItem(SESSION_KEY, JSON.stringify(session));
+  const { refreshToken: _kept, ...stored } = session;
+  void _kept;
+  store.setItem(SESSION_KEY, JSON.stringify(stored));
 }
 
 export function restoreSession(store: Storage = sessionStorage, now = Date.now()): Session | null {
@@ -171,7 +174,27 @@ export async function finishCognitoSignIn(
   if (!answer.ok || !body || typeof body.access_token !== "string") {
     throw new Error(`The sign-in could not be completed (${String(body?.error ?? answer.status)}).`);
   }
-  return sessionOf(body.access_token);
+  const session = sessionOf(body.access_token);
+  return typeof body.refresh_token === "string" ? { ...session, refreshToken: body.refresh_token } : session;
+}
+
+/** A new access token before the current one expires (an upload may outlast its hour). */
+export async function refreshCognitoSession(
+  auth: CognitoAuth,
+  session: Session,
+  fetcher: typeof fetch = fetch,
+): Promise<Session> {
+  if (!session.refreshToken) throw new Error("No refresh token: sign in again.");
+  const answer = await fetcher(auth.token_url, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "refresh_token", client_id: auth.client_id, refresh_token: session.refreshToken }),
+  });
+  const body = (await answer.json().catch(() => null)) as Record<string, unknown> | null;
+  if (!answer.ok || !body || typeof body.access_token !== "string") {
+    throw new Error(`The session could not be renewed (${String(body?.error ?? answer.status)}): sign in again.`);
+  }
+  return { ...sessionOf(body.access_token), refreshToken: session.refreshToken };
 }
 
 export function logoutUrl(auth: CognitoAuth): string {

@@ -108,8 +108,13 @@ export function useAction() {
 
 /** Start a browser download of a URL the API handed out (a presigned GET, the ZIP stream). */
 export function startDownload(url: string): void {
+  const protocol = new URL(url, location.href).protocol;
+  if (protocol !== "https:" && protocol !== "http:") {
+    throw new Error(`The download link is not a web address (${protocol}).`);
+  }
   const link = document.createElement("a");
   link.href = url;
+  link.target = "_blank"; // an external file opens beside the console, never in its place
   link.rel = "noopener";
   link.download = "";
   document.body.appendChild(link);

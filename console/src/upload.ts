@@ -137,6 +137,7 @@ export const xhrTransport: Transport = (method, url, body, headers, onSent, sign
 // -- remembered sessions ---------------------------------------------------------------------
 
 export interface SavedUpload {
+  owner?: string; // who started it: another user of the same browser never resumes it
   upload_id: string;
   session_url: string;
   fingerprint: string;
@@ -163,8 +164,8 @@ export function forgetUpload(fingerprint: string, store: Storage = localStorage)
   store.setItem(RESUME_KEY, JSON.stringify(savedUploads(store).filter((s) => s.fingerprint !== fingerprint)));
 }
 
-export function resumable(fingerprint: string, size: number, store: Storage = localStorage): SavedUpload | undefined {
-  return savedUploads(store).find((s) => s.fingerprint === fingerprint && s.size === size);
+export function resumable(fingerprint: string, size: number, owner?: string, store: Storage = localStorage): SavedUpload | undefined {
+  return savedUploads(store).find((s) => s.fingerprint === fingerprint && s.size === size && (s.owner ?? "") === (owner ?? ""));
 }
 
 // -- sending -----------------------------------------------------------------------------------
@@ -201,13 +202,18 @@ export interface UploadOptions {
   signal?: AbortSignal;
   store?: Storage;
   resume?: SavedUpload;
+  owner?: string;
 }
 
 /** Send a bundle; the upload's id once the store holds every byte (ingest follows). */
 export async function sendBundle(api: Api, bundle: Bundle, onProgress: OnProgress, options: UploadOptions = {}): Promise<string> {
   const transport = options.transport ?? xhrTransport;
   const size = bundle.blob.size;
-  if (options.resume) return resumeParts(api, bundle, options.resume, onProgress, transport, options);
+  if (options.resume) {
+    const resumed = await resumeParts(api, bundle, options.resume, onProgress, transport, options);
+    if (resumed !== null) return resumed;
+    // the session is gone (expired, aborted, or not this user's): a new upload instead
+  }
   const inParts = options.inParts ?? size > PARTS_THRESHOLD;
   const request: Json = { filename: bundle.name.endsWith(".zip") ? bundle.name : `${bundle.name}.zip`, size };
   if (inParts) {
@@ -220,6 +226,7 @@ export async function sendBundle(api: Api, bundle: Bundle, onProgress: OnProgres
     const session = upload as unknown as SessionView;
     saveUpload(
       {
+        owner: options.owner,
         upload_id: session.upload_id,
         session_url: session.session_url,
         fingerprint: bundle.fingerprint,
@@ -254,6 +261,8 @@ function storeRefusal(answer: Sent): ApiError {
   return new ApiError(answer.status, code, `The object store refused the upload: ${message}.`);
 }
 
+/** Go on with a remembered session: its id once every part is sent; null when the session
+ * cannot go on (gone, expired, aborted, or not this caller's), so a new upload starts. */
 async function resumeParts(
   api: Api,
   bundle: Bundle,
@@ -261,24 +270,33 @@ async function resumeParts(
   onProgress: OnProgress,
   transport: Transport,
   options: UploadOptions,
-): Promise<string> {
-  const session = await api.get<SessionView>(saved.session_url);
+): Promise<string | null> {
+  let session: SessionView;
+  try {
+    session = await api.get<SessionView>(saved.session_url);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 403)) {
+      forgetUpload(saved.fingerprint, options.store);
+      return null;
+    }
+    throw error;
+  }
   if (session.status !== "uploading") {
     forgetUpload(saved.fingerprint, options.store);
-    if (session.status === "aborted" || session.status === "expired") {
-      throw new ApiError(409, "SESSION_" + session.status.toUpperCase(), `That upload session is ${session.status}: start the upload again.`);
-    }
+    if (session.status === "aborted" || session.status === "expired") return null;
     return saved.upload_id; // completed already: ingest follows
   }
   if (session.size !== bundle.blob.size) {
-    throw new ApiError(409, "NOT_THE_SAME_BUNDLE", "This bundle is not the one that upload started with (its size differs).");
+    forgetUpload(saved.fingerprint, options.store);
+    return null;
   }
   const held = new Map<number, { etag: string; checksum: string }>();
   for (const part of session.received ?? []) {
     const [start, end] = partRange(session, part.part_number);
     const checksum = crc32Hex(new Uint8Array(await bundle.blob.slice(start, end).arrayBuffer()));
     if (checksum !== part.checksum) {
-      throw new ApiError(409, "BUNDLE_CHANGED", `Part ${part.part_number} differs from the part the store holds: the files changed since the upload started; start it again.`);
+      forgetUpload(saved.fingerprint, options.store); // the next try starts over
+      throw new ApiError(409, "BUNDLE_CHANGED", `Part ${part.part_number} differs from the part the store holds: the files changed since the upload started; upload again to start over.`);
     }
     held.set(part.part_number, { etag: part.etag, checksum: part.checksum });
   }
@@ -317,12 +335,19 @@ async function sendParts(
   for (let n = 1; n <= session.part_count; n++) if (!held.has(n)) pending.push(n);
   const sent = new Map(held);
 
+  // The first part that fails for good stops every worker (and the user's Stop stops them too).
+  const stopping = new AbortController();
+  const signal = stopping.signal;
+  const stopAll = () => stopping.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stopAll);
+  if (options.signal?.aborted) stopAll();
+
   const sendOne = async (number: number) => {
     const [start, end] = partRange(session, number);
     const slice = bundle.blob.slice(start, end);
     const checksum = crc32Hex(new Uint8Array(await slice.arrayBuffer()));
     for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
+      signal.throwIfAborted();
       const signed = await api.post<{ parts: { part_number: number; url: string; headers: Record<string, string> }[] }>(
         session.parts_url,
         { parts: [{ part_number: number, checksum }] },
@@ -333,7 +358,7 @@ async function sendParts(
         answer = await transport("PUT", part.url, slice, part.headers, (n) => {
           inFlight.set(number, n);
           report();
-        }, options.signal);
+        }, signal);
       } catch (error) {
         if ((error as Error).name === "AbortError") throw error;
       }
@@ -359,12 +384,27 @@ async function sendParts(
 
   const queue = [...pending];
   const workers = Array.from({ length: Math.min(PARALLEL_PARTS, queue.length) }, async () => {
-    while (queue.length) {
+    while (queue.length && !signal.aborted) {
       const number = queue.shift()!;
-      await sendOne(number);
+      try {
+        await sendOne(number);
+      } catch (error) {
+        queue.length = 0;
+        stopAll();
+        throw error;
+      }
     }
   });
-  await Promise.all(workers);
+  try {
+    const settled = await Promise.allSettled(workers);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    // the first failure, not the aborts it caused in the other workers
+    const cause = settled.find((s): s is PromiseRejectedResult => s.status === "rejected" && (s.reason as Error)?.name !== "AbortError");
+    if (failed) throw (cause ?? failed).reason;
+  } finally {
+    options.signal?.removeEventListener("abort", stopAll);
+  }
+  signal.throwIfAborted();
   onProgress({ phase: "completing", sent: total, total });
   const parts = [...sent.entries()]
     .sort((a, b) => a[0] - b[0])

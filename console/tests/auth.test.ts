@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { authorizeUrl, challengeOf, finishCognitoSignIn, forgetSession, localSignIn, logoutUrl, restoreSession, rolesOf, saveSession, sessionOf } from "../src/auth";
+import { authorizeUrl, challengeOf, finishCognitoSignIn, forgetSession, localSignIn, logoutUrl, refreshCognitoSession, restoreSession, rolesOf, saveSession, sessionOf } from "../src/auth";
 import type { CognitoAuth } from "../src/config";
 import { jwt, MemoryStorage } from "./memory";
 
@@ -113,5 +113,25 @@ describe("the local stack's sign-in", () => {
     const refused = (async () =>
       new Response(JSON.stringify({ success: false, error: { code: "INVALID_INPUT", message: "sub is too long." } }), { status: 400 })) as unknown as typeof fetch;
     await expect(localSignIn("", "x", "assets-reader", refused)).rejects.toThrow("sub is too long.");
+  });
+});
+
+describe("renewing a Cognito session", () => {
+  it("trades the refresh token (kept in memory, never stored) for a new access token", async () => {
+    const store = new MemoryStorage();
+    const first = { ...sessionOf(jwt({ sub: "erin", exp: 1_000 })), refreshToken: "r-1" };
+    saveSession(first, store);
+    expect(store.getItem("assets-console.session")).not.toContain("r-1");
+    const sent: URLSearchParams[] = [];
+    const fetcher = (async (_u: string, init: RequestInit) => {
+      sent.push(new URLSearchParams(String(init.body)));
+      return new Response(JSON.stringify({ access_token: jwt({ sub: "erin", exp: 2_000_000_000 }) }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const renewed = await refreshCognitoSession(COGNITO, first, fetcher);
+    expect(renewed.expiresAt).toBe(2_000_000_000_000);
+    expect(renewed.refreshToken).toBe("r-1");
+    expect(Object.fromEntries(sent[0])).toEqual({ grant_type: "refresh_token", client_id: "client-1", refresh_token: "r-1" });
+    const refused = (async () => new Response(JSON.stringify({ error: "invalid_grant" }), { status: 400 })) as unknown as typeof fetch;
+    await expect(refreshCognitoSession(COGNITO, first, refused)).rejects.toThrow(/invalid_grant/);
   });
 });

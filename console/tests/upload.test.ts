@@ -162,7 +162,7 @@ describe("uploads", () => {
       },
       "POST /registry/uploads/u-1/parts": signing,
       "POST /registry/uploads/u-1/complete": () => {
-        remembered = resumable("fp-1", size, store) !== undefined;
+        remembered = resumable("fp-1", size, undefined, store) !== undefined;
         return { status: "queued" };
       },
     });
@@ -178,7 +178,7 @@ describe("uploads", () => {
     const signed = calls.filter((c) => c.key.endsWith("/parts")).map((c) => (c.body as { parts: { checksum: string }[] }).parts[0].checksum);
     expect(signed).toContain(crc32Hex(first));
     expect(remembered).toBe(true);
-    expect(resumable("fp-1", size, store)).toBeUndefined(); // forgotten once completed
+    expect(resumable("fp-1", size, undefined, store)).toBeUndefined(); // forgotten once completed
     expect(Math.max(...seen)).toBe(size);
   });
 
@@ -196,7 +196,7 @@ describe("uploads", () => {
       "POST /registry/uploads/u-1/complete": () => ({ status: "queued" }),
     });
     const { sent, transport } = storeTransport();
-    const resume = resumable("fp-1", size, store)!;
+    const resume = resumable("fp-1", size, undefined, store)!;
     expect(await sendBundle(api, bundle, () => {}, { transport, store, resume })).toBe("u-1");
     expect(sent.map((s) => s.url).sort()).toEqual(["s3://part/2", "s3://part/3"]); // part 1 is not sent again
     const complete = calls.find((c) => c.key.endsWith("/complete"))!.body as { parts: { etag: string }[] };
@@ -204,8 +204,48 @@ describe("uploads", () => {
 
     const changed = fakeApi({ "GET /registry/uploads/u-1": () => held("00000000") });
     const again = storeTransport();
+    saveUpload(resume, store);
     await expect(sendBundle(changed.api, bundle, () => {}, { transport: again.transport, store, resume })).rejects.toThrow(/files changed/);
     expect(again.sent).toHaveLength(0);
+    expect(resumable("fp-1", size, undefined, store)).toBeUndefined(); // the next try starts over
+  });
+
+  it("start a new upload when the remembered session is gone, and never resume another user's", async () => {
+    const size = 6 * MIB;
+    const store = new MemoryStorage();
+    const saved = { owner: "alice", upload_id: "old", session_url: "/registry/uploads/old", fingerprint: "fp-1", name: "big", size, started_at: "2026-12-01T00:00:00Z" };
+    saveUpload(saved, store);
+    expect(resumable("fp-1", size, "bob", store)).toBeUndefined();
+    expect(resumable("fp-1", size, "alice", store)).toBeDefined();
+    const { api, calls } = fakeApi({
+      // GET /registry/uploads/old: not routed, a 404 (expired, or not this caller's)
+      "POST /registry/zip/upload": () => ({ upload_id: "u-1", upload: session(size, 5 * MIB) }),
+      "POST /registry/uploads/u-1/parts": signing,
+      "POST /registry/uploads/u-1/complete": () => ({ status: "queued" }),
+    });
+    const { sent, transport } = storeTransport();
+    expect(await sendBundle(api, bundleOf(size), () => {}, { inParts: true, transport, store, resume: saved, owner: "alice" })).toBe("u-1");
+    expect(calls[0].key).toBe("GET /registry/uploads/old");
+    expect(sent).toHaveLength(2);
+    expect(resumable("fp-1", size, "alice", store)).toBeUndefined();
+  });
+
+  it("stop every part once one fails for good, and when the user stops", async () => {
+    const size = 40 * MIB; // 8 parts
+    const routes = {
+      "POST /registry/zip/upload": () => ({ upload_id: "u-1", upload: session(size, 5 * MIB) }),
+      "POST /registry/uploads/u-1/parts": signing,
+    };
+    const refused = storeTransport((url) => (url.endsWith("/1") ? { status: 400, etag: null, text: "<Code>BadDigest</Code>" } : null));
+    await expect(sendBundle(fakeApi(routes).api, bundleOf(size), () => {}, { inParts: true, transport: refused.transport, store: new MemoryStorage() })).rejects.toThrow(/part 1/);
+    expect(refused.sent.length).toBeLessThan(8); // the queue was dropped, not drained
+    const user = new AbortController();
+    const stopping = storeTransport((url) => {
+      if (url.endsWith("/2")) user.abort();
+      return null;
+    });
+    await expect(sendBundle(fakeApi(routes).api, bundleOf(size), () => {}, { inParts: true, transport: stopping.transport, store: new MemoryStorage(), signal: user.signal })).rejects.toMatchObject({ name: "AbortError" });
+    expect(stopping.sent.length).toBeLessThan(8);
   });
 
   it("stop on a part the store refuses for its bytes, and when the store hides the ETag", async () => {

@@ -36,7 +36,7 @@ export function Lineage({ assetId, version, writer, relations }: { assetId: stri
         <>
           <div className="graph-scroll">
             <svg
-              role="img"
+              role="group"
               aria-labelledby="lineage-graph-title"
               width={placed.width}
               height={placed.height}
@@ -84,11 +84,16 @@ export function Lineage({ assetId, version, writer, relations }: { assetId: stri
             </svg>
           </div>
           <ul className="edge-list" aria-label="Lineage edges">
-            {graph.data!.edges.map((e, i) => (
-              <li key={i}>
-                {label(e.from)} <em>{e.relation}</em> {label(e.to)}
-              </li>
-            ))}
+            {graph.data!.edges.map((e, i) => {
+              const [fromId, fromVersion] = e.from.split("/");
+              const [toId, toVersion] = e.to.split("/");
+              return (
+                <li key={i}>
+                  <a href={assetHref(fromId, fromVersion)}>{label(e.from)}</a> <em>{e.relation}</em>{" "}
+                  <a href={assetHref(toId, toVersion)}>{label(e.to)}</a>
+                </li>
+              );
+            })}
           </ul>
         </>
       )}

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { hasRole, useConsole } from "../App";
 import { ApiError, type FileRow, type Json, type VersionRow } from "../api";
@@ -82,7 +82,7 @@ export function AssetPage({ assetId, version }: { assetId: string; version?: str
         </dl>
       </Section>
       <Profiles profiles={(doc.profiles as Json[]) ?? []} />
-      <Files assetId={assetId} version={version} />
+      <Files key={version ?? ""} assetId={assetId} version={version} />
       <Versions assetId={assetId} rows={rows} error={versions.error} writer={writer} current={doc} onChange={refresh} />
       <Section id="lineage" title="Lineage">
         <Lineage assetId={assetId} version={version ?? shownVersion} writer={writer} relations={RELATIONS} key={tick} />
@@ -140,6 +140,14 @@ function ZipDownload({ assetId, version }: { assetId: string; version?: string }
   const { api } = useConsole();
   const action = useAction();
   const [note, setNote] = useState("");
+  // Polling for an assembled ZIP stops when the user leaves the page.
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
   return (
     <>
       <button
@@ -148,8 +156,9 @@ function ZipDownload({ assetId, version }: { assetId: string; version?: string }
         onClick={() =>
           action.run(async () => {
             // Past the streaming limit the ZIP is assembled in S3 first: poll until it is there.
-            for (let tries = 0; ; tries++) {
+            for (let tries = 0; alive.current; tries++) {
               const answer = await api.zipLink(assetId, version);
+              if (!alive.current) return;
               if (answer.location) {
                 setNote("");
                 startDownload(answer.location);

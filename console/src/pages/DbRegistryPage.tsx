@@ -31,7 +31,7 @@ function HealthCell({ id }: { id: string }) {
   }
   return (
     <span className="health-cell">
-      <span className={`health ${kind}`} role="status">
+      <span className={`health ${kind}`}>
         {text}
       </span>
       <button type="button" className="link" onClick={() => setTick((t) => t + 1)}>

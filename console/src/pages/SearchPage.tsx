@@ -3,8 +3,8 @@ import { useEffect, useState } from "react";
 import { useConsole } from "../App";
 import type { Facets, Json, Page } from "../api";
 import { assetHref, href } from "../router";
-import { buildFilter, FACET_LABELS, FACET_PATHS, stateFromQuery, stateToQuery, toggle, type SearchState } from "../search";
-import { ErrorBanner, Loading, useAsync } from "../ui";
+import { buildFilter, FACET_LABELS, FACET_PATHS, FilterError, stateFromQuery, stateToQuery, toggle, type SearchState } from "../search";
+import { ErrorBanner, Loading, messageOf, useAsync } from "../ui";
 
 const PAGE_SIZES = [10, 25, 50, 100];
 
@@ -24,13 +24,16 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
   const [text, setText] = useState(state.text);
   const [filterText, setFilterText] = useState(state.filter);
   const [limit, setLimit] = useState(25);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]); // the pages seen so far
+  // The pages seen so far, for this search only: a new search starts at its first page in
+  // the same render (no request goes out with the previous search's cursor).
   const key = query.toString();
+  const [paging, setPaging] = useState<{ key: string; cursors: (string | null)[] }>({ key, cursors: [null] });
+  const cursors = paging.key === key ? paging.cursors : [null];
+  const setCursors = (next: (c: (string | null)[]) => (string | null)[]) => setPaging({ key, cursors: next(cursors) });
 
   useEffect(() => {
     setText(state.text);
     setFilterText(state.filter);
-    setCursors([null]);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
@@ -39,19 +42,18 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
   };
 
   const cursor = cursors[cursors.length - 1];
-  const results = useAsync<{ page: Page<Json>; facets: Facets; facetError: unknown }>(async () => {
-    const filter = buildFilter(state);
-    // The facets are a help: the results are shown even when counting them fails.
-    let facetError: unknown = null;
-    const [page, facets] = await Promise.all([
-      api.search(filter, limit, cursor),
-      api.facets(filter).catch((error: unknown) => {
-        facetError = error;
-        return { facets: {}, paths: {} } as Facets;
-      }),
-    ]);
-    return { page, facets, facetError };
-  }, [key, limit, cursor, api]);
+  const results = useAsync<Page<Json>>(() => api.search(buildFilter(state), limit, cursor), [key, limit, cursor, api]);
+  // Counted once per search, not per page: the facets are a help, and the results are shown
+  // even when counting them fails.
+  const counted = useAsync<Facets>(async () => {
+    try {
+      return await api.facets(buildFilter(state));
+    } catch (error) {
+      if (error instanceof FilterError) return { facets: {}, paths: {} };
+      throw error;
+    }
+  }, [key, api]);
+  const facets = counted.data?.facets ?? {};
 
   return (
     <>
@@ -86,10 +88,10 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
       </form>
       <div className="search-body">
         <aside aria-label="Facets" className="facets">
-          {results.data?.facetError ? <p className="hint">The facets could not be counted: {String((results.data.facetError as Error).message)}</p> : null}
-          {results.data &&
+          {counted.error ? <p className="hint">The facets could not be counted: {messageOf(counted.error)}</p> : null}
+          {counted.data &&
             Object.entries(FACET_LABELS).map(([facet, label]) => {
-              const values = results.data!.facets.facets[facet] ?? [];
+              const values = facets[facet] ?? [];
               const chosen = state.chosen[facet] ?? [];
               return (
                 <fieldset key={facet}>
@@ -127,11 +129,11 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
           {results.data && (
             <>
               <p role="status" className="summary">
-                {results.data.page.items.length === 0
+                {results.data.items.length === 0
                   ? "No assets match."
-                  : `Showing ${results.data.page.items.length} asset${results.data.page.items.length === 1 ? "" : "s"}${cursors.length > 1 ? ` (page ${cursors.length})` : ""}.`}
+                  : `Showing ${results.data.items.length} asset${results.data.items.length === 1 ? "" : "s"}${cursors.length > 1 ? ` (page ${cursors.length})` : ""}.`}
               </p>
-              {results.data.page.items.length > 0 && (
+              {results.data.items.length > 0 && (
                 <table className="table">
                   <thead>
                     <tr>
@@ -144,7 +146,7 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {results.data.page.items.map((asset) => (
+                    {results.data.items.map((asset) => (
                       <tr key={String(asset.asset_id)}>
                         <td>
                           <a href={assetHref(String(asset.asset_id))}>{String(asset.asset_id)}</a>
@@ -172,11 +174,11 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
             <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
               Previous page
             </button>
-            <button type="button" disabled={!results.data?.page.next_cursor} onClick={() => setCursors((c) => [...c, results.data!.page.next_cursor])}>
+            <button type="button" disabled={!results.data?.next_cursor} onClick={() => setCursors((c) => [...c, results.data!.next_cursor])}>
               Next page
             </button>
             <label htmlFor="page-size">Per page</label>
-            <select id="page-size" value={limit} onChange={(e) => { setLimit(Number(e.target.value)); setCursors([null]); }}>
+            <select id="page-size" value={limit} onChange={(e) => { setLimit(Number(e.target.value)); setCursors(() => [null]); }}>
               {PAGE_SIZES.map((n) => (
                 <option key={n}>{n}</option>
               ))}

@@ -150,9 +150,9 @@ export function UploadPage({ forAsset }: { forAsset?: string }) {
       const built =
         chosen.kind === "zip" ? await zipFileBundle(chosen.file) : await zipBundle(chosen.name, chosen.files, useForm ? assetFromForm(form) : null);
       setBundle(built);
-      const earlier = resumable(built.fingerprint, built.blob.size);
+      const earlier = resumable(built.fingerprint, built.blob.size, session.sub);
       if (earlier) setNote(`Resuming the upload of this bundle started ${new Date(earlier.started_at).toLocaleString()}.`);
-      const uploadId = await sendBundle(api, built, setProgress, { inParts: parts, resume: earlier, signal: controller.signal });
+      const uploadId = await sendBundle(api, built, setProgress, { inParts: parts, resume: earlier, signal: controller.signal, owner: session.sub });
       const status = await followIngest(api, uploadId, setProgress, built.blob.size, { signal: controller.signal });
       setResult({ ...status, upload_id: uploadId });
     } catch (e) {
@@ -189,12 +189,9 @@ export function UploadPage({ forAsset }: { forAsset?: string }) {
         aria-describedby="drop-hint"
       >
         <p id="drop-hint">Drag a folder or a ZIP here, or choose one:</p>
+        <input id="pick-folder" className="visually-hidden" type="file" multiple {...{ webkitdirectory: "" }} onChange={(e) => onFolder(e.target.files)} disabled={busy} />
         <label className="button" htmlFor="pick-folder">
           Choose a folder
-        </label>
-        <input id="pick-folder" className="visually-hidden" type="file" multiple {...{ webkitdirectory: "" }} onChange={(e) => onFolder(e.target.files)} disabled={busy} />
-        <label className="button" htmlFor="pick-zip">
-          Choose a ZIP
         </label>
         <input
           id="pick-zip"
@@ -204,6 +201,9 @@ export function UploadPage({ forAsset }: { forAsset?: string }) {
           onChange={(e) => e.target.files?.[0] && void choose({ kind: "zip", file: e.target.files[0] })}
           disabled={busy}
         />
+        <label className="button" htmlFor="pick-zip">
+          Choose a ZIP
+        </label>
       </div>
 
       {chosen && (
@@ -328,7 +328,10 @@ export function UploadPage({ forAsset }: { forAsset?: string }) {
       )}
       <ErrorBanner error={error} />
       {progress && (
-        <section className="card" aria-labelledby="progress-title" aria-live="polite">
+        <section className="card" aria-labelledby="progress-title">
+          <p className="visually-hidden" role="status">
+            {PHASES[progress.phase]}
+          </p>
           <h2 id="progress-title">
             {PHASES[progress.phase]}
             {progress.phase === "uploading" ? ` — ${bytes(progress.sent)} of ${bytes(progress.total)}` : ""}
