@@ -125,7 +125,10 @@ export const xhrTransport: Transport = (method, url, body, headers, onSent, sign
   new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(method, url);
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    // The browser sets Content-Length and Host itself (and refuses a page's own).
+    for (const [name, value] of Object.entries(headers)) {
+      if (!["content-length", "host"].includes(name.toLowerCase())) xhr.setRequestHeader(name, value);
+    }
     xhr.upload.onprogress = (event) => onSent(event.loaded);
     xhr.onload = () => resolve({ status: xhr.status, etag: xhr.getResponseHeader("ETag"), text: xhr.responseText });
     xhr.onerror = () => reject(new ApiError(0, "NETWORK", "The object store could not be reached."));
