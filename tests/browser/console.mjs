@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
-const { base, s3, shots, folder, bigFolder, assetId, baseAsset, tag, alice, bob, admin } = spec;
+const { base, s3, shots, folder, bigFolder, zipBundle, assetId, baseAsset, tag, alice, bob, admin } = spec;
 const require = createRequire(join(process.cwd(), "console", "package.json"));
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const FLAGS = [
@@ -78,7 +78,7 @@ try {
   step("signed in");
 
   // -- upload a folder, described with the form, and watch it ingest -------------------------
-  await page.getByRole("link", { name: "Upload" }).click();
+  await page.getByRole("link", { name: "Upload", exact: true }).click();
   await page.setInputFiles("#pick-folder", folder);
   await page.getByLabel("Asset id", { exact: true }).fill(assetId);
   await page.getByLabel("Version", { exact: true }).fill("v1");
@@ -113,7 +113,7 @@ try {
     }
     await route.continue();
   });
-  await page.getByRole("link", { name: "Upload" }).click();
+  await page.getByRole("link", { name: "Upload", exact: true }).click();
   await page.setInputFiles("#pick-folder", bigFolder);
   await page.getByLabel("Asset id", { exact: true }).fill(`${assetId}-big`);
   await page.getByLabel("Version", { exact: true }).fill("v1");
@@ -232,6 +232,24 @@ try {
   result.auditActions = await page.locator("#audit tbody tr td:nth-child(3)").allTextContents();
   await page.locator("#audit").screenshot({ path: join(shots, "audit.png") });
   step("audit");
+
+  // -- a ZIP dragged onto the page: its own asset.json describes it ------------------------------
+  await page.getByRole("link", { name: "Upload", exact: true }).click();
+  const zipBytes = readFileSync(zipBundle).toString("base64");
+  const dataTransfer = await page.evaluateHandle((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], "bundle.zip", { type: "application/zip" }));
+    return transfer;
+  }, zipBytes);
+  await page.dispatchEvent(".dropzone", "dragover", { dataTransfer });
+  await page.dispatchEvent(".dropzone", "drop", { dataTransfer });
+  await page.getByRole("heading", { name: "ZIP: bundle.zip" }).waitFor();
+  result.zipFormShown = await page.locator("#asset-form").count();
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await page.getByText("Ingested as").waitFor({ timeout: 120_000 });
+  result.zipIngested = await page.getByText("Ingested as").textContent();
+  step("zip dropped");
 
   // -- the other services' pages ------------------------------------------------------------------
   for (const [name, link, ready] of [

@@ -19,7 +19,7 @@ import pytest
 
 from infra_cdk.constants import ROOT
 from tests.e2e.stack import client
-from tests.support import make_asset
+from tests.support import make_asset, zip_bytes
 
 pytestmark = pytest.mark.e2e
 SCRIPT = ROOT / "tests" / "browser" / "console.mjs"
@@ -86,6 +86,10 @@ def console_run(
             data={"asset_metadata": json.dumps(metadata)},
         )
         assert uploaded.status_code == 201, uploaded.text
+    zipped = work / "bundle.zip"
+    zipped.write_bytes(
+        zip_bytes({"data/table.csv": b"a,b\n1,2\n"}, asset=make_asset(f"dropped-{run_id}"))
+    )
     shots = work / "shots"
     shots.mkdir()
     spec = {
@@ -94,6 +98,7 @@ def console_run(
         "shots": str(shots),
         "folder": str(folder(work / "model", files)),
         "bigFolder": str(folder(work / "shards", big)),
+        "zipBundle": str(zipped),
         "assetId": f"detector-{run_id}",
         "baseAsset": base_asset,
         "tag": f"ct-{run_id}",
@@ -132,6 +137,7 @@ def test_a_new_user_does_every_step_in_the_browser(console_run: dict[str, Any]) 
         "lineage",
         "hidden from bob",
         "audit",
+        "zip dropped",
         "services",
     ]
     assert result["errors"] == []  # no script error on any page
@@ -165,6 +171,18 @@ def test_an_upload_in_parts_resumed_without_sending_a_held_part_again(
     assert {f["path"]: f["sha256"] for f in listed}["shard.bin"] == hashlib.sha256(
         shard
     ).hexdigest()
+
+
+def test_a_zip_dropped_on_the_page_is_described_by_its_own_asset_json(
+    console_run: dict[str, Any], stack_url: str
+) -> None:
+    result, spec = console_run["result"], console_run["spec"]
+    run_id = spec["assetId"].removeprefix("detector-")
+    assert result["zipFormShown"] == 0  # no form: the ZIP carries asset.json
+    assert f"dropped-{run_id}" in result["zipIngested"]
+    with client(stack_url, timeout=30) as http:
+        listed = http.get(f"/registry/assets/dropped-{run_id}/files").json()["items"]
+    assert [f["path"] for f in listed] == ["data/table.csv"]
 
 
 def test_found_by_search_and_by_a_facet(console_run: dict[str, Any]) -> None:

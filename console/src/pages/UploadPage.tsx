@@ -121,9 +121,10 @@ export function UploadPage({ forAsset }: { forAsset?: string }) {
     setDragging(false);
     const items = [...event.dataTransfer.items];
     const entries = items.map((i) => (i as unknown as { webkitGetAsEntry: () => DirectoryEntry | null }).webkitGetAsEntry()).filter(Boolean) as DirectoryEntry[];
-    if (entries.length === 1 && entries[0].isFile && entries[0].name.toLowerCase().endsWith(".zip")) {
-      const file = event.dataTransfer.files[0];
-      void choose({ kind: "zip", file });
+    const dropped = [...event.dataTransfer.files];
+    const zipOnly = entries.length === 0 || (entries.length === 1 && entries[0].isFile);
+    if (zipOnly && dropped.length === 1 && dropped[0].name.toLowerCase().endsWith(".zip")) {
+      void choose({ kind: "zip", file: dropped[0] });
       return;
     }
     const found = (await Promise.all(entries.map(filesUnder))).flat();
