@@ -226,6 +226,112 @@ def hint_unfinished(path: Path) -> None:
 
 @main.command()
 @click.argument("asset_ref", metavar="ASSET_ID[@VERSION]")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--offline", is_flag=True, help="From the local cache alone; fail if it lacks a file."
+)
+@click.option("--workers", default=4, show_default=True, help="Files fetched at once.")
+@pass_options
+def pull(
+    options: Options, asset_ref: str, folder: Path | None, offline: bool, workers: int
+) -> None:
+    """Pull a version's files into FOLDER (default ASSET_ID-VERSION) through the local content
+    cache ($ASSETS_CACHE): only files whose sha256 the cache lacks are downloaded; the folder
+    then holds exactly the version's files (hard links to the cache where possible), each
+    verified. Pulling again moves no bytes; the next version moves only what changed."""
+    from assets_client.pull import PullError
+    from assets_client.pull import pull as pull_version
+
+    asset_id, version = split_ref(asset_ref)
+    with reported():
+        try:
+            with options.bar(f"pull {asset_id}") as bar:
+                result = pull_version(
+                    None if offline else options.client,
+                    asset_id,
+                    version,
+                    folder,
+                    offline=offline,
+                    workers=workers,
+                    progress=bar.update,
+                    on_total=lambda n: setattr(bar, "total", n),
+                )
+        except PullError as exc:
+            fail(str(exc), EXIT_NOT_FOUND if offline else EXIT_VERIFY)
+    options.emit(
+        result.summary(),
+        f"{result.folder} ({result.asset_version}: {result.files} files verified, "
+        f"{len(result.fetched)} fetched, {result.fetched_bytes} bytes)",
+    )
+
+
+@main.group()
+def cache() -> None:
+    """The local content cache of `assets pull` ($ASSETS_CACHE, else the platform's)."""
+
+
+@cache.command("ls")
+@pass_options
+def cache_ls(options: Options) -> None:
+    """Every content held: sha256, size, last used."""
+    from datetime import UTC, datetime
+
+    from assets_client.cache import ContentCache
+
+    entries = [
+        {
+            "sha256": e.sha256,
+            "size": e.size,
+            "last_used": datetime.fromtimestamp(e.last_used, UTC).isoformat(timespec="seconds"),
+        }
+        for e in ContentCache().entries()
+    ]
+    options.emit(
+        entries, "\n".join(f"{e['sha256']}  {e['size']:>14}  {e['last_used']}" for e in entries)
+    )
+
+
+@cache.command("size")
+@pass_options
+def cache_size(options: Options) -> None:
+    """How many bytes the cache holds, and where."""
+    from assets_client.cache import ContentCache
+
+    held = ContentCache()
+    total = held.size()
+    options.emit({"root": str(held.root), "bytes": total}, f"{total} bytes in {held.root}")
+
+
+@cache.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    help="Only contents not used for this long: 30d, 12h, 90m (default: everything).",
+)
+@pass_options
+def cache_prune(options: Options, older_than: str | None) -> None:
+    """Remove contents from the cache (folders pulled before keep their hard links)."""
+    from assets_client.cache import ContentCache
+
+    seconds = None if older_than is None else _duration(older_than)
+    removed = ContentCache().prune(seconds)
+    freed = sum(e.size for e in removed)
+    options.emit(
+        {"removed": len(removed), "bytes": freed}, f"removed {len(removed)} ({freed} bytes)"
+    )
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit():
+        fail(f"--older-than takes a count and a unit (s, m, h, d, w), e.g. 30d: not {text!r}", 2)
+    return int(number) * units[unit]
+
+
+@main.command()
+@click.argument("asset_ref", metavar="ASSET_ID[@VERSION]")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to save the ZIP.")
 @click.option("--extract", type=click.Path(path_type=Path), help="Extract the files here instead.")
 @click.option("--file", "file_path", help="Save only this file of the asset (its path in it).")
