@@ -22,7 +22,7 @@ CHROMIUM := /usr/bin/chromium
 CONSOLE := console/dist/index.html
 CONSOLE_NPM := console/node_modules/.installed
 
-.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui console console-test synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions bench-profile clean
+.PHONY: all install python run test lint format typecheck unit integration infra e2e layer certs docs-ui console console-test synth cdk-app deploy destroy smoke bench bench-downloads bench-uploads bench-versions bench-profile bench-pull clean
 
 all: test
 
@@ -181,6 +181,11 @@ bench-uploads: install
 # Where ingest's time goes (pyinstrument, every thread): bench/profile-ingest.txt (SIZE=...).
 bench-profile: install
 	$(PY) -m bench.profile $(SIZE)
+
+# Two versions of a 1 GiB asset differing in one 10 MiB file, pulled one after the other
+# through the content cache: the bytes each pull moves (PULL_TOTAL=...).
+bench-pull: install
+	$(PY) -m bench.pull
 
 # Ten versions of a 1 GiB asset, each changing one 10 MiB file: the storage they take.
 bench-versions: install
