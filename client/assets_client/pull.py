@@ -115,10 +115,12 @@ def pull(
 
     # Which contents must come over the network: what the cache lacks (or holds wrongly).
     missing: dict[str, dict[str, Any]] = {}
+    checked: set[str] = set()
     for item in files:
         sha = str(item["sha256"])
-        if sha in missing:
+        if sha in checked:  # the same content at two paths: hashed once
             continue
+        checked.add(sha)
         if not cache.holds(sha):  # absent, or its bytes do not match its name (discarded)
             missing[sha] = item
     # The folder's files may already be the content (a folder pulled before a cache prune).
@@ -199,11 +201,14 @@ def _materialize(
             target = staging.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             here = destination.joinpath(*path.split("/"))
-            if here.is_file() and os.path.samefile(here, cache.blob_path(sha)):
+            blob = cache.blob_path(sha)
+            if here.is_file() and os.path.samefile(here, blob):
                 os.link(here, target)  # already this content (a link to the cache): kept
             else:
-                _link_or_copy(cache.blob_path(sha), target)
-            if file_sha256(target) != sha:
+                _link_or_copy(blob, target)
+            # The cache entry was hashed as this pull began (or fetched and checked): a link
+            # to it is those bytes; a copy is hashed again.
+            if not os.path.samefile(target, blob) and file_sha256(target) != sha:
                 raise PullError(f"{path} does not match its sha256 after it was placed")
         if destination.exists():
             wanted = {str(i["path"]) for i in files}
