@@ -1,5 +1,25 @@
-"""A Python client and the ``assets`` command for the Assets Registry's services."""
+"""A Python client and the ``assets`` command for the Assets Registry's services.
 
-from assets_client.api import ApiError, AssetsClient, NetworkError
+``Registry`` is the documented API (see the README's "Python SDK"); ``AssetsClient`` is the
+lower-level transport the command uses."""
 
-__all__ = ["ApiError", "AssetsClient", "NetworkError"]
+from assets_client.api import (
+    ApiError,
+    AssetsClient,
+    NetworkError,
+    UploadFailed,
+    VerificationError,
+)
+from assets_client.pull import PullError, PullResult
+from assets_client.sdk import Registry
+
+__all__ = [
+    "ApiError",
+    "AssetsClient",
+    "NetworkError",
+    "PullError",
+    "PullResult",
+    "Registry",
+    "UploadFailed",
+    "VerificationError",
+]
