@@ -89,6 +89,7 @@ def test_every_route_says_who_may_call_it() -> None:
         "POST /components/api/query",
         "POST /components/gql",
         "POST /dbregistry/asset_registries",
+        "POST /registry/content/missing",
         "POST /registry/graphql",
         "POST /registry/query/facets",
         "POST /registry/query/search",

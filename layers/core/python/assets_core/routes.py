@@ -178,6 +178,7 @@ API_GROUPS: tuple[ApiGroup, ...] = (
             ("GET", "/query/by-api-route/{route+}"),
             ("POST", "/query/search", READ),
             ("POST", "/query/facets", READ),
+            ("POST", "/content/missing", READ),
             *SERVICE_ROUTES,
         ),
     ),

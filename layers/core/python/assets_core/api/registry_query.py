@@ -24,8 +24,9 @@ from assets_core.api.http import (
     redirect,
     versioned_response,
 )
-from assets_core.logic import assets, files, lineage, versions
+from assets_core.logic import assets, content, files, lineage, versions
 from assets_core.logic.audit import audit_query
+from assets_core.models.content import ContentQuery, MissingContents
 from assets_core.models.responses import (
     AssetFacets,
     AssetPage,
@@ -41,6 +42,7 @@ from assets_core.ports import DocumentStore, Versioned
 from assets_core.stores.factory import (
     assets_store,
     audit_trail,
+    blobs_store,
     lineage_store,
     objects,
     versions_store,
@@ -330,6 +332,17 @@ def search(
 ) -> dict[str, Any]:
     page = PageRequest.parse(limit, cursor)
     return assets.search(query, page, store=_matched(all_versions)).body()
+
+
+@router.post(
+    "/content/missing",
+    summary="Which of these contents (by sha256) a bundle must still carry",
+    tags=["files"],
+    responses=answers(200, MissingContents),
+)
+def missing_contents(request: Annotated[ContentQuery, Body()]) -> dict[str, Any]:
+    held = content.readable(request.sha256, blobs=blobs_store(), versions=versions_store())
+    return {"missing": sorted(set(request.sha256) - set(held))}
 
 
 @router.post(

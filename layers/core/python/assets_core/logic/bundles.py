@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from assets_core.errors import where_and_why
 from assets_core.keys import points_into
+from assets_core.logic.content import MAX_NAMED_CONTENTS, SHA256
 from assets_core.logic.names import unsafe_name
 from assets_core.logic.zipreader import DEFLATED, STORED, Member
 from assets_core.models.asset import Asset, is_asset_id
@@ -141,6 +142,9 @@ class FilePlan:
     document: dict[str, Any]
     keys: dict[str, str] = field(default_factory=dict)  # member path -> object key
     entries: dict[str, list[int]] = field(default_factory=dict)  # path -> its files[] indexes
+    # files[] index -> (sha256, path) of an entry naming content the registry already holds
+    # (``assets push``): no member, its object found by ``name_contents``
+    named: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def content_type(self, path: str) -> Any:
         """The MIME type a member is stored with: its first entry's."""
@@ -208,6 +212,9 @@ def plan_files(
             entries.append(_attach(plan, len(entries), entry, path, files[path], key_of, url_of))
         elif entry.get("asset_file_url"):
             entries.append(_external(index, entry, url_of))
+        elif isinstance(path, str) and _named_sha256(entry) is not None:
+            plan.named[len(entries)] = (str(_named_sha256(entry)), path)
+            entries.append(dict(entry))
         else:
             raise BundleRejected(
                 f"asset.json: files[{index}] names member '{path}', which is not in the bundle"
@@ -221,6 +228,42 @@ def plan_files(
         entry.get("asset_file_id") for entry in entries if isinstance(entry, dict)
     ]
     return plan
+
+
+def _named_sha256(entry: dict[str, Any]) -> str | None:
+    """The sha256 an entry names its content by (its metadata's), when it is one."""
+    metadata = entry.get("asset_file_metadata") or {}
+    sha256 = metadata.get("sha256") if isinstance(metadata, dict) else None
+    return sha256 if isinstance(sha256, str) and SHA256.fullmatch(sha256) else None
+
+
+def name_contents(plan: FilePlan, held: Mapping[str, Mapping[str, Any]], url_of: UrlOf) -> None:
+    """Point each entry naming content by sha256 at the object that holds it (``held``: the
+    contents the uploader may read, by sha256); one the registry does not hold, or the
+    uploader may not read, fails the bundle with the same words (so nothing is told about
+    another user's files)."""
+    if len(plan.named) > MAX_NAMED_CONTENTS:
+        raise BundleRejected(
+            f"asset.json names {len(plan.named)} files by sha256; at most {MAX_NAMED_CONTENTS}"
+        )
+    files = plan.document["files"]
+    for index, (sha256, path) in plan.named.items():
+        record = held.get(sha256)
+        if record is None:
+            raise BundleRejected(
+                f"asset.json: files[{index}] ('{path}') names content sha256 {sha256}, which "
+                "this registry does not hold or you may not read: put the file in the bundle"
+            )
+        entry = files[index]
+        metadata = {**entry.get("asset_file_metadata", {}), "path": path, "sha256": sha256}
+        metadata["size"] = int(record.get("size") or 0)
+        files[index] = {
+            **entry,
+            "asset_file_type": entry.get("asset_file_type") or "file",
+            "asset_file_mime_type": entry.get("asset_file_mime_type") or _guess_mime(path),
+            "asset_file_url": url_of(str(record["key"])),
+            "asset_file_metadata": metadata,
+        }
 
 
 def _entry_path(index: int, entry: Any) -> Any:

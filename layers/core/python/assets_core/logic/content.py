@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assets_core.collections import VERSION_KEY
 from assets_core.errors import AppError
-from assets_core.ports import BlobStore
+from assets_core.ports import BlobStore, DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,33 @@ def hold(document: dict[str, Any], ref: str, *, blobs: BlobStore, objects: Keyed
         files.append(entry)
     held.document = {**document, "files": files}
     return held
+
+
+# A content named by sha256 (``assets push``, a bundle naming files it does not carry): at
+# most this many in one request or bundle (one answer, or a few queries, each).
+MAX_NAMED_CONTENTS = 10_000
+
+
+def readable(
+    sha256s: Iterable[str], *, blobs: BlobStore, versions: DocumentStore
+) -> dict[str, dict[str, Any]]:
+    """The contents among ``sha256s`` that this registry holds and the current caller may
+    read (a live version it can see holds each), by sha256: their records (``key``, ``size``).
+    A content the caller may not read is answered as one that is not held, so asking never
+    tells whether another user's private file exists."""
+    records = blobs.get_many(sha256s)
+    keys: dict[str, set[str]] = {}
+    for sha256, record in records.items():
+        for ref in record.get("refs") or []:
+            keys.setdefault(str(ref).split("#", 1)[0], set()).add(sha256)
+    visible: set[str] = set()
+    wanted = sorted(keys)
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        # ``versions`` reads as the caller: live versions it may see
+        for document in versions.find({VERSION_KEY: {"$in": batch}}, limit=len(batch)):
+            visible.update(keys.get(str(document.get(VERSION_KEY)), set()))
+    return {sha256: records[sha256] for sha256 in sorted(visible)}
 
 
 def let_go(

@@ -32,11 +32,12 @@ from assets_core.logic.bundles import (
     check_keys,
     check_members,
     find_asset_json,
+    name_contents,
     parse_asset_json,
     plan_files,
     validate_document,
 )
-from assets_core.logic.content import discard, hold, let_go
+from assets_core.logic.content import discard, hold, let_go, readable
 from assets_core.logic.versions import entry_named, index_of, version_exists, version_key
 from assets_core.logic.zipreader import BadArchive, Member, MemberData, read_directory, read_members
 from assets_core.ports import DocumentStore, ObjectStore, StatusStore, Stores
@@ -304,6 +305,10 @@ def _register(
     asset_id = check_asset_id(document)
     prefix = members_prefix(asset_id, upload_id)
     plan = plan_files(document, files, lambda path: prefix + path, stores.objects.url_of)
+    if plan.named:  # files named by sha256: content the uploader may read, held already
+        named = [sha256 for sha256, _ in plan.named.values()]
+        held = readable(named, blobs=stores.blobs, versions=stores.versions)
+        name_contents(plan, held, stores.objects.url_of)
     check_keys(plan, limits.max_key_bytes)
     validate_document(plan.document)
     # Said as soon as known: whoever settles this upload later (the dead-letter consumer)

@@ -129,6 +129,16 @@ class MongoBlobStore:
         """The content's record, or None."""
         return self.documents.get(sha256)
 
+    def get_many(self, sha256s: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The records of these contents that exist, by sha256 (batches of ``$in``)."""
+        wanted = sorted(set(sha256s))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), MAX_KEYS_PER_QUERY):
+            batch = wanted[start : start + MAX_KEYS_PER_QUERY]
+            for item in self.documents.find({"sha256": {"$in": batch}}, limit=len(batch)):
+                found[str(item["sha256"])] = item
+        return found
+
     def keys_in_use(self, keys: Iterable[str]) -> set[str]:
         """Which of these object keys a record names."""
         wanted = sorted(set(keys))
