@@ -11,6 +11,7 @@ from assets_client.api import (
     VerificationError,
 )
 from assets_client.pull import PullError, PullResult
+from assets_client.push import PushError, PushResult
 from assets_client.sdk import Registry
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "NetworkError",
     "PullError",
     "PullResult",
+    "PushError",
+    "PushResult",
     "Registry",
     "UploadFailed",
     "VerificationError",

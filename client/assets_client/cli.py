@@ -265,6 +265,33 @@ def pull(
     )
 
 
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-wait", is_flag=True, help="Return once the bundle is sent.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for ingest.")
+@pass_options
+def push(options: Options, folder: Path, no_wait: bool, timeout: float) -> None:
+    """Push FOLDER (with asset.json naming a new asset_version) as a new version, sending
+    only the files whose content the registry does not already hold for you; the others are
+    named by sha256 in the bundle's asset.json."""
+    from assets_client.push import PushError
+    from assets_client.push import push as push_folder
+
+    with reported():
+        try:
+            with options.bar(f"push {folder.name}") as bar:
+                result = push_folder(
+                    options.client, folder, wait=not no_wait, timeout=timeout, progress=bar.update
+                )
+        except PushError as exc:
+            fail(str(exc), EXIT_INVALID)
+    options.emit(
+        result.summary(),
+        f"{result.asset_id}@{result.asset_version} ({len(result.sent)} of {result.files} files "
+        f"sent, {result.sent_bytes} bytes; {len(result.named)} already held)",
+    )
+
+
 @main.group()
 def cache() -> None:
     """The local content cache of `assets pull` ($ASSETS_CACHE, else the platform's)."""

@@ -11,8 +11,8 @@
 Every method names assets as ``ID`` (the current version) or ``ID@VERSION`` (a version or an
 alias). Failures are exceptions: ``ApiError`` (the service refused: ``status``, ``code`` and its
 ``message``), ``NetworkError``, ``UploadFailed``, ``VerificationError`` (bytes that do not match
-their sha256) and ``PullError``. It wraps ``AssetsClient``, the transport the ``assets`` command
-uses too."""
+their sha256), ``PullError`` and ``PushError``. It wraps ``AssetsClient``, the transport the
+``assets`` command uses too."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any
 from assets_client.api import AssetsClient, split_ref
 from assets_client.cache import ContentCache
 from assets_client.pull import PullResult, pull
+from assets_client.push import PushResult, push
 
 Progress = Callable[[int], None]
 
@@ -116,6 +117,19 @@ class Registry:
         if not wait:
             return {"upload_id": upload_id, "status": "queued"}
         return self.client.wait(upload_id, timeout=timeout)
+
+    def push(
+        self,
+        folder: str | Path,
+        *,
+        wait: bool = True,
+        timeout: float = 3600,
+        progress: Progress = _nothing,
+    ) -> PushResult:
+        """Push a folder (its ``asset.json`` naming a new ``asset_version``) as a new version,
+        sending only the files whose content the registry does not hold for you; the others
+        are named by sha256. ``.record`` is the upload's record once ingested."""
+        return push(self.client, Path(folder), wait=wait, timeout=timeout, progress=progress)
 
     def link(self, ref: str, relation: str, target: str) -> dict[str, Any]:
         """Record lineage: the version ``ref`` is ``relation`` (``derived_from``, ``trained_on``,

@@ -69,3 +69,32 @@ def test_pull_moves_only_what_changed_and_works_offline(assets: Any, tmp_path: P
     pruned = json.loads(assets("--json", "cache", "prune").stdout)
     assert pruned["removed"] == 4
     assert assets("cache", "prune", "--older-than", "soon").exit_code == 2
+
+
+def test_push_sends_only_what_the_registry_lacks(assets: Any, tmp_path: Path) -> None:
+    # Given v1 uploaded from a folder
+    source = make_folder(tmp_path / "src", "push-1")
+    assert assets("upload", str(source)).exit_code == 0
+    # When the folder becomes v2, one file changed and one added, and is pushed
+    document = json.loads((source / "asset.json").read_text())
+    (source / "asset.json").write_text(json.dumps({**document, "asset_version": "v2"}))
+    (source / "readme.md").write_text("# model, v2\n")
+    (source / "eval" / "scores.csv").parent.mkdir()
+    (source / "eval" / "scores.csv").write_text("acc\n0.9\n")
+    pushed = assets("--json", "push", str(source))
+    assert pushed.exit_code == 0, pushed.output
+    summary = json.loads(pushed.stdout)
+    # Then only the changed and the new file travel; the 3 MiB weights are named by sha256
+    assert (summary["asset_version"], summary["status"]) == ("v2", "success")
+    assert (summary["files"], summary["sent"], summary["named"]) == (3, 2, 1)
+    assert summary["sent_bytes"] == len("# model, v2\n") + len("acc\n0.9\n")
+    # and v2 pulls back as the folder is
+    work = tmp_path / "work"
+    pulled = json.loads(assets("--json", "pull", "push-1@v2", str(work)).stdout)
+    assert pulled["files"] == 3
+    for name in ("readme.md", "eval/scores.csv", "models/nested/weights.bin"):
+        assert (work / name).read_bytes() == (source / name).read_bytes()
+    # and pushing the same version again is refused by ingest, naming it
+    again = assets("push", str(source))
+    assert again.exit_code == 1
+    assert "v2" in again.output
