@@ -185,3 +185,21 @@ def test_the_cache_lists_sizes_and_prunes(
     assert len(cache.prune(None)) == len(V1) - 1
     assert cache.size() == 0
     assert contents(tmp_path / "work") == V1  # a pulled folder keeps its files
+
+
+def test_concurrent_pulls_share_the_cache_safely(
+    registry: FakeRegistry, cache: ContentCache, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        folders = [tmp_path / f"w{n}" for n in range(4)]
+        results = list(
+            pool.map(
+                lambda folder: pull(registry, "model", "v2", folder, cache=cache),  # type: ignore[arg-type]
+                folders,
+            )
+        )
+    assert all(contents(r.folder) == V2 for r in results)
+    assert len(list(cache.entries())) == len({sha(d) for d in V2.values()})
+    assert list((cache.root / "tmp").iterdir()) == []
