@@ -26,6 +26,7 @@ from assets_client.api import (
     split_ref,
 )
 from assets_client.parts import unfinished_for
+from assets_client.sdk import Registry
 
 EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_INVALID, EXIT_SERVER, EXIT_NETWORK, EXIT_VERIFY = (
     1,
@@ -40,7 +41,10 @@ EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_INVALID, EXIT_SERVER, EXIT_NETWORK, EXIT_VERI
 class Options:
     def __init__(self, endpoint: str | None, as_json: bool) -> None:
         self.as_json = as_json
-        self.client = AssetsClient(endpoint)
+        # The SDK's Registry: the commands it covers call it; the others (uploads in parts,
+        # resumes, ZIP extraction, the Assets DB and components) use its transport.
+        self.registry = Registry(endpoint)
+        self.client: AssetsClient = self.registry.client
 
     def emit(self, value: Any, text: str | None = None) -> None:
         """A result: JSON for scripts, else a line a person reads."""
@@ -240,16 +244,12 @@ def pull(
     then holds exactly the version's files (hard links to the cache where possible), each
     verified. Pulling again moves no bytes; the next version moves only what changed."""
     from assets_client.pull import PullError
-    from assets_client.pull import pull as pull_version
 
-    asset_id, version = split_ref(asset_ref)
     with reported():
         try:
-            with options.bar(f"pull {asset_id}") as bar:
-                result = pull_version(
-                    None if offline else options.client,
-                    asset_id,
-                    version,
+            with options.bar(f"pull {asset_ref}") as bar:
+                result = options.registry.pull(
+                    asset_ref,
                     folder,
                     offline=offline,
                     workers=workers,
@@ -275,13 +275,12 @@ def push(options: Options, folder: Path, no_wait: bool, timeout: float) -> None:
     only the files whose content the registry does not already hold for you; the others are
     named by sha256 in the bundle's asset.json."""
     from assets_client.push import PushError
-    from assets_client.push import push as push_folder
 
     with reported():
         try:
             with options.bar(f"push {folder.name}") as bar:
-                result = push_folder(
-                    options.client, folder, wait=not no_wait, timeout=timeout, progress=bar.update
+                result = options.registry.push(
+                    folder, wait=not no_wait, timeout=timeout, progress=bar.update
                 )
         except PushError as exc:
             fail(str(exc), EXIT_INVALID)
@@ -466,7 +465,7 @@ def _download_files(options: Options, asset_id: str, folder: Path, version: str 
 def get(options: Options, asset_ref: str) -> None:
     """Print an asset's metadata (ID@VERSION: that version's, by version or alias)."""
     with reported():
-        options.emit(options.client.get(*split_ref(asset_ref)))
+        options.emit(options.registry.get(asset_ref))
 
 
 @main.command()
@@ -651,7 +650,8 @@ def restore(options: Options, asset_id: str) -> None:
 def search(options: Options, filter_json: str, page_size: int) -> None:
     """Search with a MongoDB-style filter, following every page."""
     with reported():
-        items = list(options.client.search(parse_json(filter_json, "FILTER_JSON"), page_size))
+        filters = parse_json(filter_json, "FILTER_JSON")
+        items = list(options.registry.search(filters, page_size=page_size))
         text = "\n".join(f"{a['asset_id']}\t{a['asset_version']}\t{a['asset_uri']}" for a in items)
         options.emit(items, text)
 

@@ -161,10 +161,12 @@ class Registry:
         offline: bool = False,
         workers: int = 4,
         progress: Progress = _nothing,
+        on_total: Progress = _nothing,
     ) -> PullResult:
         """The version's files in ``folder`` (default ``ID-VERSION``), through the content
         cache: only contents the cache lacks are fetched; the folder then holds exactly the
-        version's files, each verified. ``offline``: from the cache alone."""
+        version's files, each verified. ``offline``: from the cache alone. ``progress`` hears
+        each chunk's bytes as they arrive; ``on_total`` the bytes to fetch, once known."""
         asset_id, version = split_ref(ref)
         return pull(
             None if offline else self.client,
@@ -175,4 +177,5 @@ class Registry:
             offline=offline,
             workers=workers,
             progress=progress,
+            on_total=on_total,
         )
