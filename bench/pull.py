@@ -11,7 +11,6 @@ scales it down for a quick look."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -26,8 +25,7 @@ for path in (ROOT / "layers" / "core" / "python", ROOT, ROOT / "client"):
         sys.path.insert(0, str(path))
 
 from bench.downloads import Stack, log, parse_size  # noqa: E402
-from bench.versions import write_random  # noqa: E402
-from local.backends import LOCALSTACK_KEY  # noqa: E402
+from bench.versions import report, stack_env, write_manifest, write_random  # noqa: E402
 from local.stand_ins import start_localstack  # noqa: E402
 
 MIB, GIB = 1024 * 1024, 1024**3
@@ -51,14 +49,7 @@ def main() -> None:
     steady = (total - CHANGED_BYTES) // STEADY_FILES
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-pull-"))
     s3 = start_localstack()
-    env = {
-        "S3_ENDPOINT_URL": s3.address,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3.address,
-        "AWS_ACCESS_KEY_ID": LOCALSTACK_KEY,
-        "AWS_SECRET_ACCESS_KEY": LOCALSTACK_KEY,
-        "BUNDLE_MAX_EXPANDED_BYTES": str(max(10 * GIB, total + GIB)),
-        "ASSETS_CACHE": str(scratch / "cache"),
-    }
+    env = {**stack_env(s3.address, total), "ASSETS_CACHE": str(scratch / "cache")}
     os.environ["ASSETS_CACHE"] = env["ASSETS_CACHE"]
     stack = Stack(env)
     asset_id = "bench-pull"
@@ -72,17 +63,7 @@ def main() -> None:
         expected: dict[str, dict[str, str]] = {}
         for version in ("v1", "v2"):
             digests["changing.bin"] = write_random(folder / "changing.bin", CHANGED_BYTES)
-            (folder / "asset.json").write_text(
-                json.dumps(
-                    {
-                        "asset_id": asset_id,
-                        "asset_uri": f"models://bench/{asset_id}",
-                        "asset_version": version,
-                        "asset_profile_id": "bench",
-                        "asset_file_ids": [],
-                    }
-                )
-            )
+            write_manifest(folder, asset_id, version)
             stack.assets("upload", str(folder))
             expected[version] = dict(digests)
             log(f"{version} uploaded")
@@ -121,9 +102,7 @@ def main() -> None:
             "verified": True,
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        for name, value in results.items():
-            print(f"pull.{name}: {value}", flush=True)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        report("pull", results, RESULTS)
     finally:
         stack.stop()
         s3.stop()

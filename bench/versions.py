@@ -51,6 +51,39 @@ def write_random(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
+def stack_env(s3_address: str, total: int) -> dict[str, str]:
+    """The local stack's environment on the bench's LocalStack, for bundles of ``total``."""
+    return {
+        "S3_ENDPOINT_URL": s3_address,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3_address,
+        "AWS_ACCESS_KEY_ID": LOCALSTACK_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCALSTACK_KEY,
+        "BUNDLE_MAX_EXPANDED_BYTES": str(max(10 * GIB, total + GIB)),
+    }
+
+
+def write_manifest(folder: Path, asset_id: str, version: str) -> None:
+    """The folder's asset.json for ``version`` of the bench's asset."""
+    (folder / "asset.json").write_text(
+        json.dumps(
+            {
+                "asset_id": asset_id,
+                "asset_uri": f"models://bench/{asset_id}",
+                "asset_version": version,
+                "asset_profile_id": "bench",
+                "asset_file_ids": [],
+            }
+        )
+    )
+
+
+def report(prefix: str, results: dict[str, Any], path: Path) -> None:
+    """Print the figures as ``prefix.name: value`` lines, and write them to ``path``."""
+    for name, value in results.items():
+        print(f"{prefix}.{name}: {value}", flush=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def stored_bytes(endpoint: str) -> tuple[int, int]:
     """The bytes and objects under assets/ in the stack's bucket."""
     s3 = boto3.client(
@@ -74,14 +107,7 @@ def main() -> None:
     steady = (total - CHANGED_BYTES) // STEADY_FILES
     scratch = Path(tempfile.mkdtemp(prefix="assets-bench-versions-"))
     s3 = start_localstack()
-    env = {
-        "S3_ENDPOINT_URL": s3.address,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": s3.address,
-        "AWS_ACCESS_KEY_ID": LOCALSTACK_KEY,
-        "AWS_SECRET_ACCESS_KEY": LOCALSTACK_KEY,
-        "BUNDLE_MAX_EXPANDED_BYTES": str(max(10 * GIB, total + GIB)),
-    }
-    stack = Stack(env)
+    stack = Stack(stack_env(s3.address, total))
     asset_id = "bench-versions"
     folder = scratch / asset_id
     try:
@@ -96,17 +122,7 @@ def main() -> None:
         for number in range(1, versions + 1):
             version = f"v{number}"
             digests["changing.bin"] = write_random(folder / "changing.bin", CHANGED_BYTES)
-            (folder / "asset.json").write_text(
-                json.dumps(
-                    {
-                        "asset_id": asset_id,
-                        "asset_uri": f"models://bench/{asset_id}",
-                        "asset_version": version,
-                        "asset_profile_id": "bench",
-                        "asset_file_ids": [],
-                    }
-                )
-            )
+            write_manifest(folder, asset_id, version)
             started = time.perf_counter()
             answer = stack.assets("upload", str(folder))
             upload_seconds.append(time.perf_counter() - started)
@@ -142,9 +158,7 @@ def main() -> None:
             "identical": True,
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        for name, value in results.items():
-            print(f"versions.{name}: {value}", flush=True)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        report("versions", results, RESULTS)
     finally:
         stack.stop()
         s3.stop()

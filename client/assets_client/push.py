@@ -6,7 +6,6 @@ those contents it does not hold, or the caller may not read (``POST
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mimetypes
 import os
@@ -18,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assets_client.bundle import unsafe_member_name
+from assets_client.cache import file_sha256
 
 if TYPE_CHECKING:
     from assets_client.api import AssetsClient
 
 ASSET_JSON = "asset.json"
 ASK_BATCH = 10_000  # the service answers up to this many at once
-CHUNK = 1024 * 1024
 
 
 class PushError(Exception):
@@ -53,14 +52,6 @@ class PushResult:
         }
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def scan(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[Path, str, int]]]:
     """The folder's asset.json and its other files: path -> (file, sha256, size)."""
     manifest = folder / ASSET_JSON
@@ -80,7 +71,7 @@ def scan(folder: Path) -> tuple[dict[str, Any], dict[str, tuple[Path, str, int]]
         reason = unsafe_member_name(name)
         if reason:
             raise PushError(f"refusing {name!r}: {reason}")
-        found[name] = (path, _sha256(path), path.stat().st_size)
+        found[name] = (path, file_sha256(path), path.stat().st_size)
     return document, found
 
 
