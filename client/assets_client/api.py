@@ -29,6 +29,8 @@ from assets_client.bundle import (
 )
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:3000"
+# The most contents POST /registry/content/missing answers at once.
+MAX_NAMED_CONTENTS = 10_000
 # A download from the object store: ranged GETs of this size, this many at once (what
 # s3transfer does; one stream of an object is slower than the store).
 RANGE_BYTES = 16 * 1024 * 1024
@@ -604,6 +606,15 @@ class AssetsClient:
 
     def _ours(self, url: str) -> bool:
         return "://" not in url or url.startswith(self.endpoint + "/")
+
+    def missing_contents(self, sha256s: list[str]) -> set[str]:
+        """Which of these contents the registry does not hold for the caller (not held, or
+        not the caller's to read: the service does not tell which), asked 10,000 at a time."""
+        missing: set[str] = set()
+        for start in range(0, len(sha256s), MAX_NAMED_CONTENTS):
+            batch = {"sha256": sha256s[start : start + MAX_NAMED_CONTENTS]}
+            missing.update(self._json("POST", "/registry/content/missing", json=batch)["missing"])
+        return missing
 
     # -- files one by one ---------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,16 +147,13 @@ class ContentCache:
         return self.root / "refs" / _segment(asset_id) / _segment(ref)
 
     def save_manifest(
-        self, asset_id: str, version: str, ref: str, files: list[dict[str, Any]]
+        self, asset_id: str, version: str, refs: Iterable[str], files: list[dict[str, Any]]
     ) -> None:
-        """Remember a version's files, and which version ``ref`` named."""
-        for path, value in (
-            (
-                self._manifest_path(asset_id, version),
-                {"asset_id": asset_id, "asset_version": version, "files": files},
-            ),
-            (self._ref_path(asset_id, ref), {"asset_version": version}),
-        ):
+        """Remember a version's files, and that each of ``refs`` named it."""
+        document = {"asset_id": asset_id, "asset_version": version, "files": files}
+        writes = [(self._manifest_path(asset_id, version), document)]
+        writes += [(self._ref_path(asset_id, ref), {"asset_version": version}) for ref in refs]
+        for path, value in writes:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(path.name + f".{secrets.token_hex(4)}.part")
             partial.write_text(json.dumps(value))

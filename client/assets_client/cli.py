@@ -302,15 +302,13 @@ def cache_ls(options: Options) -> None:
     """Every content held: sha256, size, last used."""
     from datetime import UTC, datetime
 
-    from assets_client.cache import ContentCache
-
     entries = [
         {
             "sha256": e.sha256,
             "size": e.size,
             "last_used": datetime.fromtimestamp(e.last_used, UTC).isoformat(timespec="seconds"),
         }
-        for e in ContentCache().entries()
+        for e in options.registry.cache.entries()
     ]
     options.emit(
         entries, "\n".join(f"{e['sha256']}  {e['size']:>14}  {e['last_used']}" for e in entries)
@@ -321,9 +319,7 @@ def cache_ls(options: Options) -> None:
 @pass_options
 def cache_size(options: Options) -> None:
     """How many bytes the cache holds, and where."""
-    from assets_client.cache import ContentCache
-
-    held = ContentCache()
+    held = options.registry.cache
     total = held.size()
     options.emit({"root": str(held.root), "bytes": total}, f"{total} bytes in {held.root}")
 
@@ -338,10 +334,8 @@ def cache_size(options: Options) -> None:
 @pass_options
 def cache_prune(options: Options, older_than: str | None) -> None:
     """Remove contents from the cache (folders pulled before keep their hard links)."""
-    from assets_client.cache import ContentCache
-
     seconds = None if older_than is None else _duration(older_than)
-    removed = ContentCache().prune(seconds)
+    removed = options.registry.cache.prune(seconds)
     freed = sum(e.size for e in removed)
     options.emit(
         {"removed": len(removed), "bytes": freed}, f"removed {len(removed)} ({freed} bytes)"

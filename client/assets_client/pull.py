@@ -139,9 +139,7 @@ def pull(
         on_total(sum(int(i.get("size") or 0) for i in missing.values()))
         _fetch(client, cache, asset_id, version, list(missing.values()), workers, progress, result)
 
-    cache.save_manifest(asset_id, version, ref or "latest", files)
-    if ref and ref != version:
-        cache.save_manifest(asset_id, version, version, files)
+    cache.save_manifest(asset_id, version, {ref or "latest", version}, files)
     _materialize(cache, files, destination, result)
     return result
 
@@ -200,24 +198,18 @@ def _materialize(
             sha = str(item["sha256"])
             target = staging.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            here = destination.joinpath(*path.split("/"))
             blob = cache.blob_path(sha)
-            if here.is_file() and os.path.samefile(here, blob):
-                os.link(here, target)  # already this content (a link to the cache): kept
-            else:
-                _link_or_copy(blob, target)
+            # a link to the cache entry: the file a folder pulled before holds, inode and all
+            _link_or_copy(blob, target)
             # The cache entry was hashed as this pull began (or fetched and checked): a link
             # to it is those bytes; a copy is hashed again.
             if not os.path.samefile(target, blob) and file_sha256(target) != sha:
                 raise PullError(f"{path} does not match its sha256 after it was placed")
         if destination.exists():
-            wanted = {str(i["path"]) for i in files}
-            result.removed = sorted(
-                str(p.relative_to(destination)).replace(os.sep, "/")
-                for p in destination.rglob("*")
-                if p.is_file()
-                and str(p.relative_to(destination)).replace(os.sep, "/") not in wanted
-            )
+            held = {
+                p.relative_to(destination).as_posix() for p in destination.rglob("*") if p.is_file()
+            }
+            result.removed = sorted(held - {str(i["path"]) for i in files})
             retired = destination.with_name(f".{destination.name}.old-{secrets.token_hex(4)}")
             os.replace(destination, retired)
             os.replace(staging, destination)

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from assets_client.api import AssetsClient
 
 ASSET_JSON = "asset.json"
-ASK_BATCH = 10_000  # the service answers up to this many at once
 
 
 class PushError(Exception):
@@ -119,13 +118,7 @@ def push(
 ) -> PushResult:
     """Push ``folder`` as a new version; what was sent and what was named."""
     document, found = scan(folder)
-    hashes = sorted({sha256 for _, sha256, _ in found.values()})
-    missing: set[str] = set()
-    for start in range(0, len(hashes), ASK_BATCH):
-        answer = client._json(
-            "POST", "/registry/content/missing", json={"sha256": hashes[start : start + ASK_BATCH]}
-        )
-        missing.update(answer["missing"])
+    missing = client.missing_contents(sorted({sha256 for _, sha256, _ in found.values()}))
     bundle_document, carried, named = plan(document, found, missing)
     result = PushResult(
         str(document["asset_id"]), str(document.get("asset_version")), files=len(found)

@@ -9,17 +9,8 @@ import pytest
 
 from functions.registry_query.handler import handler as query_handler
 from tests.integration.test_access import ALICE, BOB, ROOT, call, create_asset
+from tests.integration.test_registry_query import profile
 from tests.support import event, invoke
-
-
-def profile(asset_id: str, asset_type: str, sub_type: str, tags: list[str]) -> dict[str, Any]:
-    return {
-        "asset_profile_id": f"p-{asset_id}-{asset_type}",
-        "asset_type": asset_type,
-        "asset_sub_type": sub_type,
-        "asset_id": asset_id,
-        "asset_tags": tags,
-    }
 
 
 @pytest.fixture

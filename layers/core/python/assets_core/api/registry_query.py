@@ -341,8 +341,9 @@ def search(
     responses=answers(200, MissingContents),
 )
 def missing_contents(request: Annotated[ContentQuery, Body()]) -> dict[str, Any]:
-    held = content.readable(request.sha256, blobs=blobs_store(), versions=versions_store())
-    return {"missing": sorted(set(request.sha256) - set(held))}
+    return {
+        "missing": content.missing(request.sha256, blobs=blobs_store(), versions=versions_store())
+    }
 
 
 @router.post(

@@ -107,6 +107,13 @@ def readable(
     return {sha256: records[sha256] for sha256 in sorted(visible)}
 
 
+def missing(sha256s: Iterable[str], *, blobs: BlobStore, versions: DocumentStore) -> list[str]:
+    """Those of ``sha256s`` a bundle must still carry: not held, or not the caller's to read
+    (``readable``), in order."""
+    wanted = set(sha256s)
+    return sorted(wanted - set(readable(wanted, blobs=blobs, versions=versions)))
+
+
 def let_go(
     ref: str, *, blobs: BlobStore, objects: Keyed, contents: Iterable[str] | None = None
 ) -> int:
